@@ -1,0 +1,123 @@
+# Sidecore build. `make` builds every image; `make test` runs every test;
+# `make run` boots the hypervisor in an emulator. See README.md.
+
+BUILD   := build
+CONFIG  ?= boot/sidecore.cfg
+
+CC      := gcc
+NASM    := nasm
+LD      := ld
+HOSTCC  := gcc
+
+# Every .c and .asm under these directories is part of the hypervisor,
+# except the UEFI loader, which is its own program.
+KERNEL_DIRS := boot kernel drivers vmm virtio
+KERNEL_C    := $(sort $(shell find $(KERNEL_DIRS) -name '*.c' -not -path 'boot/efi/*'))
+KERNEL_ASM  := $(sort $(shell find $(KERNEL_DIRS) -name '*.asm' -not -path 'boot/efi/*'))
+KERNEL_OBJ  := $(KERNEL_C:%.c=$(BUILD)/k/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/k/%.asm.o)
+
+KCFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -fno-builtin -nostdlib -fno-stack-protector -fno-pic -fno-pie \
+	-mno-red-zone -mno-mmx -mno-sse -mno-sse2 -mno-avx -mcmodel=kernel \
+	-fno-omit-frame-pointer -fno-strict-aliasing -fno-asynchronous-unwind-tables \
+	-I. -MMD -MP
+# The kernel is linked in the low 2 GiB (identity mapped), so -mcmodel=kernel
+# does not fit; small code model with absolute addresses does.
+KCFLAGS := $(filter-out -mcmodel=kernel,$(KCFLAGS)) -mcmodel=small
+KLDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack -T linker/kernel.ld
+
+# The UEFI loader (GNU-EFI).
+EFI_C    := $(sort $(wildcard boot/efi/*.c))
+EFI_OBJ  := $(EFI_C:%.c=$(BUILD)/efi/%.o)
+EFI_INC  := /usr/include/efi
+EFI_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fpic -ffreestanding -fno-stack-protector -fshort-wchar -mno-red-zone \
+	-maccumulate-outgoing-args -DEFI_FUNCTION_WRAPPER -I. -I$(EFI_INC) \
+	-I$(EFI_INC)/x86_64 -MMD -MP
+
+# Host unit tests: tests/unit/test_*.c, each naming the sources it links in a
+# comment line "test-sources: a.c b.c".
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fsanitize=address,undefined -fno-omit-frame-pointer -I. -DSIDECORE_HOST
+unit_sources = $(shell sed -n 's/.*test-sources:\(.*\)/\1/p' tests/unit/$(1).c | sed 's,\*/,,')
+
+.PHONY: all kernel efi images image iso usb pxe test unit system deps run clean format format-check
+all: images
+
+kernel: $(BUILD)/sidecore.elf
+efi: $(BUILD)/BOOTX64.EFI
+images: $(BUILD)/sidecore.iso $(BUILD)/sidecore-usb.img $(BUILD)/pxe/BOOTX64.EFI
+# `make image CONFIG=path/to.cfg` rebuilds every image around that config.
+image: images
+
+$(BUILD)/sidecore.elf: $(KERNEL_OBJ) linker/kernel.ld
+	$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJ)
+
+$(BUILD)/k/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/k/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -g -I$(dir $<) -MD $(@:.o=.d) -MP $< -o $@
+
+$(BUILD)/efi/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/BOOTX64.so: $(EFI_OBJ)
+	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -T /usr/lib/elf_x86_64_efi.lds \
+		/usr/lib/crt0-efi-x86_64.o $(EFI_OBJ) -o $@ -L/usr/lib -lefi -lgnuefi
+
+$(BUILD)/BOOTX64.EFI: $(BUILD)/BOOTX64.so
+	objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j .rel.* -j .rela.* -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+
+# Every image is rebuilt whenever the config, or anything it names, changes:
+# tools/mkimage.sh reads the config to find the files.
+IMAGE_INPUTS := $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(CONFIG) tools/mkimage.sh \
+	boot/grub/grub.cfg.in FORCE
+$(BUILD)/sidecore.iso $(BUILD)/sidecore-usb.img $(BUILD)/pxe/BOOTX64.EFI &: $(IMAGE_INPUTS)
+	tools/mkimage.sh $(BUILD) $(CONFIG)
+iso: $(BUILD)/sidecore.iso
+usb: $(BUILD)/sidecore-usb.img
+pxe: $(BUILD)/pxe/BOOTX64.EFI
+FORCE:
+
+$(BUILD)/unit/%: tests/unit/%.c FORCE
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ $< $(call unit_sources,$*) -lcmocka
+
+deps:
+	tools/install-deps.sh
+
+unit: deps $(UNIT_BIN)
+	tools/run-unit.sh $(UNIT_BIN)
+
+system: deps images
+	tools/run-system.sh
+
+test: deps
+	$(MAKE) format-check
+	$(MAKE) images
+	$(MAKE) unit
+	$(MAKE) system
+
+run: deps images
+	tools/run.sh
+
+format:
+	clang-format -i $(shell git ls-files '*.c' '*.h')
+
+format-check:
+	@out=$$(for f in $$(git ls-files '*.c' '*.h'); do \
+		clang-format --dry-run --Werror $$f 2>&1 >/dev/null || echo $$f; done); \
+	if [ -n "$$out" ]; then echo "not clang-formatted:"; echo "$$out"; exit 1; fi; \
+	echo "format-check: ok"
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

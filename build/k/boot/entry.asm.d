@@ -1,0 +1,4 @@
+build/k/boot/entry.asm.o : boot/entry.asm
+
+boot/entry.asm :
+

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The operator's shell on the serial console (prompt "sidecore> ").
+ *
+ * Any file can add a command with SHELL_COMMAND(); the linker gathers them
+ * into one table (section .shell_cmds), so the shell needs no list of them.
+ * A command prints with console_printf() and returns 0, or prints one line
+ * saying what was wrong and returns non-zero.
+ */
+#ifndef SIDECORE_SHELL_SHELL_H
+#define SIDECORE_SHELL_SHELL_H
+
+struct shell_cmd {
+    const char *name;
+    const char *usage; /* arguments, e.g. "[NAME]"; "" when none */
+    const char *help;  /* one line */
+    int (*fn)(int argc, char **argv);
+};
+
+#define SHELL_COMMAND(cmd_name, cmd_usage, cmd_help, cmd_fn)                                     \
+    static const struct shell_cmd shell_cmd_##cmd_fn                                             \
+        __attribute__((used, section(".shell_cmds"), aligned(8))) = {                            \
+            .name = cmd_name, .usage = cmd_usage, .help = cmd_help, .fn = cmd_fn}
+
+/* Prints the prompt. */
+void shell_start(void);
+/* Reads whatever input is waiting and runs complete lines; never blocks. */
+void shell_poll(void);
+
+#endif

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Lists the files a Sidecore config names (kernel, initrd, disk = ram:...),
+# one path per line, relative to the config file's directory.
+set -euo pipefail
+cfg=$1
+sed -e 's/#.*//' "$cfg" | while IFS= read -r line; do
+    key=$(printf '%s' "$line" | sed -n 's/^[[:space:]]*\([a-z_]*\)[[:space:]]*=.*/\1/p')
+    val=$(printf '%s' "$line" | sed -n 's/^[^=]*=[[:space:]]*//p' | sed 's/[[:space:]]*$//')
+    case "$key" in
+    kernel | initrd) [ -n "$val" ] && printf '%s\n' "$val" ;;
+    disk) case "$val" in ram:*) printf '%s\n' "${val#ram:}" ;; esac ;;
+    esac
+done | sort -u
