@@ -32,7 +32,7 @@ EFI_OBJ  := $(EFI_C:%.c=$(BUILD)/efi/%.o)
 EFI_INC  := /usr/include/efi
 EFI_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fpic -ffreestanding -fno-stack-protector -fshort-wchar -mno-red-zone \
-	-maccumulate-outgoing-args -DEFI_FUNCTION_WRAPPER -I. -I$(EFI_INC) \
+	-maccumulate-outgoing-args -DGNU_EFI_USE_MS_ABI -I. -I$(EFI_INC) \
 	-I$(EFI_INC)/x86_64 -MMD -MP
 
 # Host unit tests: tests/unit/test_*.c, each naming the sources it links in a
@@ -57,15 +57,18 @@ $(BUILD)/sidecore.elf: $(KERNEL_OBJ) linker/kernel.ld
 
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(KCFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -c $< -o $@
 
 $(BUILD)/k/%.asm.o: %.asm
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g -I$(dir $<) -MD $(@:.o=.d) -MP $< -o $@
+	@echo "  NASM    $<"
+	@$(NASM) -f elf64 -g -I$(dir $<) -MD $(@:.o=.d) -MP $< -o $@
 
 $(BUILD)/efi/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(EFI_CFLAGS) -c $< -o $@
+	@echo "  CC-EFI  $<"
+	@$(CC) $(EFI_CFLAGS) -c $< -o $@
 
 $(BUILD)/BOOTX64.so: $(EFI_OBJ)
 	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -T /usr/lib/elf_x86_64_efi.lds \
@@ -88,7 +91,8 @@ FORCE:
 
 $(BUILD)/unit/%: tests/unit/%.c FORCE
 	@mkdir -p $(dir $@)
-	$(HOSTCC) $(HOSTCFLAGS) -o $@ $< $(call unit_sources,$*) -lcmocka
+	@echo "  HOSTCC  $@"
+	@$(HOSTCC) $(HOSTCFLAGS) -o $@ $< $(call unit_sources,$*) -lcmocka
 
 deps:
 	tools/install-deps.sh

@@ -64,8 +64,8 @@ struct handoff_file {
 };
 
 struct handoff {
-    uint64_t magic;   /* HANDOFF_MAGIC */
-    uint32_t version; /* HANDOFF_VERSION */
+    uint64_t magic;     /* HANDOFF_MAGIC */
+    uint32_t version;   /* HANDOFF_VERSION */
     uint32_t boot_path; /* enum handoff_boot_path */
     /* Physical address of the ACPI RSDP, 0 if none. Multiboot2 passes a copy
      * of the RSDP rather than its address; that copy is kept in rsdp_copy and
@@ -87,8 +87,8 @@ struct handoff {
 #define SIDECORE_BOOT_HEADER_MAGIC 0x3436454f43454453ull /* "SDECOE64" */
 
 struct sidecore_boot_header {
-    uint64_t magic;   /* SIDECORE_BOOT_HEADER_MAGIC */
-    uint64_t entry64; /* physical address of the 64-bit entry point */
+    uint64_t magic;     /* SIDECORE_BOOT_HEADER_MAGIC */
+    uint64_t entry64;   /* physical address of the 64-bit entry point */
     uint64_t load_base; /* physical address the image is linked at */
     uint64_t load_end;  /* end of the image including .bss */
 };

@@ -165,8 +165,7 @@ bool mb2_to_handoff(const uint8_t *info, size_t max_size, struct handoff *h, con
                 have_new_rsdp |= tag.type == MB2_TAG_ACPI_NEW;
             }
             break;
-        default:
-            break;
+        default: break;
         }
         off += (tag.size + 7) & ~7u;
     }

@@ -28,7 +28,8 @@ done
 
 # GRUB config: the hypervisor plus one module per file, named by its path.
 grub_cfg() { # PREFIX
-    local prefix=$1 mods="    module2 $prefix/sidecore.cfg sidecore.cfg"
+    local prefix=$1
+    local mods="    module2 $prefix/sidecore.cfg sidecore.cfg"
     for f in $files; do
         mods="$mods"$'\n'"    module2 $prefix/$f $f"
     done

@@ -13,10 +13,10 @@ enum {
     UART_SCR = 7,
 };
 
-#define LCR_8N1   0x03
-#define LCR_DLAB  0x80
-#define LSR_DR    0x01 /* data ready */
-#define LSR_THRE  0x20 /* transmit holding register empty */
+#define LCR_8N1         0x03
+#define LCR_DLAB        0x80
+#define LSR_DR          0x01 /* data ready */
+#define LSR_THRE        0x20 /* transmit holding register empty */
 #define UART_BASE_CLOCK 115200
 
 bool uart_init(uint16_t port, uint32_t baud)

@@ -7,10 +7,11 @@
 #include "kernel/lib/string.h"
 
 struct spec {
-    bool left;   /* '-' */
-    bool zero;   /* '0' */
-    bool plus;   /* '+' */
-    bool space;  /* ' ' */
+    bool left;  /* '-' */
+    bool zero;  /* '0' */
+    bool plus;  /* '+' */
+    bool space; /* ' ' */
+    bool alt;   /* '#': 0x prefix for %x, leading 0 for %o */
     int width;
     int precision; /* -1: none */
 };
@@ -131,6 +132,8 @@ static const char *parse_spec(const char *f, struct spec *sp, enum length *len, 
             sp->plus = true;
         else if (*f == ' ')
             sp->space = true;
+        else if (*f == '#')
+            sp->alt = true;
         else
             break;
     }
@@ -219,7 +222,10 @@ int fmt_format(fmt_sink_fn sink, void *ctx, const char *f, va_list ap_in)
             uint64_t v = fetch_unsigned(&ap, len);
             unsigned base = conv == 'u' ? 10 : conv == 'o' ? 8 : 16;
             int n = (v == 0 && sp.precision == 0) ? 0 : to_digits(digits, v, base, conv == 'X');
-            emit_number(&o, &sp, "", digits, n);
+            const char *prefix = "";
+            if (sp.alt && v != 0)
+                prefix = conv == 'x' ? "0x" : conv == 'X' ? "0X" : conv == 'o' ? "0" : "";
+            emit_number(&o, &sp, prefix, digits, n);
             break;
         }
         case 'p': {
@@ -228,9 +234,7 @@ int fmt_format(fmt_sink_fn sink, void *ctx, const char *f, va_list ap_in)
             emit_number(&o, &sp, "0x", digits, n);
             break;
         }
-        case 's':
-            emit_string(&o, &sp, va_arg(ap, const char *));
-            break;
+        case 's': emit_string(&o, &sp, va_arg(ap, const char *)); break;
         case 'c': {
             char c[2] = {(char)va_arg(ap, int), 0};
             struct spec cs = sp;
@@ -248,9 +252,7 @@ int fmt_format(fmt_sink_fn sink, void *ctx, const char *f, va_list ap_in)
             }
             break;
         }
-        case '%':
-            emit(&o, "%", 1);
-            break;
+        case '%': emit(&o, "%", 1); break;
         default:
             /* Unknown conversion: print it as written so the bug is visible. */
             emit(&o, "%", 1);

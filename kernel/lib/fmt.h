@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * printf-style formatting for a freestanding hypervisor. Supports %d %i %u %x
- * %X %o %p %s %c %%, the flags '-', '0', '+', ' ', field width and precision
+ * %X %o %p %s %c %%, the flags '-', '0', '+', ' ', '#', field width and precision
  * (both may be '*'), and the length modifiers hh h l ll z. Pure code, also
  * built for the host unit tests.
  */

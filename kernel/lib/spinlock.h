@@ -11,7 +11,10 @@ struct spinlock {
     volatile uint32_t owner;
 };
 
-#define SPINLOCK_INIT {0, 0}
+#define SPINLOCK_INIT                                                                              \
+    {                                                                                              \
+        0, 0                                                                                       \
+    }
 
 static inline void spin_lock(struct spinlock *l)
 {

@@ -74,10 +74,26 @@ bool str_to_size(const char *s, uint64_t *out)
     if (!parse_number_prefix(&s, &v))
         return false;
     switch (*s) {
-    case 'k': case 'K': shift = 10; s++; break;
-    case 'm': case 'M': shift = 20; s++; break;
-    case 'g': case 'G': shift = 30; s++; break;
-    case 't': case 'T': shift = 40; s++; break;
+    case 'k':
+    case 'K':
+        shift = 10;
+        s++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        s++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        s++;
+        break;
+    case 't':
+    case 'T':
+        shift = 40;
+        s++;
+        break;
     default: break;
     }
     if (*s == 'b' || *s == 'B')

@@ -21,4 +21,15 @@ uint64_t paging_root(void);
  */
 void *paging_map_mmio(uint64_t phys, uint64_t size);
 
+/* What the live page tables allow, for the W^X invariant check. */
+struct paging_audit {
+    uint64_t mapped_bytes;
+    uint64_t exec_bytes;
+    uint64_t writable_exec_bytes; /* must be 0 */
+    int null_page_mapped;         /* must be 0 */
+};
+
+/* Walks this CPU's page tables (effective permissions along each path). */
+void paging_audit(struct paging_audit *out);
+
 #endif

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* The [hypervisor] section of sidecore.cfg: settings for the hypervisor
+ * itself, applied early in boot. */
+#ifndef SIDECORE_CONFIG_HV_CONFIG_H
+#define SIDECORE_CONFIG_HV_CONFIG_H
+
+#include "boot/handoff.h"
+
+#define CONFIG_FILE_NAME "sidecore.cfg"
+
+/* Finds sidecore.cfg among the boot files and applies its [hypervisor]
+ * settings; every problem is reported as file:line: message and skipped. */
+void hv_config_apply(const struct handoff *h);
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#include "kernel/cpu/cpu_call.h"
+
+#include <stddef.h>
+
+#include "kernel/cpu/percpu.h"
+#include "kernel/time/clock.h"
+#include "kernel/x86/cpu.h"
+#include "kernel/x86/idt.h"
+#include "kernel/x86/lapic.h"
+
+static void call_interrupt(struct irq_frame *f)
+{
+    struct percpu *cpu = this_cpu();
+    cpu_call_fn fn = cpu->call_fn;
+    void *arg = cpu->call_arg;
+
+    lapic_eoi();
+    if (!fn)
+        return;
+    fn(arg);
+    __atomic_store_n(&cpu->call_fn, NULL, __ATOMIC_RELEASE);
+    __atomic_fetch_add(&cpu->calls_done, 1, __ATOMIC_RELEASE);
+}
+
+void cpu_call_init(void)
+{
+    irq_set_handler(VEC_IPI_CALL, call_interrupt);
+}
+
+bool cpu_call(uint32_t index, cpu_call_fn fn, void *arg, bool wait, uint32_t timeout_ms)
+{
+    struct percpu *cpu = cpu_by_index(index);
+    cpu_call_fn none = NULL;
+
+    if (!cpu || cpu->state != CPU_ONLINE)
+        return false;
+    uint64_t done = __atomic_load_n(&cpu->calls_done, __ATOMIC_ACQUIRE);
+    cpu->call_arg = arg;
+    if (!__atomic_compare_exchange_n(&cpu->call_fn, &none, fn, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return false;
+    lapic_send_ipi(cpu->apic_id, VEC_IPI_CALL);
+    if (!wait)
+        return true;
+    uint64_t end = clock_uptime_ns() + (uint64_t)timeout_ms * 1000000ull;
+    while (__atomic_load_n(&cpu->calls_done, __ATOMIC_ACQUIRE) == done) {
+        if (clock_uptime_ns() > end)
+            return false;
+        cpu_relax();
+    }
+    return true;
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+#include "kernel/cpu/smp.h"
+
+#include "kernel/console/log.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/paging.h"
+#include "kernel/mm/pmm.h"
+#include "kernel/time/clock.h"
+#include "kernel/time/tsc.h"
+#include "kernel/x86/cpu.h"
+#include "kernel/x86/lapic.h"
+
+/* Mirrors the parameter block at the end of trampoline.asm. */
+struct trampoline_params {
+    uint16_t gdt_limit;
+    uint64_t gdt_base;
+    uint16_t pad0[3];
+    uint32_t long_mode_addr;
+    uint16_t long_mode_cs;
+    uint16_t pad1;
+    uint64_t cr3;
+    uint64_t stack;
+    uint64_t percpu;
+    uint64_t entry;
+} __attribute__((packed));
+
+extern const char trampoline_start[], trampoline_end[], trampoline_params[];
+extern const uint64_t trampoline_gdt_offset, trampoline_long_mode_offset;
+extern char boot_pml4[];
+
+#define AP_START_TIMEOUT_US 200000
+
+static void ap_entry(struct percpu *p);
+
+static uint32_t no_sipi_apic_id = UINT32_MAX;
+
+void smp_inject_no_sipi(uint32_t apic_id)
+{
+    no_sipi_apic_id = apic_id;
+}
+
+static void send_sipi(struct percpu *p, uint64_t page)
+{
+    if (p->apic_id == no_sipi_apic_id)
+        return;
+    lapic_send_sipi(p->apic_id, (uint8_t)(page >> 12));
+}
+
+void cpu_init_local(struct percpu *p)
+{
+    percpu_load(p);
+    lapic_init_cpu();
+    topology_detect(&p->topo);
+    if (p->topo.apic_id != p->apic_id)
+        log_warn("CPU %u: MADT says APIC ID %u, CPUID says %u", p->index, p->apic_id,
+                 p->topo.apic_id);
+}
+
+static void ap_entry(struct percpu *p)
+{
+    paging_load();
+    cpu_init_local(p);
+    __atomic_store_n(&p->state, CPU_ONLINE, __ATOMIC_RELEASE);
+    irq_enable();
+    for (;;)
+        cpu_halt();
+}
+
+static bool wait_online(struct percpu *p, uint64_t us)
+{
+    uint64_t end = clock_uptime_ns() + us * 1000;
+
+    while (clock_uptime_ns() < end) {
+        if (__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) == CPU_ONLINE)
+            return true;
+        cpu_relax();
+    }
+    return false;
+}
+
+void smp_start_all(void)
+{
+    uint64_t page = pmm_alloc_pages_below(1, 0x100000);
+    size_t size = (size_t)(trampoline_end - trampoline_start);
+
+    if (!page) {
+        log_error("SMP: no free page below 1 MiB for the trampoline; only the boot CPU runs");
+        return;
+    }
+    memcpy((void *)(uintptr_t)page, trampoline_start, size);
+    struct trampoline_params *tp =
+        (void *)(uintptr_t)(page + (uint64_t)(trampoline_params - trampoline_start));
+    tp->gdt_base = page + trampoline_gdt_offset;
+    tp->long_mode_addr = (uint32_t)(page + trampoline_long_mode_offset);
+    tp->long_mode_cs = 0x08;
+    /* The APs start on the boot page tables (they identity-map the low 4 GiB,
+     * the trampoline included) and switch to ours in ap_entry(). */
+    tp->cr3 = (uint64_t)(uintptr_t)boot_pml4;
+    tp->entry = (uint64_t)(uintptr_t)ap_entry;
+
+    for (uint32_t i = 1; i < cpu_count(); i++) {
+        struct percpu *p = cpu_by_index(i);
+        if (!p || p->state != CPU_ABSENT)
+            continue;
+        tp->stack = p->stack_top;
+        tp->percpu = (uint64_t)(uintptr_t)p;
+        p->state = CPU_STARTING;
+        asm volatile("mfence" ::: "memory");
+
+        lapic_send_init(p->apic_id);
+        tsc_delay_us(10000);
+        send_sipi(p, page);
+        if (!wait_online(p, 1000)) {
+            send_sipi(p, page);
+            if (!wait_online(p, AP_START_TIMEOUT_US)) {
+                p->state = CPU_FAILED;
+                lapic_send_init(p->apic_id); /* park it: it must not wake up later */
+                log_error("CPU %u (APIC ID %u) did not start; going on without it", i, p->apic_id);
+                continue;
+            }
+        }
+        log_info("CPU %u online: APIC ID %u, socket %u core %u thread %u", i, p->apic_id,
+                 p->topo.socket, p->topo.core, p->topo.thread);
+    }
+    /* The trampoline page is kept: a CPU that failed could still fetch from it. */
+}

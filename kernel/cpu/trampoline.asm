@@ -1,0 +1,86 @@
+; SPDX-License-Identifier: MIT
+; The application-processor trampoline. The boot CPU copies it to a page
+; below 1 MiB, fills in the parameter block at its end and sends
+; INIT-SIPI-SIPI; the AP starts here in real mode at CS = page >> 4, IP = 0.
+; It goes straight to long mode on the boot page tables (cr3 in the block),
+; loads a stack and calls ap_entry(percpu) in the hypervisor's text.
+;
+; Everything is addressed relative to the page: in real mode through CS/DS,
+; in long mode RIP-relative. The block holds the only absolute addresses,
+; written by smp.c.
+
+section .rodata
+bits 16
+align 16
+global trampoline_start
+global trampoline_end
+global trampoline_params
+trampoline_start:
+    cli
+    cld
+    mov ax, cs
+    mov ds, ax
+    o32 lgdt [gdtr - trampoline_start]
+    mov eax, cr4
+    or eax, 1 << 5                          ; PAE
+    mov cr4, eax
+    mov eax, [p_cr3 - trampoline_start]
+    mov cr3, eax
+    mov ecx, 0xC0000080                     ; EFER
+    rdmsr
+    or eax, (1 << 8) | (1 << 11)            ; LME, NXE
+    wrmsr
+    mov eax, cr0
+    or eax, (1 << 31) | (1 << 16) | 1       ; PG, WP, PE
+    mov cr0, eax
+    o32 jmp far [farptr - trampoline_start]
+
+bits 64
+long_mode:
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    xor ax, ax
+    mov fs, ax
+    mov gs, ax
+    mov rsp, [rel p_stack]
+    mov rdi, [rel p_percpu]
+    xor ebp, ebp
+    mov rax, [rel p_entry]
+    call rax
+.hang:
+    cli
+    hlt
+    jmp .hang
+
+align 16
+gdt:
+    dq 0
+    dq 0x00AF9B000000FFFF                   ; 0x08: 64-bit code
+    dq 0x00CF93000000FFFF                   ; 0x10: data
+gdt_end:
+
+; Parameter block (struct trampoline_params in smp.c).
+align 8
+trampoline_params:
+gdtr:
+    dw gdt_end - gdt - 1
+    dq 0                                    ; linear address of gdt (page + offset)
+    dw 0, 0, 0
+farptr:
+    dd 0                                    ; linear address of long_mode
+    dw 0x08
+    dw 0
+p_cr3:      dq 0
+p_stack:    dq 0
+p_percpu:   dq 0
+p_entry:    dq 0
+global trampoline_gdt_offset
+global trampoline_long_mode_offset
+trampoline_end:
+
+section .rodata
+align 8
+trampoline_gdt_offset:       dq gdt - trampoline_start
+trampoline_long_mode_offset: dq long_mode - trampoline_start
