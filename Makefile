@@ -52,8 +52,19 @@ images: $(BUILD)/sidecore.iso $(BUILD)/sidecore-usb.img $(BUILD)/pxe/BOOTX64.EFI
 # `make image CONFIG=path/to.cfg` rebuilds every image around that config.
 image: images
 
-$(BUILD)/sidecore.elf: $(KERNEL_OBJ) linker/kernel.ld
-	$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJ)
+# Two link passes: the second adds the symbol table of the first (for
+# symbolized backtraces). The table lives in .rodata, after .text, so no
+# function moves between the passes; the check below makes sure.
+$(BUILD)/sidecore.elf: $(KERNEL_OBJ) linker/kernel.ld tools/gen-ksyms.sh
+	@echo "  LD      $@"
+	@tools/gen-ksyms.sh > $(BUILD)/ksyms0.c
+	@$(CC) $(KCFLAGS) -c $(BUILD)/ksyms0.c -o $(BUILD)/ksyms0.o
+	@$(LD) $(KLDFLAGS) -o $@.pass1 $(KERNEL_OBJ) $(BUILD)/ksyms0.o
+	@tools/gen-ksyms.sh $@.pass1 > $(BUILD)/ksyms.c
+	@$(CC) $(KCFLAGS) -c $(BUILD)/ksyms.c -o $(BUILD)/ksyms.o
+	@$(LD) $(KLDFLAGS) -o $@ $(KERNEL_OBJ) $(BUILD)/ksyms.o
+	@tools/gen-ksyms.sh $@ | cmp -s - $(BUILD)/ksyms.c || \
+		{ echo "symbol table moved between link passes" >&2; rm -f $@; exit 1; }
 
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)

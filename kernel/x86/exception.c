@@ -3,6 +3,7 @@
 
 #include "kernel/console/console.h"
 #include "kernel/cpu/percpu.h"
+#include "kernel/lib/ksyms.h"
 #include "kernel/x86/cpu.h"
 
 static const char *const exception_names[32] = {
@@ -47,12 +48,24 @@ static int in_text(uint64_t addr)
     return addr >= (uint64_t)(uintptr_t)__text_start && addr < (uint64_t)(uintptr_t)__text_end;
 }
 
+static void print_frame(uint64_t addr)
+{
+    uint64_t off;
+    const char *name = ksyms_lookup(addr, &off);
+
+    if (name)
+        console_printf("  %016lx %s+%#lx\n", (unsigned long)addr, name, (unsigned long)off);
+    else
+        console_printf("  %016lx\n", (unsigned long)addr);
+}
+
 /* Follows the frame-pointer chain (the hypervisor is built with frame
  * pointers), checking every frame is inside the stack it started on. */
 static void print_backtrace(uint64_t rbp, uint64_t rip, uint64_t lo, uint64_t hi)
 {
 
-    console_printf("backtrace:\n  %016lx\n", (unsigned long)rip);
+    console_printf("backtrace:\n");
+    print_frame(rip);
     for (int depth = 0; depth < 32; depth++) {
         if (rbp < lo || rbp + 16 > hi || (rbp & 7))
             break;
@@ -60,7 +73,7 @@ static void print_backtrace(uint64_t rbp, uint64_t rip, uint64_t lo, uint64_t hi
         uint64_t ret = frame[1];
         if (!in_text(ret))
             break;
-        console_printf("  %016lx\n", (unsigned long)ret);
+        print_frame(ret);
         if (frame[0] <= rbp)
             break;
         rbp = frame[0];
