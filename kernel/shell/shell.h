@@ -17,9 +17,9 @@ struct shell_cmd {
     int (*fn)(int argc, char **argv);
 };
 
-#define SHELL_COMMAND(cmd_name, cmd_usage, cmd_help, cmd_fn)                                     \
-    static const struct shell_cmd shell_cmd_##cmd_fn                                             \
-        __attribute__((used, section(".shell_cmds"), aligned(8))) = {                            \
+#define SHELL_COMMAND(cmd_name, cmd_usage, cmd_help, cmd_fn)                                       \
+    static const struct shell_cmd shell_cmd_##cmd_fn                                               \
+        __attribute__((used, section(".shell_cmds"), aligned(8))) = {                              \
             .name = cmd_name, .usage = cmd_usage, .help = cmd_help, .fn = cmd_fn}
 
 /* Prints the prompt. */
