@@ -1,4 +1,0 @@
-build/k/boot/entry.asm.o : boot/entry.asm
-
-boot/entry.asm :
-
