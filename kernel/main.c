@@ -11,6 +11,7 @@
 #include "kernel/boot_info.h"
 #include "kernel/config/hv_config.h"
 #include "kernel/console/console.h"
+#include "kernel/console/console_irq.h"
 #include "kernel/console/console_spec.h"
 #include "kernel/console/log.h"
 #include "kernel/console/uart16550.h"
@@ -42,8 +43,11 @@ const struct handoff *boot_info(void)
 extern char boot_stack_top[];
 #define BOOT_STACK_SIZE 16384
 
-/* How often the boot CPU looks at the console when nothing else wakes it. */
-#define SHELL_POLL_NS 2000000ull
+/* How often the boot CPU looks at the console when nothing else wakes it:
+ * often when input is polled (the UART holds only 16 bytes), rarely when the
+ * receive interrupt wakes it. */
+#define SHELL_POLL_NS     2000000ull
+#define SHELL_POLL_IRQ_NS 100000000ull
 
 static const char *boot_path_name(uint32_t path)
 {
@@ -123,7 +127,7 @@ static void setup_interrupt_controllers(const struct acpi_info *acpi)
 {
     pic_disable();
     for (uint32_t i = 0; i < acpi->ioapic_count; i++) {
-        unsigned n = ioapic_mask_all(acpi->ioapics[i].addr);
+        unsigned n = ioapic_add(acpi->ioapics[i].addr, acpi->ioapics[i].gsi_base);
         log_info("IOAPIC %u at %#x: GSI %u-%u masked", acpi->ioapics[i].id, acpi->ioapics[i].addr,
                  acpi->ioapics[i].gsi_base, acpi->ioapics[i].gsi_base + n - 1);
     }
@@ -149,13 +153,19 @@ static uint32_t count_sockets(void)
 
 static __attribute__((noreturn)) void idle_loop_with_shell(void)
 {
+    uint64_t poll_ns = SHELL_POLL_NS;
+
+    if (console_irq_enable())
+        poll_ns = SHELL_POLL_IRQ_NS;
+    else
+        log_info("console input is polled every %lu ms", (unsigned long)(SHELL_POLL_NS / 1000000));
     shell_start();
     for (;;) {
         shell_poll();
         /* Arm the wake-up with interrupts off, then sti;hlt: the timer cannot
          * fire between the check and the halt. */
         irq_disable();
-        timer_oneshot(SHELL_POLL_NS, NULL);
+        timer_oneshot(poll_ns, NULL);
         asm volatile("sti; hlt" ::: "memory");
     }
 }

@@ -5,6 +5,7 @@
 #define SIDECORE_CONSOLE_CONSOLE_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,5 +20,10 @@ int console_vprintf(const char *fmt, va_list ap);
 
 /* Next input byte, or -1 when none is waiting. */
 int console_getc(void);
+
+/* For the receive interrupt (console_irq.c): moves every byte the UART holds
+ * into the input ring; and switches console_getc() to that ring. */
+void console_rx_drain(void);
+void console_rx_by_interrupt(bool on);
 
 #endif

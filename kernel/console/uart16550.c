@@ -46,6 +46,12 @@ void uart_putc(uint16_t port, char c)
     outb(port + UART_DATA, (uint8_t)c);
 }
 
+void uart_enable_rx_interrupt(uint16_t port)
+{
+    outb(port + UART_MCR, 0x0b); /* DTR, RTS, OUT2 (gates the IRQ on PCs) */
+    outb(port + UART_IER, 0x01); /* received data available */
+}
+
 int uart_getc(uint16_t port)
 {
     if (!(inb(port + UART_LSR) & LSR_DR))

@@ -15,6 +15,8 @@
  * answers at that port (scratch register test). */
 bool uart_init(uint16_t port, uint32_t baud);
 void uart_putc(uint16_t port, char c);
+/* Makes the UART raise its IRQ line when a byte arrives (IER and OUT2). */
+void uart_enable_rx_interrupt(uint16_t port);
 /* Returns the next received byte, or -1 if none is waiting. */
 int uart_getc(uint16_t port);
 

@@ -19,6 +19,7 @@ typedef void (*irq_handler_fn)(struct irq_frame *frame);
 /* Vectors the hypervisor itself uses. */
 #define VEC_TIMER    0xe0
 #define VEC_IPI_CALL 0xe1
+#define VEC_CONSOLE  0xe2
 #define VEC_SPURIOUS 0xff
 
 void idt_init(void); /* builds the table (boot CPU, once) */

@@ -5,10 +5,24 @@
 #include "kernel/x86/cpu.h"
 
 #define IOAPIC_REGSEL 0x00
-#define IOAPIC_WIN    0x10 /* in 32-bit words: offset 0x10 bytes */
+#define IOAPIC_WIN    0x10
 #define IOAPIC_VER    0x01
 #define IOAPIC_REDTBL 0x10
-#define REDIR_MASKED  (1u << 16)
+
+#define REDIR_MASKED     (1u << 16)
+#define REDIR_LEVEL      (1u << 15)
+#define REDIR_ACTIVE_LOW (1u << 13)
+
+#define MAX_IOAPICS 16
+
+struct ioapic {
+    volatile uint32_t *base;
+    uint32_t gsi_base;
+    unsigned entries;
+};
+
+static struct ioapic ioapics[MAX_IOAPICS];
+static unsigned ioapic_count;
 
 static uint32_t ioapic_read(volatile uint32_t *base, uint32_t reg)
 {
@@ -22,7 +36,7 @@ static void ioapic_write(volatile uint32_t *base, uint32_t reg, uint32_t v)
     base[IOAPIC_WIN / 4] = v;
 }
 
-unsigned ioapic_mask_all(uint64_t phys)
+unsigned ioapic_add(uint64_t phys, uint32_t gsi_base)
 {
     volatile uint32_t *base = paging_map_mmio(phys, 4096);
     unsigned entries = ((ioapic_read(base, IOAPIC_VER) >> 16) & 0xff) + 1;
@@ -31,7 +45,24 @@ unsigned ioapic_mask_all(uint64_t phys)
         ioapic_write(base, IOAPIC_REDTBL + 2 * i, REDIR_MASKED);
         ioapic_write(base, IOAPIC_REDTBL + 2 * i + 1, 0);
     }
+    if (ioapic_count < MAX_IOAPICS)
+        ioapics[ioapic_count++] = (struct ioapic){base, gsi_base, entries};
     return entries;
+}
+
+bool ioapic_route(uint32_t gsi, uint8_t vector, uint32_t apic_id, bool polarity_low, bool level)
+{
+    for (unsigned i = 0; i < ioapic_count; i++) {
+        struct ioapic *io = &ioapics[i];
+        if (gsi < io->gsi_base || gsi >= io->gsi_base + io->entries)
+            continue;
+        uint32_t pin = gsi - io->gsi_base;
+        uint32_t low = vector | (polarity_low ? REDIR_ACTIVE_LOW : 0) | (level ? REDIR_LEVEL : 0);
+        ioapic_write(io->base, IOAPIC_REDTBL + 2 * pin + 1, (apic_id & 0xff) << 24);
+        ioapic_write(io->base, IOAPIC_REDTBL + 2 * pin, low);
+        return true;
+    }
+    return false;
 }
 
 void pic_disable(void)
