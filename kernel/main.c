@@ -7,6 +7,7 @@
  */
 #include "boot/handoff.h"
 #include "boot/mb2_handoff.h"
+#include "drivers/nvme/nvme.h"
 #include "kernel/acpi/acpi.h"
 #include "kernel/boot_info.h"
 #include "kernel/config/hv_config.h"
@@ -24,6 +25,7 @@
 #include "kernel/mm/paging.h"
 #include "kernel/mm/pmm.h"
 #include "kernel/pci/pci.h"
+#include "kernel/power/reboot.h"
 #include "kernel/shell/shell.h"
 #include "kernel/time/timer.h"
 #include "kernel/time/tsc.h"
@@ -207,6 +209,8 @@ static __attribute__((noreturn)) void kmain(struct handoff *h)
     enumerate_cpus(acpi, bsp);
     smp_start_all();
     pci_init();
+    nvme_init();
+    reboot_register_hook(nvme_shutdown_all);
 
     str_format_size(size, sizeof(size), pmm_total_bytes());
     console_printf("sidecore: ready cpus=%u sockets=%u mem=%s\n", cpu_online_count(),

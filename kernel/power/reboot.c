@@ -109,8 +109,22 @@ static __attribute__((noreturn)) void triple_fault(void)
     cpu_halt_forever();
 }
 
+static reboot_hook_fn hooks[REBOOT_MAX_HOOKS];
+static unsigned hook_count;
+
+void reboot_register_hook(reboot_hook_fn fn)
+{
+    if (hook_count == REBOOT_MAX_HOOKS) {
+        log_error("reboot: too many shutdown hooks; one is not registered");
+        return;
+    }
+    hooks[hook_count++] = fn;
+}
+
 void reboot_machine(void)
 {
+    for (unsigned i = 0; i < hook_count; i++)
+        hooks[i]();
     irq_disable();
     try_acpi_reset();
     try_cf9_reset();
