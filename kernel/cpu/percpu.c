@@ -18,7 +18,9 @@ struct percpu *percpu_create(uint32_t index, uint32_t apic_id)
     if (index >= MAX_CPUS)
         return NULL;
     size_t pages = PERCPU_PAGES + STACK_PAGES + 3 * IST_PAGES;
-    uint64_t mem = pmm_alloc_pages(pages);
+    /* Below 4 GiB: a starting AP runs on the boot page tables, which map only
+     * the low 4 GiB, until it loads ours. */
+    uint64_t mem = pmm_alloc_pages_below(pages, 4ull << 30);
     if (!mem)
         panic("out of memory for CPU %u's data", index);
 
