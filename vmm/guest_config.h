@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guests a configuration describes, after parsing and validation
+ * (vmm/guest_config.c). Every accepted guest is complete and fits the
+ * machine; rejected ones were reported as file:line: problem.
+ */
+#ifndef SIDECORE_VMM_GUEST_CONFIG_H
+#define SIDECORE_VMM_GUEST_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GUEST_MAX         16
+#define GUEST_NAME_LEN    32
+#define GUEST_PATH_LEN    96
+#define GUEST_CMDLINE_LEN 512
+#define GUEST_MAX_VCPUS   64
+
+/* Guest memory is mapped with 2 MiB EPT pages at least, and a guest smaller
+ * than 4 MiB cannot hold a kernel and its page tables. */
+#define GUEST_MEMORY_ALIGN (2ull << 20)
+#define GUEST_MEMORY_MIN   (4ull << 20)
+
+enum guest_on_event { GUEST_STOP = 0, GUEST_RESTART = 1 };
+
+struct guest_config {
+    char name[GUEST_NAME_LEN];
+    unsigned line;               /* where its section starts, for messages */
+    uint32_t cpus;               /* dedicated physical cores */
+    uint64_t memory;             /* bytes, a multiple of 2 MiB */
+    char kernel[GUEST_PATH_LEN]; /* boot-file name, relative to the config */
+    char initrd[GUEST_PATH_LEN]; /* "" if none */
+    char cmdline[GUEST_CMDLINE_LEN];
+    enum guest_on_event on_poweroff; /* default stop */
+    enum guest_on_event on_reboot;   /* default restart */
+};
+
+/* What the machine can give guests, for validation. */
+struct guest_config_limits {
+    uint32_t cpus_available;   /* cores not kept by the hypervisor */
+    uint64_t memory_available; /* bytes */
+    /* Whether a boot file of this name exists (and its size, if it does;
+     * a size left unset counts as unknown, not as empty). */
+    bool (*file_exists)(void *ctx, const char *name, uint64_t *size);
+    void *ctx;
+};
+
+struct guest_config_set {
+    unsigned count;
+    struct guest_config guests[GUEST_MAX];
+    unsigned errors;      /* problems reported (each through the error callback) */
+    uint32_t cpus_used;   /* sum of the accepted guests' cpus */
+    uint64_t memory_used; /* sum of the accepted guests' memory */
+};
+
+typedef void (*guest_config_error_fn)(void *ctx, unsigned line, const char *message);
+
+/*
+ * Parses the config text and keeps every valid [guest NAME] section. Each
+ * problem is reported once through err, and the guest it concerns is
+ * dropped; guests that fit are accepted in file order until cores or memory
+ * run out.
+ *
+ * The message carries no file name or line prefix: the caller adds them
+ * (e.g. "sidecore.cfg:7: memory = 3M: not a multiple of 2M (try 4M)").
+ * Problems a guest has as a whole (a missing key, no room left on the
+ * machine, one guest too many) are reported at the line of its section
+ * header. Syntax errors found by the tokenizer (kernel/config/ini.c) are
+ * passed through unchanged. Keys of [hypervisor] are not looked at.
+ * limits->file_exists may be NULL, which skips the boot-file checks.
+ * err may be NULL; problems are still counted in out->errors.
+ */
+void guest_config_parse(const char *text, size_t len, const struct guest_config_limits *limits,
+                        struct guest_config_set *out, guest_config_error_fn err, void *err_ctx);
+
+/* "stop" or "restart", as written in the config. */
+const char *guest_on_event_name(enum guest_on_event ev);
+
+#endif
