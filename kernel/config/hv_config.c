@@ -7,11 +7,6 @@
 #include "kernel/console/log.h"
 #include "kernel/lib/string.h"
 
-static void on_error(void *ctx, unsigned line, const char *message)
-{
-    log_error("%s:%u: %s", CONFIG_FILE_NAME, line, message);
-}
-
 static void on_item(void *ctx, const struct ini_item *it)
 {
     if (strcmp(it->section, "hypervisor") != 0)
@@ -41,7 +36,9 @@ void hv_config_apply(const struct handoff *h)
     for (uint32_t i = 0; i < h->file_count; i++) {
         if (strcmp(h->files[i].name, CONFIG_FILE_NAME) != 0)
             continue;
-        struct ini_handlers handlers = {.item = on_item, .error = on_error};
+        /* Syntax errors are reported once, by the guest configuration
+         * parser (vmm/vmm.c), which reads the whole file. */
+        struct ini_handlers handlers = {.item = on_item};
         ini_parse((const char *)(uintptr_t)h->files[i].base, h->files[i].size, &handlers);
         return;
     }

@@ -60,6 +60,15 @@ static void error(struct parser *p, const char *msg)
         p->h->error(p->h->ctx, p->item.line, msg);
 }
 
+/* A header that is rejected ends the current section too: the lines after
+ * it must not be taken for the previous section's. */
+static void header_error(struct parser *p, const char *msg)
+{
+    p->item.section[0] = '\0';
+    p->item.name[0] = '\0';
+    error(p, msg);
+}
+
 static void parse_header(struct parser *p, const char *b, const char *e)
 {
     /* b points at '[' */
@@ -67,13 +76,13 @@ static void parse_header(struct parser *p, const char *b, const char *e)
     while (close < e && *close != ']')
         close++;
     if (close == e) {
-        error(p, "section header without ']'");
+        header_error(p, "section header without ']'");
         return;
     }
     const char *rest = close + 1;
     trim(&rest, &e);
     if (rest != e) {
-        error(p, "text after the section header");
+        header_error(p, "text after the section header");
         return;
     }
     const char *sb = b + 1, *se = close;
@@ -84,16 +93,16 @@ static void parse_header(struct parser *p, const char *b, const char *e)
     const char *nb = space, *ne = se;
     trim(&nb, &ne);
     if (!all_word_chars(sb, space)) {
-        error(p, "bad section name");
+        header_error(p, "bad section name");
         return;
     }
     if (nb != ne && !all_word_chars(nb, ne)) {
-        error(p, "bad name in section header (letters, digits, _ - . only)");
+        header_error(p, "bad name in section header (letters, digits, _ - . only)");
         return;
     }
     if (!copy_span(p->item.section, sizeof(p->item.section), sb, space) ||
         !copy_span(p->item.name, sizeof(p->item.name), nb, ne)) {
-        error(p, "section header too long");
+        header_error(p, "section header too long");
         return;
     }
     if (p->h->section)

@@ -100,6 +100,16 @@ static void test_syntax_errors(void **state)
     assert_non_null(strstr(r.log, "9:guest/fine:k=v"));
 }
 
+static void test_bad_header_ends_section(void **state)
+{
+    struct record r;
+
+    /* Keys after a rejected header must not land in the section before it. */
+    assert_int_equal(parse(&r, "[guest a]\nk = 1\n[guest b c]\nz = 2\n"), 1);
+    assert_non_null(strstr(r.log, "2:guest/a:k=1"));
+    assert_non_null(strstr(r.log, "4:/:z=2"));
+}
+
 static void test_limits_and_binary(void **state)
 {
     struct record r;
@@ -131,6 +141,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_example_config),
         cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_bad_header_ends_section),
         cmocka_unit_test(test_limits_and_binary),
     };
     return cmocka_run_group_tests_name("ini", tests, NULL, NULL);
