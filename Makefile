@@ -43,7 +43,22 @@ HOSTCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-omit-frame-pointer -I. -DSIDECORE_HOST
 unit_sources = $(shell sed -n 's/.*test-sources:\(.*\)/\1/p' tests/unit/$(1).c | sed 's,\*/,,')
 
-.PHONY: all kernel efi images image iso usb pxe test unit system deps run clean format format-check
+# Fuzz targets: tests/fuzz/fuzz_*.c, libFuzzer (clang), each naming its
+# sources in a comment line "fuzz-sources: a.c b.c". `make fuzz` runs each
+# for FUZZ_SECONDS on its corpus (tests/fuzz/corpus/NAME/); a crash it finds
+# belongs in that corpus afterwards as a regression input.
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 20
+TEST_FUZZ_SECONDS ?= 15
+fuzz_sources = $(shell sed -n 's/.*fuzz-sources:\(.*\)/\1/p' tests/fuzz/$(1).c | sed 's,\*/,,')
+
+# Test guests (guest-tests/guest-tests.mk builds them into $(BUILD)/guest-tests/).
+GUEST_TESTS :=
+-include guest-tests/guest-tests.mk
+
+.PHONY: all kernel efi images image iso usb pxe test unit system deps run clean format format-check \
+	fuzz guest-tests
 all: images
 
 kernel: $(BUILD)/sidecore.elf
@@ -105,6 +120,17 @@ $(BUILD)/unit/%: tests/unit/%.c FORCE
 	@echo "  HOSTCC  $@"
 	@$(HOSTCC) $(HOSTCFLAGS) -o $@ $< $(call unit_sources,$*) -lcmocka
 
+$(BUILD)/fuzz/%: tests/fuzz/%.c FORCE
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	@clang -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -I. -DSIDECORE_HOST \
+		-o $@ $< $(call fuzz_sources,$*)
+
+fuzz: deps $(FUZZ_BIN)
+	tools/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+guest-tests: $(GUEST_TESTS)
+
 deps:
 	tools/install-deps.sh
 
@@ -118,6 +144,7 @@ test: deps
 	$(MAKE) format-check
 	$(MAKE) images
 	$(MAKE) unit
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) system
 
 run: deps images
