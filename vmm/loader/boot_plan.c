@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * guest_boot_plan_build: checks the guest's memory size, recognises the
+ * image format and hands it to the planner for that format. A multiboot2
+ * header wins over plain ELF, because a kernel that carries one (Sidecore
+ * itself does) expects the multiboot2 entry state; a plain ELF64 starts in
+ * 64-bit mode, a plain ELF32 in 32-bit protected mode.
+ */
+#include "kernel/lib/str.h"
+#include "kernel/lib/string.h"
+#include "vmm/loader/plan_util.h"
+
+const char *guest_image_kind_name(enum guest_image_kind kind)
+{
+    switch (kind) {
+    case GUEST_IMAGE_ELF64: return "ELF64";
+    case GUEST_IMAGE_ELF32: return "ELF32";
+    case GUEST_IMAGE_MB2_ELF: return "multiboot2 ELF";
+    case GUEST_IMAGE_MB2_FLAT: return "multiboot2 flat binary";
+    }
+    return "unknown";
+}
+
+static bool plain_elf_plan(struct guest_boot_plan *p, const struct guest_image *img)
+{
+    bool is64 = img->size > 4 && img->data[4] == 2;
+    if (is64 && p->mem_size > BOOT_MEM_MAX_LONG64)
+        return plan_fail(p,
+                         "guest memory 0x%llx is larger than the %llu GiB a 64-bit guest's "
+                         "identity map covers",
+                         (unsigned long long)p->mem_size,
+                         (unsigned long long)(BOOT_MEM_MAX_LONG64 >> 30));
+    uint64_t limit = is64 || p->mem_size < GIB4 ? p->mem_size : GIB4;
+    struct elf_load_result elf;
+    if (!elf_plan_segments(p, img, limit, &elf))
+        return false;
+    if (img->initrd_size)
+        str_copy(p->warning, "initrd ignored: a plain ELF kernel has no way to receive it",
+                 sizeof(p->warning));
+    p->kind = elf.is64 ? GUEST_IMAGE_ELF64 : GUEST_IMAGE_ELF32;
+    return elf.is64 ? plan_entry_long64(p, elf.entry_phys) : plan_entry_prot32(p, elf.entry_phys);
+}
+
+bool guest_boot_plan_build(const struct guest_image *img, struct guest_boot_plan *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->mem_size = img->mem_size;
+    p->image_size = img->size;
+    p->initrd_size = img->initrd_size;
+    if (img->mem_size & 0xfff)
+        return plan_fail(p, "guest memory size 0x%llx is not a multiple of 4 KiB",
+                         (unsigned long long)img->mem_size);
+    if (img->mem_size < BOOT_MEM_MIN || img->mem_size > BOOT_MEM_MAX)
+        return plan_fail(p,
+                         "guest memory size 0x%llx is outside what the loader supports "
+                         "(1 MiB to 1 TiB)",
+                         (unsigned long long)img->mem_size);
+    if (!img->data || img->size == 0)
+        return plan_fail(p, "the kernel image is empty");
+    if (img->initrd_size && !img->initrd)
+        return plan_fail(p, "initrd size given without its bytes");
+
+    int mb2 = mb2_plan(p, img);
+    if (mb2 != 0)
+        return mb2 > 0;
+    if (!elf_has_magic(img)) {
+        const uint8_t *f = img->data;
+        return plan_fail(p, "not an ELF or multiboot2 image (bad magic %02x %02x %02x %02x)", f[0],
+                         img->size > 1 ? f[1] : 0, img->size > 2 ? f[2] : 0,
+                         img->size > 3 ? f[3] : 0);
+    }
+    return plain_elf_plan(p, img);
+}

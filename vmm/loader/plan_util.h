@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers the format-specific planners share: failing with a message,
+ * recording the guest-physical ranges a plan uses (and refusing overlaps),
+ * finding free room for tables and boot data, and reading little-endian
+ * fields from untrusted bytes. Internal to vmm/loader/.
+ */
+#ifndef SIDECORE_VMM_LOADER_PLAN_UTIL_H
+#define SIDECORE_VMM_LOADER_PLAN_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/lib/string.h"
+#include "vmm/loader/boot_plan.h"
+
+#define GIB4 (1ull << 32)
+
+/* Formats the error into plan->error; returns false for `return plan_fail(...)`. */
+bool plan_fail(struct guest_boot_plan *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Whether [start, start+size) lies inside [0, limit) without wrapping. */
+static inline bool range_within(uint64_t start, uint64_t size, uint64_t limit)
+{
+    return size <= limit && start <= limit - size;
+}
+
+static inline uint64_t align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
+/* Records [start, start+size) as used by `what`; fails (with a message
+ * naming both) if it overlaps a range already recorded. */
+bool plan_reserve(struct guest_boot_plan *p, uint64_t start, uint64_t size, const char *what);
+
+/* The highest align-aligned gpa >= 4 KiB with [gpa, gpa+size) below limit and
+ * clear of every reserved range; false if there is none. */
+bool plan_find_free(const struct guest_boot_plan *p, uint64_t size, uint64_t align, uint64_t limit,
+                    uint64_t *gpa);
+
+/* Adds a copy (and reserves its range as `what`). The caller has checked
+ * the source bytes exist; this checks the target lies below limit. */
+bool plan_add_copy(struct guest_boot_plan *p, enum boot_source src, uint64_t offset, uint64_t gpa,
+                   uint64_t file_size, uint64_t mem_size, uint64_t limit, const char *what);
+
+/* Carves size bytes (8-aligned) out of plan->data and adds a blob at gpa;
+ * returns a pointer to fill, or NULL (with plan->error set) if full. */
+uint8_t *plan_add_blob(struct guest_boot_plan *p, const char *what, uint64_t gpa, uint32_t size);
+
+static inline uint16_t rd16(const uint8_t *b)
+{
+    uint16_t v;
+    memcpy(&v, b, sizeof(v));
+    return v;
+}
+
+static inline uint32_t rd32(const uint8_t *b)
+{
+    uint32_t v;
+    memcpy(&v, b, sizeof(v));
+    return v;
+}
+
+static inline uint64_t rd64(const uint8_t *b)
+{
+    uint64_t v;
+    memcpy(&v, b, sizeof(v));
+    return v;
+}
+
+static inline void wr32(uint8_t *b, uint32_t v)
+{
+    memcpy(b, &v, sizeof(v));
+}
+
+static inline void wr64(uint8_t *b, uint64_t v)
+{
+    memcpy(b, &v, sizeof(v));
+}
+
+/* What the ELF reader found (elf_plan.c). */
+struct elf_load_result {
+    bool is64;
+    uint16_t machine;
+    uint64_t entry_phys; /* e_entry, translated to its load address */
+    uint64_t load_end;   /* highest byte loaded + 1 */
+};
+
+/* Plans the PT_LOAD segments of the ELF in img below limit; the entry point
+ * must lie in a segment's file bytes. */
+bool elf_plan_segments(struct guest_boot_plan *p, const struct guest_image *img, uint64_t limit,
+                       struct elf_load_result *out);
+
+/* Whether the image starts with the ELF magic. */
+bool elf_has_magic(const struct guest_image *img);
+
+/* Whether gpa lies in the file bytes of a planned image copy. */
+bool plan_gpa_in_image(const struct guest_boot_plan *p, uint64_t gpa);
+
+/* Entry-state pieces (entry_state.c). */
+bool plan_entry_long64(struct guest_boot_plan *p, uint64_t rip);
+bool plan_entry_prot32(struct guest_boot_plan *p, uint64_t rip);
+
+/* Multiboot2 (multiboot2_plan.c): 1 planned, 0 not a multiboot2 image,
+ * -1 failed (plan->error set). */
+int mb2_plan(struct guest_boot_plan *p, const struct guest_image *img);
+
+#endif
