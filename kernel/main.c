@@ -33,6 +33,8 @@
 #include "kernel/x86/idt.h"
 #include "kernel/x86/ioapic.h"
 #include "kernel/x86/lapic.h"
+#include "vmm/guest_power.h"
+#include "vmm/vmm.h"
 
 /* The hypervisor's own copy of the hand-off, whatever the boot path. */
 static struct handoff boot_handoff;
@@ -164,6 +166,7 @@ static __attribute__((noreturn)) void idle_loop_with_shell(void)
     shell_start();
     for (;;) {
         shell_poll();
+        vmm_poll();
         /* Arm the wake-up with interrupts off, then sti;hlt: the timer cannot
          * fire between the check and the halt. */
         irq_disable();
@@ -211,6 +214,7 @@ static __attribute__((noreturn)) void kmain(struct handoff *h)
     pci_init();
     nvme_init();
     reboot_register_hook(nvme_shutdown_all);
+    vmm_init(h);
 
     str_format_size(size, sizeof(size), pmm_total_bytes());
     console_printf("sidecore: ready cpus=%u sockets=%u mem=%s\n", cpu_online_count(),

@@ -23,9 +23,15 @@ static void call_interrupt(struct irq_frame *f)
     __atomic_fetch_add(&cpu->calls_done, 1, __ATOMIC_RELEASE);
 }
 
+static void kick_interrupt(struct irq_frame *f)
+{
+    lapic_eoi();
+}
+
 void cpu_call_init(void)
 {
     irq_set_handler(VEC_IPI_CALL, call_interrupt);
+    irq_set_handler(VEC_IPI_KICK, kick_interrupt);
 }
 
 bool cpu_call(uint32_t index, cpu_call_fn fn, void *arg, bool wait, uint32_t timeout_ms)
@@ -50,4 +56,35 @@ bool cpu_call(uint32_t index, cpu_call_fn fn, void *arg, bool wait, uint32_t tim
         cpu_relax();
     }
     return true;
+}
+
+bool cpu_post_work(uint32_t index, cpu_call_fn fn, void *arg)
+{
+    struct percpu *cpu = cpu_by_index(index);
+    cpu_call_fn none = NULL;
+
+    if (!cpu || cpu->state != CPU_ONLINE)
+        return false;
+    cpu->work_arg = arg;
+    if (!__atomic_compare_exchange_n(&cpu->work_fn, &none, fn, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return false;
+    lapic_send_ipi(cpu->apic_id, VEC_IPI_CALL); /* wakes the idle loop */
+    return true;
+}
+
+void cpu_idle_loop(void)
+{
+    struct percpu *cpu = this_cpu();
+
+    for (;;) {
+        irq_disable();
+        cpu_call_fn fn = __atomic_load_n(&cpu->work_fn, __ATOMIC_ACQUIRE);
+        if (fn) {
+            fn(cpu->work_arg);
+            __atomic_store_n(&cpu->work_fn, NULL, __ATOMIC_RELEASE);
+            continue;
+        }
+        asm volatile("sti; hlt" ::: "memory");
+    }
 }

@@ -43,6 +43,12 @@ struct percpu {
     void (*volatile call_fn)(void *arg);
     void *volatile call_arg;
     volatile uint64_t calls_done;
+    /* Long-running work posted to an idle CPU (kernel/cpu/cpu_call.c): run
+     * by its idle loop, with interrupts disabled, e.g. a vCPU. */
+    void (*volatile work_fn)(void *arg);
+    void *volatile work_arg;
+    /* Virtualization is on (vmm/): set once by the backend's cpu_enable. */
+    bool virt_enabled;
 };
 
 static inline struct percpu *this_cpu(void)

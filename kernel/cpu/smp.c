@@ -2,6 +2,7 @@
 #include "kernel/cpu/smp.h"
 
 #include "kernel/console/log.h"
+#include "kernel/cpu/cpu_call.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/paging.h"
 #include "kernel/mm/pmm.h"
@@ -61,9 +62,7 @@ static void ap_entry(struct percpu *p)
     paging_load();
     cpu_init_local(p);
     __atomic_store_n(&p->state, CPU_ONLINE, __ATOMIC_RELEASE);
-    irq_enable();
-    for (;;)
-        cpu_halt();
+    cpu_idle_loop();
 }
 
 static bool wait_online(struct percpu *p, uint64_t us)

@@ -67,6 +67,15 @@ uint64_t pmm_alloc_pages_below(size_t n, uint64_t limit)
     return phys;
 }
 
+uint64_t pmm_alloc_aligned(uint64_t bytes, uint64_t align)
+{
+    uint64_t flags = spin_lock_irqsave(&pmm_lock);
+    uint64_t phys = range_set_take_top(&free_mem, ALIGN_UP(bytes, PAGE_SIZE), align, UINT64_MAX);
+
+    spin_unlock_irqrestore(&pmm_lock, flags);
+    return phys;
+}
+
 uint64_t pmm_alloc_pages(size_t n)
 {
     return pmm_alloc_pages_below(n, UINT64_MAX);

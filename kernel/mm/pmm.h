@@ -22,6 +22,10 @@ uint64_t pmm_alloc_pages(size_t n);
  * trampoline, 4 GiB for 32-bit DMA). */
 uint64_t pmm_alloc_pages_below(size_t n, uint64_t limit);
 void pmm_free_pages(uint64_t phys, size_t n);
+/* Allocates bytes (a multiple of the page size) aligned to align, NOT
+ * zeroed (large blocks such as guest memory are cleared by their user, when
+ * it needs them clear). Returns 0 if no block fits. */
+uint64_t pmm_alloc_aligned(uint64_t bytes, uint64_t align);
 
 uint64_t pmm_total_bytes(void); /* usable RAM the allocator manages */
 uint64_t pmm_free_bytes(void);

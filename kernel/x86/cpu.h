@@ -156,8 +156,8 @@ static inline void io_wait(void)
     outb(0x80, 0);
 }
 
-#define MSR_IA32_APIC_BASE       0x1b
-#define MSR_IA32_FEATURE_CONTROL 0x3a
+#define MSR_IA32_APIC_BASE       0x1bu
+#define MSR_IA32_FEATURE_CONTROL 0x3au
 #define MSR_IA32_TSC_DEADLINE    0x6e0
 #define MSR_EFER                 0xc0000080
 #define MSR_FS_BASE              0xc0000100

@@ -79,3 +79,10 @@ void interrupt_dispatch(struct irq_frame *f)
         return;
     log_warn("unexpected interrupt vector %lu", (unsigned long)f->vector);
 }
+
+void irq_dispatch_vector(uint8_t vector)
+{
+    struct irq_frame f = {.vector = vector};
+
+    interrupt_dispatch(&f);
+}

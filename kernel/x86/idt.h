@@ -20,10 +20,14 @@ typedef void (*irq_handler_fn)(struct irq_frame *frame);
 #define VEC_TIMER    0xe0
 #define VEC_IPI_CALL 0xe1
 #define VEC_CONSOLE  0xe2
+#define VEC_IPI_KICK 0xe3 /* makes a CPU leave its guest; the handler only acknowledges */
 #define VEC_SPURIOUS 0xff
 
 void idt_init(void); /* builds the table (boot CPU, once) */
 void idt_load(void); /* every CPU */
 void irq_set_handler(uint8_t vector, irq_handler_fn fn);
+/* Runs the handler of a vector that arrived outside the IDT path (acknowledged
+ * on VM exit); frame fields other than vector are zero. */
+void irq_dispatch_vector(uint8_t vector);
 
 #endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The exit dispatcher: one handler per vendor-neutral exit kind. A handler
+ * returns true to enter the guest again, false when it has stopped the
+ * guest (it calls guest_stop() with the reason first).
+ */
+#ifndef SIDECORE_VMM_EXIT_H
+#define SIDECORE_VMM_EXIT_H
+
+#include <stdbool.h>
+
+#include "vmm/vcpu.h"
+
+bool exit_dispatch(struct vcpu *v, const struct vcpu_exit *e);
+
+/* The handlers, one file each. */
+bool exit_cpuid(struct vcpu *v, const struct vcpu_exit *e);
+bool exit_msr(struct vcpu *v, const struct vcpu_exit *e);
+bool exit_io(struct vcpu *v, const struct vcpu_exit *e);
+bool exit_hlt(struct vcpu *v, const struct vcpu_exit *e);
+bool exit_xsetbv(struct vcpu *v, const struct vcpu_exit *e);
+bool exit_hypercall(struct vcpu *v, const struct vcpu_exit *e);
+bool exit_timer(struct vcpu *v, const struct vcpu_exit *e);
+bool exit_fatal(struct vcpu *v, const struct vcpu_exit *e);
+
+/* Waits (on the host CPU) until v has an interrupt to take, its timer is
+ * due, or it is asked to stop. */
+void vcpu_wait_for_event(struct vcpu *v);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* Routes each exit to its handler; the simple ones live here. */
+#include "vmm/exit.h"
+
+#include "kernel/x86/idt.h"
+#include "vmm/guest.h"
+
+static bool exit_ext_intr(struct vcpu *v, const struct vcpu_exit *e)
+{
+    /* Acknowledged on exit: run the hypervisor's handler for it now. */
+    irq_dispatch_vector(e->intr.vector);
+    return true;
+}
+
+static bool exit_init(struct vcpu *v, const struct vcpu_exit *e)
+{
+    vcpu_backend()->init_reset(v);
+    v->state = VCPU_WAIT_SIPI;
+    return true;
+}
+
+static bool exit_sipi(struct vcpu *v, const struct vcpu_exit *e)
+{
+    vcpu_backend()->sipi_start(v, e->sipi.vector);
+    v->state = VCPU_RUNNING;
+    return true;
+}
+
+bool exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
+{
+    switch (e->kind) {
+    case VCPU_EXIT_NONE: return true;
+    case VCPU_EXIT_CPUID: return exit_cpuid(v, e);
+    case VCPU_EXIT_MSR_READ:
+    case VCPU_EXIT_MSR_WRITE: return exit_msr(v, e);
+    case VCPU_EXIT_IO: return exit_io(v, e);
+    case VCPU_EXIT_HLT: return exit_hlt(v, e);
+    case VCPU_EXIT_XSETBV: return exit_xsetbv(v, e);
+    case VCPU_EXIT_HYPERCALL: return exit_hypercall(v, e);
+    case VCPU_EXIT_EXT_INTR: return exit_ext_intr(v, e);
+    case VCPU_EXIT_TIMER: return exit_timer(v, e);
+    case VCPU_EXIT_INIT: return exit_init(v, e);
+    case VCPU_EXIT_SIPI: return exit_sipi(v, e);
+    case VCPU_EXIT_MEM_VIOLATION:
+    case VCPU_EXIT_MEM_MISCONFIG:
+    case VCPU_EXIT_TRIPLE_FAULT:
+    case VCPU_EXIT_ENTRY_FAILED:
+    case VCPU_EXIT_UNSUPPORTED:
+    case VCPU_EXIT_KINDS: return exit_fatal(v, e);
+    }
+    return exit_fatal(v, e);
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * HLT and the guest timer. The core is the guest's alone, so a halted vCPU
+ * simply waits on its own CPU (halting the host CPU, woken by the
+ * hypervisor's timer or a kick) until it has an interrupt to take.
+ */
+#include "kernel/time/timer.h"
+#include "kernel/time/tsc.h"
+#include "kernel/x86/cpu.h"
+#include "vmm/exit.h"
+#include "vmm/guest.h"
+
+#define RFLAGS_IF (1ull << 9)
+
+/* Moves a due guest timer into the pending interrupts. */
+static void check_timer(struct vcpu *v)
+{
+    if (v->timer_deadline && rdtsc() >= v->timer_deadline) {
+        v->timer_deadline = 0;
+        vcpu_pend_interrupt(v, v->timer_vector);
+    }
+}
+
+void vcpu_wait_for_event(struct vcpu *v)
+{
+    for (;;) {
+        check_timer(v);
+        if (vcpu_has_pending(v) || v->stop_requested)
+            return;
+        if (v->timer_deadline) {
+            uint64_t now = rdtsc();
+            uint64_t ticks = v->timer_deadline > now ? v->timer_deadline - now : 0;
+            if (ticks > tsc_hz())
+                ticks = tsc_hz(); /* wake at least once a second; the loop re-arms */
+            timer_oneshot(ticks * 1000000ull / (tsc_hz() / 1000), NULL);
+        }
+        /* A kick IPI or the timer ends the halt; sti;hlt cannot miss either. */
+        asm volatile("sti; hlt; cli" ::: "memory");
+    }
+}
+
+bool exit_hlt(struct vcpu *v, const struct vcpu_exit *e)
+{
+    const struct vcpu_ops *ops = vcpu_backend();
+
+    ops->skip_instruction(v, e);
+    check_timer(v);
+    if (vcpu_has_pending(v))
+        return true;
+    bool can_wake = (ops->read_sreg(v, VCPU_SREG_RFLAGS) & RFLAGS_IF) || v->timer_deadline;
+    v->state = VCPU_HALTED;
+    if (!can_wake) {
+        /* HLT with interrupts off and nothing armed: the vCPU is done until
+         * the operator stops or restarts the guest. */
+        while (!v->stop_requested)
+            asm volatile("sti; hlt; cli" ::: "memory");
+    } else {
+        vcpu_wait_for_event(v);
+    }
+    v->state = VCPU_RUNNING;
+    return !v->stop_requested;
+}
+
+bool exit_timer(struct vcpu *v, const struct vcpu_exit *e)
+{
+    check_timer(v);
+    return true;
+}

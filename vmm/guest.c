@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guests: creating a partition from its configuration (memory, second-level
+ * tables, trap bitmaps, cores), starting and stopping its vCPUs, and its
+ * console output.
+ */
+#include "vmm/guest.h"
+
+#include <stdarg.h>
+
+#include "kernel/console/console.h"
+#include "kernel/console/log.h"
+#include "kernel/cpu/cpu_call.h"
+#include "kernel/cpu/percpu.h"
+#include "kernel/lib/fmt.h"
+#include "kernel/lib/str.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/pmm.h"
+#include "kernel/time/clock.h"
+#include "kernel/time/tsc.h"
+#include "kernel/x86/cpu.h"
+#include "kernel/x86/idt.h"
+#include "kernel/x86/lapic.h"
+#include "vmm/ept.h"
+#include "vmm/guest_load.h"
+#include "vmm/io_policy.h"
+#include "vmm/msr_policy.h"
+#include "vmm/vcpu_loop.h"
+
+static struct guest *guests[GUEST_MAX];
+static unsigned nguests;
+static uint16_t next_vpid = 1;
+
+unsigned guest_count(void)
+{
+    return nguests;
+}
+
+struct guest *guest_at(unsigned index)
+{
+    return index < nguests ? guests[index] : NULL;
+}
+
+struct guest *guest_find(const char *name)
+{
+    for (unsigned i = 0; i < nguests; i++) {
+        if (strcmp(guests[i]->cfg.name, name) == 0)
+            return guests[i];
+    }
+    return NULL;
+}
+
+const char *guest_state_name(enum guest_state s)
+{
+    switch (s) {
+    case GUEST_LOADING: return "loading";
+    case GUEST_RUNNING: return "running";
+    case GUEST_STOPPING: return "stopping";
+    case GUEST_STOPPED: return "stopped";
+    }
+    return "?";
+}
+
+void *guest_phys_to_host(struct guest *g, uint64_t gpa, uint64_t len)
+{
+    if (gpa >= g->mem_size || len > g->mem_size - gpa)
+        return NULL;
+    return (void *)(uintptr_t)(g->mem_hpa + gpa);
+}
+
+/* ---- console output ---- */
+
+static void flush_line(struct guest *g)
+{
+    console_printf("[%s] %.*s\n", g->cfg.name, (int)g->line_len, g->line);
+    g->line_len = 0;
+}
+
+void guest_console_write(struct guest *g, const char *s, uint64_t n)
+{
+    uint64_t flags = spin_lock_irqsave(&g->out_lock);
+
+    for (uint64_t i = 0; i < n; i++) {
+        char c = s[i];
+        g->ring[g->ring_written++ % GUEST_CONSOLE_RING] = c;
+        if (c == '\n') {
+            flush_line(g);
+            continue;
+        }
+        if (c == '\r')
+            continue;
+        /* Keep the operator's terminal sane: no control characters. */
+        g->line[g->line_len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '.';
+        if (g->line_len == GUEST_LINE_MAX)
+            flush_line(g);
+    }
+    spin_unlock_irqrestore(&g->out_lock, flags);
+}
+
+/* ---- stopping ---- */
+
+static void kick_vcpus(struct guest *g)
+{
+    for (uint32_t i = 0; i < g->nvcpus; i++) {
+        struct vcpu *v = &g->vcpus[i];
+        v->stop_requested = true;
+        struct percpu *cpu = cpu_by_index(v->cpu);
+        if (cpu && cpu != this_cpu())
+            lapic_send_ipi(cpu->apic_id, VEC_IPI_KICK);
+    }
+}
+
+void guest_stop(struct guest *g, const char *fmt, ...)
+{
+    va_list ap;
+    uint64_t flags = spin_lock_irqsave(&g->lock);
+    bool first = g->state == GUEST_RUNNING || g->state == GUEST_LOADING;
+
+    if (first) {
+        va_start(ap, fmt);
+        fmt_vsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
+        va_end(ap);
+        g->state = GUEST_STOPPING;
+    }
+    spin_unlock_irqrestore(&g->lock, flags);
+    if (first)
+        console_printf("sidecore: guest %s stopped: %s\n", g->cfg.name, g->stop_reason);
+    kick_vcpus(g);
+}
+
+/* Called on a vCPU's own CPU when its loop ends. */
+void guest_vcpu_ended(struct guest *g, struct vcpu *v)
+{
+    uint64_t flags = spin_lock_irqsave(&g->lock);
+    bool all = true;
+
+    v->state = VCPU_STOPPED;
+    for (uint32_t i = 0; i < g->nvcpus; i++)
+        all &= g->vcpus[i].state == VCPU_STOPPED;
+    if (all)
+        g->state = GUEST_STOPPED;
+    spin_unlock_irqrestore(&g->lock, flags);
+}
+
+/* ---- creation ---- */
+
+static uint64_t ept_alloc(void *ctx)
+{
+    return pmm_alloc_pages(1);
+}
+
+static void *ept_ptr(void *ctx, uint64_t hpa)
+{
+    return (void *)(uintptr_t)hpa;
+}
+
+static void ept_free(void *ctx, uint64_t hpa)
+{
+    pmm_free_pages(hpa, 1);
+}
+
+static bool build_slat(struct guest *g, char *why, size_t why_size)
+{
+    static const struct ept_ops ops = {ept_alloc, ept_ptr, ept_free, NULL};
+    const struct vcpu_caps *caps = vcpu_backend_caps();
+    struct ept *ept = (struct ept *)(uintptr_t)pmm_alloc_pages(1);
+
+    if (!ept) {
+        fmt_snprintf(why, why_size, "out of memory for its EPT");
+        return false;
+    }
+    unsigned flags = (caps->ept_2m ? EPT_ALLOW_2M : 0) | (caps->ept_1g ? EPT_ALLOW_1G : 0);
+    enum ept_status st = ept_init(ept, &ops, flags);
+    if (st == EPT_OK)
+        st = ept_map(ept, 0, g->mem_hpa, g->mem_size, EPT_RWX, EPT_MT_WB);
+    if (st != EPT_OK) {
+        fmt_snprintf(why, why_size, "cannot build its EPT: %s", ept_status_name(st));
+        return false;
+    }
+    g->slat = ept;
+    g->eptp = ept_eptp(ept, false);
+    return true;
+}
+
+static bool build_bitmaps(struct guest *g, char *why, size_t why_size)
+{
+    uint64_t pages = pmm_alloc_pages(3);
+
+    if (!pages) {
+        fmt_snprintf(why, why_size, "out of memory for its MSR and I/O bitmaps");
+        return false;
+    }
+    g->msr_bitmap = (uint8_t *)(uintptr_t)pages;
+    g->io_bitmap_a = g->msr_bitmap + PAGE_SIZE;
+    g->io_bitmap_b = g->io_bitmap_a + PAGE_SIZE;
+    msr_bitmap_build(g->msr_bitmap);
+    io_bitmaps_build(g->io_bitmap_a, g->io_bitmap_b);
+    return true;
+}
+
+static bool create_vcpus(struct guest *g, char *why, size_t why_size)
+{
+    size_t bytes = g->nvcpus * sizeof(struct vcpu);
+    uint64_t mem = pmm_alloc_pages((bytes + PAGE_SIZE - 1) / PAGE_SIZE);
+
+    if (!mem) {
+        fmt_snprintf(why, why_size, "out of memory for its vCPUs");
+        return false;
+    }
+    g->vcpus = (struct vcpu *)(uintptr_t)mem;
+    for (uint32_t i = 0; i < g->nvcpus; i++) {
+        struct vcpu *v = &g->vcpus[i];
+        v->guest = g;
+        v->index = i;
+        v->cpu = g->cpus[i];
+        v->vpid = next_vpid++;
+        v->state = VCPU_IDLE;
+        msr_vcpu_state_init(&v->msr, i, false);
+    }
+    return true;
+}
+
+/* Posts every vCPU's loop to its core. */
+static bool start_vcpus(struct guest *g)
+{
+    g->state = GUEST_RUNNING;
+    for (uint32_t i = 0; i < g->nvcpus; i++) {
+        struct vcpu *v = &g->vcpus[i];
+        v->stop_requested = false;
+        v->state = VCPU_IDLE;
+        if (!cpu_post_work(v->cpu, vcpu_loop_run, v)) {
+            guest_stop(g, "CPU %u would not take vCPU %u", v->cpu, i);
+            v->state = VCPU_STOPPED;
+            return false;
+        }
+    }
+    return true;
+}
+
+struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus)
+{
+    char why[160];
+    uint64_t mem = pmm_alloc_pages(1);
+
+    if (!mem || nguests == GUEST_MAX) {
+        log_error("guest %s: out of memory for its descriptor", cfg->name);
+        return NULL;
+    }
+    struct guest *g = (struct guest *)(uintptr_t)mem;
+    size_t pages = (sizeof(*g) + PAGE_SIZE - 1) / PAGE_SIZE;
+    if (pages > 1) {
+        pmm_free_pages(mem, 1);
+        g = (struct guest *)(uintptr_t)pmm_alloc_pages(pages);
+        if (!g)
+            return NULL;
+    }
+    g->cfg = *cfg;
+    g->id = nguests + 1;
+    g->state = GUEST_LOADING;
+    g->lock = (struct spinlock)SPINLOCK_INIT;
+    g->out_lock = (struct spinlock)SPINLOCK_INIT;
+    g->nvcpus = cfg->cpus;
+    io_seen_reset(&g->port_seen);
+    com1_reset(&g->uart);
+    memcpy(g->cpus, cpus, cfg->cpus * sizeof(uint32_t));
+    g->mem_size = cfg->memory;
+    g->mem_hpa = pmm_alloc_aligned(cfg->memory, 2ull << 20);
+    if (!g->mem_hpa) {
+        log_error("guest %s: no contiguous %lu MiB block of memory left", cfg->name,
+                  (unsigned long)(cfg->memory >> 20));
+        return NULL;
+    }
+    guests[nguests++] = g;
+    if (!build_slat(g, why, sizeof(why)) || !build_bitmaps(g, why, sizeof(why)) ||
+        !create_vcpus(g, why, sizeof(why)) || !guest_load(g, why, sizeof(why))) {
+        g->state = GUEST_STOPPED;
+        fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "%s", why);
+        log_error("guest %s: %s", cfg->name, why);
+        return g;
+    }
+    char size[16];
+    str_format_size(size, sizeof(size), g->mem_size);
+    log_info("guest %s: %u vCPU(s) on CPU %u%s, %s at host %#lx, entry %#lx", cfg->name, g->nvcpus,
+             g->cpus[0], g->nvcpus > 1 ? " and more" : "", size, (unsigned long)g->mem_hpa,
+             (unsigned long)g->boot.rip);
+    start_vcpus(g);
+    return g;
+}
+
+bool guest_restart(struct guest *g)
+{
+    char why[160];
+
+    if (g->state == GUEST_RUNNING || g->state == GUEST_LOADING)
+        guest_stop(g, "restart requested");
+    uint64_t deadline = clock_uptime_ns() + 2000000000ull;
+    while (g->state != GUEST_STOPPED) {
+        if (clock_uptime_ns() > deadline) {
+            console_printf("guest restart: %s did not stop within 2 s\n", g->cfg.name);
+            return false;
+        }
+        cpu_relax();
+    }
+    if (!g->vcpus) {
+        console_printf("guest restart: %s was never created: %s\n", g->cfg.name, g->stop_reason);
+        return false;
+    }
+    g->state = GUEST_LOADING;
+    g->exited = false;
+    g->exit_code = 0;
+    g->stop_reason[0] = '\0';
+    g->line_len = 0;
+    io_seen_reset(&g->port_seen);
+    com1_reset(&g->uart);
+    for (uint32_t i = 0; i < g->nvcpus; i++) {
+        struct vcpu *v = &g->vcpus[i];
+        memset(v->pending, 0, sizeof(v->pending));
+        v->timer_deadline = 0;
+        memset(&v->stats, 0, sizeof(v->stats));
+        msr_vcpu_state_init(&v->msr, i, false);
+    }
+    if (!guest_load(g, why, sizeof(why))) {
+        g->state = GUEST_STOPPED;
+        fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "%s", why);
+        console_printf("guest restart: %s: %s\n", g->cfg.name, why);
+        return false;
+    }
+    g->restarts++;
+    console_printf("sidecore: guest %s restarted\n", g->cfg.name);
+    return start_vcpus(g);
+}

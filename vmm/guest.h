@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A guest: a partition of the machine with its own cores and memory. It is
+ * created from its configuration at boot, runs until it stops (exit
+ * hypercall, a fault Sidecore contains, or the operator), and can be
+ * restarted from its image.
+ */
+#ifndef SIDECORE_VMM_GUEST_H
+#define SIDECORE_VMM_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/lib/spinlock.h"
+#include "vmm/dev/com1.h"
+#include "vmm/guest_config.h"
+#include "vmm/io_policy.h"
+#include "vmm/vcpu.h"
+
+enum guest_state {
+    GUEST_LOADING,
+    GUEST_RUNNING,
+    GUEST_STOPPING, /* vCPUs asked to leave */
+    GUEST_STOPPED,
+};
+
+#define GUEST_CONSOLE_RING 16384
+#define GUEST_LINE_MAX     256
+
+struct guest {
+    struct guest_config cfg;
+    uint32_t id; /* 1-based */
+    volatile enum guest_state state;
+    struct spinlock lock; /* state changes and the stop reason */
+    char stop_reason[200];
+    bool exited; /* stopped through HC_EXIT */
+    uint64_t exit_code;
+    uint32_t restarts;
+
+    /* Memory: one contiguous block, guest-physical 0 .. mem_size. */
+    uint64_t mem_hpa, mem_size;
+    uint64_t eptp;
+    void *slat; /* the second-level translation tables (struct ept) */
+    uint8_t *msr_bitmap, *io_bitmap_a, *io_bitmap_b;
+
+    uint32_t nvcpus;
+    struct vcpu *vcpus;
+    uint32_t cpus[GUEST_MAX_VCPUS]; /* physical CPU of each vCPU */
+    struct vcpu_boot_state boot;    /* how vCPU 0 starts */
+
+    /* Console output: the line being assembled, and everything recent. */
+    struct spinlock out_lock;
+    char line[GUEST_LINE_MAX];
+    uint32_t line_len;
+    char ring[GUEST_CONSOLE_RING];
+    uint64_t ring_written;
+
+    /* Ports accessed that no device backs (logged the first time). */
+    struct io_seen port_seen;
+    struct com1 uart;
+};
+
+/* Builds a guest from its (validated) configuration on the given physical
+ * CPUs, loads its image and starts it. A guest that cannot be built is kept,
+ * stopped, with the reason (so `guests` shows it); NULL only when not even
+ * its descriptor fits. */
+struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus);
+/* Called on a vCPU's own CPU when its loop ends. */
+void guest_vcpu_ended(struct guest *g, struct vcpu *v);
+
+unsigned guest_count(void);
+struct guest *guest_at(unsigned index);
+struct guest *guest_find(const char *name);
+
+/* Stops every vCPU of g and records why (the first reason wins). Safe from
+ * any CPU, including one of g's own vCPUs. */
+void guest_stop(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Stops g if it runs, waits for its vCPUs, reloads its image and starts it
+ * again. Returns false with a message printed if it could not. */
+bool guest_restart(struct guest *g);
+
+/* Appends guest output: lines go to the console as "[NAME] text". */
+void guest_console_write(struct guest *g, const char *s, uint64_t n);
+
+/* Whether [gpa, gpa+len) lies inside g's memory; the host pointer if so. */
+void *guest_phys_to_host(struct guest *g, uint64_t gpa, uint64_t len);
+
+const char *guest_state_name(enum guest_state s);
+
+#endif

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+#include "vmm/guest_load.h"
+
+#include "kernel/console/log.h"
+#include "kernel/lib/fmt.h"
+#include "kernel/lib/string.h"
+#include "vmm/guest.h"
+#include "vmm/loader/boot_plan.h"
+#include "vmm/vmm.h"
+
+/* One plan at a time: loading runs on the boot CPU only. */
+static struct guest_boot_plan plan;
+
+static enum vcpu_mode vcpu_mode_of(enum guest_cpu_mode m)
+{
+    switch (m) {
+    case GUEST_MODE_REAL16: return VCPU_MODE_REAL16;
+    case GUEST_MODE_PROT32: return VCPU_MODE_PROT32;
+    case GUEST_MODE_LONG64: return VCPU_MODE_LONG64;
+    }
+    return VCPU_MODE_PROT32;
+}
+
+static void boot_state_from_plan(struct vcpu_boot_state *b, const struct boot_entry_state *e)
+{
+    memset(b, 0, sizeof(*b));
+    b->mode = vcpu_mode_of(e->mode);
+    b->rip = e->rip;
+    b->rsp = e->rsp;
+    b->rflags = e->rflags;
+    b->gprs[VCPU_RAX] = e->rax;
+    b->gprs[VCPU_RBX] = e->rbx;
+    b->gprs[VCPU_RSI] = e->rsi;
+    b->cr0 = e->cr0;
+    b->cr3 = e->cr3;
+    b->cr4 = e->cr4;
+    b->efer = e->efer;
+    b->gdt_base = e->gdt_base;
+    b->gdt_limit = e->gdt_limit;
+    b->cs_sel = e->cs.selector;
+    b->ds_sel = e->ds.selector;
+}
+
+bool guest_load(struct guest *g, char *why, size_t why_size)
+{
+    const struct handoff_file *kernel = vmm_boot_file(g->cfg.kernel);
+    const struct handoff_file *initrd = g->cfg.initrd[0] ? vmm_boot_file(g->cfg.initrd) : NULL;
+
+    if (!kernel) {
+        fmt_snprintf(why, why_size, "kernel file '%s' is not among the boot files", g->cfg.kernel);
+        return false;
+    }
+    if (g->cfg.initrd[0] && !initrd) {
+        fmt_snprintf(why, why_size, "initrd file '%s' is not among the boot files", g->cfg.initrd);
+        return false;
+    }
+    struct guest_image img = {
+        .data = (const uint8_t *)(uintptr_t)kernel->base,
+        .size = kernel->size,
+        .initrd = initrd ? (const uint8_t *)(uintptr_t)initrd->base : NULL,
+        .initrd_size = initrd ? initrd->size : 0,
+        .cmdline = g->cfg.cmdline,
+        .initrd_name = g->cfg.initrd,
+        .mem_size = g->mem_size,
+    };
+    if (!guest_boot_plan_build(&img, &plan)) {
+        fmt_snprintf(why, why_size, "%s: %s", g->cfg.kernel, plan.error);
+        return false;
+    }
+    if (!guest_boot_plan_apply(&plan, &img, (void *)(uintptr_t)g->mem_hpa, g->mem_size, true, why,
+                               why_size))
+        return false;
+    if (plan.warning[0])
+        log_warn("guest %s: %s", g->cfg.name, plan.warning);
+    boot_state_from_plan(&g->boot, &plan.entry);
+    log_info("guest %s: %s image %s loaded", g->cfg.name, guest_image_kind_name(plan.kind),
+             g->cfg.kernel);
+    return true;
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shell commands for guests:
+ *   guests                   one row per guest: name, state, cores, memory
+ *   stats                    key=value lines, one per vCPU
+ *   guest restart|stop NAME  restart from its image, or stop it
+ */
+#include "kernel/console/console.h"
+#include "kernel/lib/fmt.h"
+#include "kernel/lib/str.h"
+#include "kernel/lib/string.h"
+#include "kernel/shell/shell.h"
+#include "kernel/time/tsc.h"
+#include "vmm/guest.h"
+
+static const char *vcpu_state_name(enum vcpu_state s)
+{
+    switch (s) {
+    case VCPU_IDLE: return "idle";
+    case VCPU_RUNNING: return "running";
+    case VCPU_HALTED: return "halted";
+    case VCPU_WAIT_SIPI: return "wait-sipi";
+    case VCPU_STOPPED: return "stopped";
+    }
+    return "?";
+}
+
+static void format_cores(const struct guest *g, char *buf, size_t size)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < g->nvcpus && n < size; i++)
+        n += (size_t)fmt_snprintf(buf + n, size - n, "%s%u", i ? "," : "", g->cpus[i]);
+}
+
+static int cmd_guests(int argc, char **argv)
+{
+    char cores[64], size[16];
+
+    if (argc > 1) {
+        console_printf("guests: takes no arguments\n");
+        return 1;
+    }
+    if (guest_count() == 0) {
+        console_printf("no guests\n");
+        return 0;
+    }
+    console_printf("%-16s %-9s %-12s %-8s %s\n", "NAME", "STATE", "CORES", "MEMORY", "NOTE");
+    for (unsigned i = 0; i < guest_count(); i++) {
+        struct guest *g = guest_at(i);
+        format_cores(g, cores, sizeof(cores));
+        str_format_size(size, sizeof(size), g->mem_size);
+        console_printf("%-16s %-9s %-12s %-8s %s\n", g->cfg.name, guest_state_name(g->state), cores,
+                       size, g->stop_reason);
+    }
+    return 0;
+}
+
+static uint64_t tsc_to_us(uint64_t ticks)
+{
+    uint64_t khz = tsc_hz() / 1000;
+
+    return khz ? ticks / khz * 1000 + ticks % khz * 1000 / khz : 0;
+}
+
+static void print_vcpu_stats(struct vcpu *v)
+{
+    const struct vcpu_ops *ops = vcpu_backend();
+    const struct vcpu_stats *s = &v->stats;
+
+    console_printf("guest=%s vcpu=%u cpu=%u state=%s exits=%lu guest_us=%lu hv_us=%lu "
+                   "injected=%lu",
+                   v->guest->cfg.name, v->index, v->cpu, vcpu_state_name(v->state),
+                   (unsigned long)s->exits_total, (unsigned long)tsc_to_us(s->guest_tsc),
+                   (unsigned long)tsc_to_us(s->hv_tsc), (unsigned long)s->injected);
+    for (unsigned r = 0; r < VCPU_MAX_RAW_REASONS; r++) {
+        if (s->exits[r])
+            console_printf(" exit_%s=%lu", ops->exit_name(r), (unsigned long)s->exits[r]);
+    }
+    console_printf("\n");
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+    if (argc > 1) {
+        console_printf("stats: takes no arguments\n");
+        return 1;
+    }
+    if (!vcpu_backend()) {
+        console_printf("stats: no guests (virtualization unavailable)\n");
+        return 0;
+    }
+    for (unsigned i = 0; i < guest_count(); i++) {
+        struct guest *g = guest_at(i);
+        for (uint32_t j = 0; g->vcpus && j < g->nvcpus; j++)
+            print_vcpu_stats(&g->vcpus[j]);
+    }
+    return 0;
+}
+
+static int cmd_guest(int argc, char **argv)
+{
+    if (argc != 3 || (strcmp(argv[1], "restart") != 0 && strcmp(argv[1], "stop") != 0)) {
+        console_printf("usage: guest restart|stop NAME\n");
+        return 1;
+    }
+    struct guest *g = guest_find(argv[2]);
+    if (!g) {
+        console_printf("guest: no guest named '%s' (see guests)\n", argv[2]);
+        return 1;
+    }
+    if (strcmp(argv[1], "stop") == 0) {
+        if (g->state != GUEST_RUNNING) {
+            console_printf("guest: %s is not running\n", g->cfg.name);
+            return 1;
+        }
+        guest_stop(g, "stopped by the operator");
+        return 0;
+    }
+    return guest_restart(g) ? 0 : 1;
+}
+
+SHELL_COMMAND("guests", "", "list the guests: state, cores, memory", cmd_guests);
+SHELL_COMMAND("stats", "", "per-vCPU exit counts and times, key=value", cmd_stats);
+SHELL_COMMAND("guest", "restart|stop NAME", "restart a guest from its image, or stop it",
+              cmd_guest);

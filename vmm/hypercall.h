@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sidecore's hypercall ABI (VMCALL), shared by the hypervisor and the test
+ * guests in guest-tests/.
+ *
+ * A guest executes VMCALL with the call number in RAX and arguments in RBX,
+ * RCX, RDX (in 32-bit guests: EAX, EBX, ECX, EDX). The result comes back in
+ * RAX: 0 on success, a negative HC_E* value on failure. Unknown numbers
+ * return HC_ENOSYS and do not stop the guest.
+ */
+#ifndef SIDECORE_VMM_HYPERCALL_H
+#define SIDECORE_VMM_HYPERCALL_H
+
+/* HC_PRINT: write RCX bytes at guest-physical RBX to the console as the
+ * guest's output (prefixed "[NAME] " per line). At most 4096 bytes a call;
+ * the buffer must lie inside the guest's memory. */
+#define HC_PRINT 0
+
+/* HC_EXIT: stop this guest (all its vCPUs) with exit code RBX; the console
+ * reports "guest NAME exited with code N". */
+#define HC_EXIT 1
+
+/* HC_TIMER: deliver interrupt vector RBX (32-255) to the calling vCPU once,
+ * RCX microseconds from now (0 cancels). A HLT in the meantime waits for it. */
+#define HC_TIMER 2
+
+/* HC_INFO: returns in RAX the guest's memory size in bytes, in RBX its vCPU
+ * index, in RCX its vCPU count, in RDX the TSC frequency in kHz. */
+#define HC_INFO 3
+
+#define HC_OK     0
+#define HC_ENOSYS (-1)
+#define HC_EFAULT (-2) /* an address outside the guest's memory */
+#define HC_EINVAL (-3)
+
+/* CPUID leaf 0x40000000 returns this signature in EBX, ECX, EDX. */
+#define SIDECORE_CPUID_SIGNATURE "SidecoreHVSC"
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* Choosing the virtualization backend, and the vendor-neutral parts of a
+ * vCPU (pending interrupts). */
+#include "vmm/vcpu.h"
+
+#include "kernel/lib/fmt.h"
+#include "kernel/x86/cpu.h"
+
+extern const struct vcpu_ops vmx_vcpu_ops;
+
+static const struct vcpu_ops *backend;
+static struct vcpu_caps caps;
+
+bool vcpu_backend_init(char *why, size_t why_size)
+{
+    struct cpuid_regs r = cpuid(0, 0);
+    /* "GenuineIntel": EBX "Genu", EDX "ineI", ECX "ntel" */
+    bool intel = r.ebx == 0x756e6547 && r.edx == 0x49656e69 && r.ecx == 0x6c65746e;
+
+    if (!intel) {
+        fmt_snprintf(why, why_size,
+                     "no virtualization backend for this CPU vendor (Sidecore has VT-x only)");
+        return false;
+    }
+    if (!vmx_vcpu_ops.probe(&caps, why, why_size))
+        return false;
+    backend = &vmx_vcpu_ops;
+    return true;
+}
+
+const struct vcpu_ops *vcpu_backend(void)
+{
+    return backend;
+}
+
+const struct vcpu_caps *vcpu_backend_caps(void)
+{
+    return &caps;
+}
+
+int vcpu_take_pending(struct vcpu *v)
+{
+    for (int w = 3; w >= 0; w--) {
+        uint64_t bits = __atomic_load_n(&v->pending[w], __ATOMIC_ACQUIRE);
+        if (!bits)
+            continue;
+        int bit = 63 - __builtin_clzll(bits);
+        __atomic_fetch_and(&v->pending[w], ~(1ull << bit), __ATOMIC_ACQ_REL);
+        return w * 64 + bit;
+    }
+    return -1;
+}
+
+bool vcpu_has_pending(const struct vcpu *v)
+{
+    return (v->pending[0] | v->pending[1] | v->pending[2] | v->pending[3]) != 0;
+}

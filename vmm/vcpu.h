@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vendor-neutral virtual CPU. Everything in vmm/ outside vmm/vmx/ uses
+ * only this interface; the VT-x backend (vmm/vmx/) implements struct
+ * vcpu_ops, and an AMD-V backend would implement the same table beside it.
+ *
+ * A vCPU runs only on its own dedicated physical CPU, and every operation
+ * on it (run, register access, injection) happens on that CPU.
+ */
+#ifndef SIDECORE_VMM_VCPU_H
+#define SIDECORE_VMM_VCPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/msr_policy.h"
+
+struct guest;
+
+/* General-purpose registers, in the x86 instruction encoding order. */
+enum vcpu_gpr {
+    VCPU_RAX,
+    VCPU_RCX,
+    VCPU_RDX,
+    VCPU_RBX,
+    VCPU_RSP,
+    VCPU_RBP,
+    VCPU_RSI,
+    VCPU_RDI,
+    VCPU_R8,
+    VCPU_R9,
+    VCPU_R10,
+    VCPU_R11,
+    VCPU_R12,
+    VCPU_R13,
+    VCPU_R14,
+    VCPU_R15,
+};
+
+/* Registers that live in the backend's control structure. */
+enum vcpu_sreg {
+    VCPU_SREG_RIP,
+    VCPU_SREG_RSP,
+    VCPU_SREG_RFLAGS,
+    VCPU_SREG_CR0,
+    VCPU_SREG_CR3,
+    VCPU_SREG_CR4,
+    VCPU_SREG_EFER,
+    VCPU_SREG_CS_BASE,
+    VCPU_SREG_PAT,
+    VCPU_SREG_FS_BASE,
+    VCPU_SREG_GS_BASE,
+    VCPU_SREG_SYSENTER_CS,
+    VCPU_SREG_SYSENTER_ESP,
+    VCPU_SREG_SYSENTER_EIP,
+};
+
+enum vcpu_mode { VCPU_MODE_REAL16, VCPU_MODE_PROT32, VCPU_MODE_LONG64 };
+
+/* How a vCPU starts (from the guest loader's plan). Segments are flat
+ * (base 0, 4 GiB) except in real mode, where CS base = cs_sel << 4. */
+struct vcpu_boot_state {
+    enum vcpu_mode mode;
+    uint64_t rip, rsp, rflags;
+    uint64_t gprs[16];
+    uint64_t cr0, cr3, cr4, efer;
+    uint64_t gdt_base;
+    uint16_t gdt_limit;
+    uint16_t cs_sel, ds_sel;
+    bool wait_for_sipi; /* an AP that waits for the guest's own INIT/SIPI */
+};
+
+/* Why the guest stopped running, in vendor-neutral terms. */
+enum vcpu_exit_kind {
+    VCPU_EXIT_NONE, /* handled inside the backend (e.g. a CR write) */
+    VCPU_EXIT_CPUID,
+    VCPU_EXIT_MSR_READ,
+    VCPU_EXIT_MSR_WRITE,
+    VCPU_EXIT_IO,
+    VCPU_EXIT_HLT,
+    VCPU_EXIT_XSETBV,
+    VCPU_EXIT_MEM_VIOLATION, /* guest-physical access with no mapping */
+    VCPU_EXIT_MEM_MISCONFIG, /* broken second-level tables: a hypervisor bug */
+    VCPU_EXIT_TRIPLE_FAULT,
+    VCPU_EXIT_INIT,
+    VCPU_EXIT_SIPI,
+    VCPU_EXIT_HYPERCALL,
+    VCPU_EXIT_EXT_INTR,     /* a host interrupt arrived; vector in intr */
+    VCPU_EXIT_TIMER,        /* the backend's guest timer expired */
+    VCPU_EXIT_ENTRY_FAILED, /* the guest state was refused */
+    VCPU_EXIT_UNSUPPORTED,  /* something Sidecore does not handle */
+    VCPU_EXIT_KINDS
+};
+
+struct vcpu_exit {
+    enum vcpu_exit_kind kind;
+    uint32_t raw_reason; /* the backend's own code, for statistics and reports */
+    uint32_t instr_len;
+    union {
+        struct {
+            uint16_t port;
+            uint8_t size; /* 1, 2 or 4 */
+            bool in, string, rep;
+        } io;
+        struct {
+            uint64_t gpa, gla;
+            bool read, write, exec, gla_valid;
+        } mem;
+        struct {
+            uint8_t vector;
+        } intr;
+        struct {
+            uint8_t vector;
+        } sipi;
+    };
+};
+
+#define VCPU_MAX_RAW_REASONS 128
+
+/* Per-vCPU counters, read by the `stats` command. */
+struct vcpu_stats {
+    uint64_t exits[VCPU_MAX_RAW_REASONS];
+    uint64_t exits_total;
+    uint64_t guest_tsc; /* TSC ticks spent in the guest */
+    uint64_t hv_tsc;    /* TSC ticks spent handling its exits */
+    uint64_t injected;  /* interrupts and exceptions injected */
+};
+
+enum vcpu_state { VCPU_IDLE, VCPU_RUNNING, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
+
+struct vcpu {
+    struct guest *guest;
+    uint32_t index; /* within the guest */
+    uint32_t cpu;   /* physical CPU index (kernel/cpu/percpu.h) */
+    uint16_t vpid;  /* address-space tag, unique across the machine, never 0 */
+    uint64_t gprs[16];
+    volatile enum vcpu_state state;
+    volatile bool stop_requested;
+    void *arch; /* the backend's own per-vCPU state */
+
+    /* Interrupts waiting to be delivered (vectors 32-255). */
+    uint64_t pending[4];
+    /* One-shot guest timer (HC_TIMER): vector delivered at the TSC deadline. */
+    uint64_t timer_deadline;
+    uint8_t timer_vector;
+
+    /* Emulated MSRs (vmm/msr_policy.h). */
+    struct msr_vcpu_state msr;
+
+    struct vcpu_stats stats;
+};
+
+/* What the backend can do on this machine (read once at boot). */
+struct vcpu_caps {
+    bool ept, ept_2m, ept_1g, ept_ad, vpid, unrestricted, preempt_timer;
+    bool apic_reg_virt, virt_intr_delivery, posted_intr, x2apic_virt;
+};
+
+struct vcpu_ops {
+    const char *name; /* "VT-x" */
+    /* Boot CPU: probes the hardware, prints one line per feature, fills
+     * caps. False (with the reason in why) when guests cannot run. */
+    bool (*probe)(struct vcpu_caps *caps, char *why, size_t why_size);
+    /* On the CPU that will run guests: turns virtualization on. */
+    bool (*cpu_enable)(char *why, size_t why_size);
+    /* On the vCPU's CPU: builds the control structure for a vCPU whose
+     * guest-physical memory is described by the second-level table root. */
+    bool (*create)(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t slat_pointer,
+                   const uint8_t *msr_bitmap, const uint8_t *io_bitmap_a,
+                   const uint8_t *io_bitmap_b, char *why, size_t why_size);
+    void (*destroy)(struct vcpu *v);
+    /* Enters the guest and returns at the next exit the generic code must
+     * see. Delivers a pending interrupt when the guest can take one. */
+    void (*run)(struct vcpu *v, struct vcpu_exit *exit);
+    uint64_t (*read_sreg)(struct vcpu *v, enum vcpu_sreg reg);
+    void (*write_sreg)(struct vcpu *v, enum vcpu_sreg reg, uint64_t value);
+    /* Moves RIP past the instruction that exited. */
+    void (*skip_instruction)(struct vcpu *v, const struct vcpu_exit *exit);
+    void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+    /* Puts the vCPU into the state INIT leaves an AP in (wait for SIPI), or
+     * starts it in real mode at vector << 12. */
+    void (*init_reset)(struct vcpu *v);
+    void (*sipi_start)(struct vcpu *v, uint8_t vector);
+    const char *(*exit_name)(uint32_t raw_reason);
+};
+
+/* Picks the backend for this CPU's vendor and probes it (boot CPU, once).
+ * False, with the reason, when this machine cannot run guests. */
+bool vcpu_backend_init(char *why, size_t why_size);
+
+/* The backend in use (NULL if this machine cannot run guests). */
+const struct vcpu_ops *vcpu_backend(void);
+const struct vcpu_caps *vcpu_backend_caps(void);
+
+/* Marks vector pending on v (delivered by the backend when the guest can
+ * take it). */
+static inline void vcpu_pend_interrupt(struct vcpu *v, uint8_t vector)
+{
+    __atomic_fetch_or(&v->pending[vector / 64], 1ull << (vector % 64), __ATOMIC_RELEASE);
+}
+
+/* Takes the highest pending vector, or returns -1. */
+int vcpu_take_pending(struct vcpu *v);
+bool vcpu_has_pending(const struct vcpu *v);
+
+#endif

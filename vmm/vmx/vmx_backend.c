@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* The VT-x implementation of the vendor-neutral vCPU interface. */
+#include "vmm/vmx/vmx.h"
+
+const struct vcpu_ops vmx_vcpu_ops = {
+    .name = "VT-x",
+    .probe = vmx_probe,
+    .cpu_enable = vmx_cpu_enable,
+    .create = vmx_create,
+    .destroy = vmx_destroy,
+    .run = vmx_run,
+    .read_sreg = vmx_read_sreg,
+    .write_sreg = vmx_write_sreg,
+    .skip_instruction = vmx_skip_instruction,
+    .inject_exception = vmx_inject_exception,
+    .init_reset = vmx_init_reset,
+    .sipi_start = vmx_sipi_start,
+    .exit_name = vmx_exit_name,
+};

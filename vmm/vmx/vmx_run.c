@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running a vCPU under VT-x: deliver what is pending, enter, decode the
+ * exit. Exits that are VT-x bookkeeping (CR0/CR4 shadowing, interrupt
+ * windows, VMX instructions, INVD) are handled here; the rest go back to the
+ * generic code as struct vcpu_exit.
+ */
+#include "kernel/x86/cpu.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
+#include "vmm/vmx/vmx_ops.h"
+
+#define RFLAGS_IF (1ull << 9)
+#define CR4_VMXE  (1ull << 13)
+#define VEC_UD    6
+#define VEC_GP    13
+
+static void set_proc(struct vmx_vcpu *x, uint32_t bit, bool on)
+{
+    uint32_t next = on ? (x->proc | bit) : (x->proc & ~bit);
+
+    if (next != x->proc) {
+        x->proc = next;
+        vmwrite(VMCS_PROC_CONTROLS, next);
+    }
+}
+
+static void set_pin(struct vmx_vcpu *x, uint32_t bit, bool on)
+{
+    uint32_t next = on ? (x->pin | bit) : (x->pin & ~bit);
+
+    if (next != x->pin) {
+        x->pin = next;
+        vmwrite(VMCS_PIN_CONTROLS, next);
+    }
+}
+
+/* Injects the highest pending interrupt if the guest can take it now,
+ * otherwise asks for an exit when it can. */
+static void deliver_pending(struct vcpu *v, struct vmx_vcpu *x)
+{
+    if (x->reinject_info & INTR_INFO_VALID) {
+        vmwrite(VMCS_ENTRY_INTR_INFO, x->reinject_info);
+        if (x->reinject_info & INTR_INFO_HAS_ERROR)
+            vmwrite(VMCS_ENTRY_EXCEPTION_ERR, x->reinject_err);
+        x->reinject_info = 0;
+        return;
+    }
+    if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
+        return; /* an exception the handler injected goes first */
+    if (!vcpu_has_pending(v)) {
+        set_proc(x, PROC_INTR_WINDOW, false);
+        return;
+    }
+    bool open = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+                !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & 3) &&
+                vmread(VMCS_GUEST_ACTIVITY) != ACTIVITY_WAIT_SIPI;
+    if (!open) {
+        set_proc(x, PROC_INTR_WINDOW, true);
+        return;
+    }
+    int vector = vcpu_take_pending(v);
+    vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT | (uint32_t)vector);
+    if (vmread(VMCS_GUEST_ACTIVITY) == ACTIVITY_HLT)
+        vmwrite(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
+    v->stats.injected++;
+    set_proc(x, PROC_INTR_WINDOW, vcpu_has_pending(v));
+}
+
+/* Arms the preemption timer for the guest timer's deadline, if any. */
+static void program_timer(struct vcpu *v, struct vmx_vcpu *x)
+{
+    if (!v->timer_deadline) {
+        set_pin(x, PIN_PREEMPT_TIMER, false);
+        return;
+    }
+    uint64_t now = rdtsc();
+    uint64_t ticks =
+        v->timer_deadline > now ? (v->timer_deadline - now) >> vmx_hw.preempt_shift : 0;
+    if (ticks > 0xffffffffull)
+        ticks = 0xffffffffull;
+    set_pin(x, PIN_PREEMPT_TIMER, true);
+    vmwrite(VMCS_PREEMPTION_TIMER, ticks);
+}
+
+static uint64_t gpr_or_rsp(struct vcpu *v, unsigned reg)
+{
+    return reg == VCPU_RSP ? vmread(VMCS_GUEST_RSP) : v->gprs[reg];
+}
+
+/* MOV to CR0/CR4 on a bit the hypervisor owns. Returns false if the guest
+ * must get #GP instead. */
+static bool handle_cr_access(struct vcpu *v, uint64_t qual)
+{
+    unsigned cr = qual & 0xf, type = (qual >> 4) & 3, reg = (qual >> 8) & 0xf;
+
+    if (type != 0)
+        return true; /* CLTS/LMSW/MOV-from never touch the owned bits */
+    uint64_t value = gpr_or_rsp(v, reg);
+    if (cr == 0) {
+        vmx_write_sreg(v, VCPU_SREG_CR0, value);
+        return true;
+    }
+    if (cr == 4) {
+        if (value & CR4_VMXE)
+            return false;
+        vmx_write_sreg(v, VCPU_SREG_CR4, value);
+        return true;
+    }
+    return true;
+}
+
+static void decode_io(struct vcpu_exit *e, uint64_t qual)
+{
+    e->kind = VCPU_EXIT_IO;
+    e->io.size = (uint8_t)((qual & 7) + 1);
+    e->io.in = qual & (1u << 3);
+    e->io.string = qual & (1u << 4);
+    e->io.rep = qual & (1u << 5);
+    e->io.port = (uint16_t)(qual >> 16);
+}
+
+static void decode_ept(struct vcpu_exit *e, uint64_t qual)
+{
+    e->kind = VCPU_EXIT_MEM_VIOLATION;
+    e->mem.gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+    e->mem.read = qual & 1;
+    e->mem.write = qual & 2;
+    e->mem.exec = qual & 4;
+    e->mem.gla_valid = qual & (1u << 7);
+    e->mem.gla = e->mem.gla_valid ? vmread(VMCS_GUEST_LINEAR_ADDR) : 0;
+}
+
+/* Decodes one exit. Returns false if it was handled here and the guest
+ * should simply be entered again. */
+static bool decode_exit(struct vcpu *v, struct vmx_vcpu *x, uint32_t reason, struct vcpu_exit *e)
+{
+    uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
+
+    e->raw_reason = reason;
+    e->instr_len = (uint32_t)vmread(VMCS_EXIT_INSTR_LEN);
+    switch (reason) {
+    case EXIT_REASON_EXCEPTION: return false; /* an NMI meant for the host: nothing uses NMIs yet */
+    case EXIT_REASON_EXT_INTR:
+        e->kind = VCPU_EXIT_EXT_INTR;
+        e->intr.vector = (uint8_t)vmread(VMCS_EXIT_INTR_INFO);
+        return true;
+    case EXIT_REASON_TRIPLE_FAULT: e->kind = VCPU_EXIT_TRIPLE_FAULT; return true;
+    case EXIT_REASON_INIT: e->kind = VCPU_EXIT_INIT; return true;
+    case EXIT_REASON_SIPI:
+        e->kind = VCPU_EXIT_SIPI;
+        e->sipi.vector = (uint8_t)qual;
+        return true;
+    case EXIT_REASON_INTR_WINDOW: set_proc(x, PROC_INTR_WINDOW, false); return false;
+    case EXIT_REASON_CPUID: e->kind = VCPU_EXIT_CPUID; return true;
+    case EXIT_REASON_HLT: e->kind = VCPU_EXIT_HLT; return true;
+    case EXIT_REASON_INVD:
+    case EXIT_REASON_WBINVD:
+        vmx_skip_instruction(v, e); /* caches are the guest's own business */
+        return false;
+    case EXIT_REASON_VMCALL: e->kind = VCPU_EXIT_HYPERCALL; return true;
+    case EXIT_REASON_CR_ACCESS:
+        if (handle_cr_access(v, qual))
+            vmx_skip_instruction(v, e);
+        else
+            vmx_inject_exception(v, VEC_GP, true, 0);
+        return false;
+    case EXIT_REASON_IO: decode_io(e, qual); return true;
+    case EXIT_REASON_RDMSR: e->kind = VCPU_EXIT_MSR_READ; return true;
+    case EXIT_REASON_WRMSR: e->kind = VCPU_EXIT_MSR_WRITE; return true;
+    case EXIT_REASON_MWAIT:
+    case EXIT_REASON_MONITOR:
+    case 19 ... 27: /* VMX instructions: VT-x is hidden */
+    case 50:        /* INVEPT */
+    case 53: /* INVVPID */ vmx_inject_exception(v, VEC_UD, false, 0); return false;
+    case EXIT_REASON_EPT_VIOLATION: decode_ept(e, qual); return true;
+    case EXIT_REASON_EPT_MISCONFIG:
+        e->kind = VCPU_EXIT_MEM_MISCONFIG;
+        e->mem.gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+        return true;
+    case EXIT_REASON_PREEMPT_TIMER: e->kind = VCPU_EXIT_TIMER; return true;
+    case EXIT_REASON_XSETBV: e->kind = VCPU_EXIT_XSETBV; return true;
+    default: e->kind = VCPU_EXIT_UNSUPPORTED; return true;
+    }
+}
+
+void vmx_run(struct vcpu *v, struct vcpu_exit *e)
+{
+    struct vmx_vcpu *x = v->arch;
+
+    for (;;) {
+        deliver_pending(v, x);
+        program_timer(v, x);
+        uint64_t entry = rdtsc();
+        if (x->exit_tsc)
+            v->stats.hv_tsc += entry - x->exit_tsc;
+        int failed = vmx_enter(v->gprs, x->launched);
+        uint64_t now = rdtsc();
+        x->exit_tsc = now;
+        if (failed) {
+            e->kind = VCPU_EXIT_ENTRY_FAILED;
+            e->raw_reason = 0x1000 | (uint32_t)vmread(VMCS_INSTR_ERROR);
+            return;
+        }
+        x->launched = true;
+        v->stats.guest_tsc += now - entry;
+
+        uint32_t full = (uint32_t)vmread(VMCS_EXIT_REASON);
+        uint32_t reason = full & 0xffff;
+        v->stats.exits_total++;
+        v->stats.exits[reason < VCPU_MAX_RAW_REASONS ? reason : VCPU_MAX_RAW_REASONS - 1]++;
+        if (full & EXIT_REASON_ENTRY_FAIL) {
+            e->kind = VCPU_EXIT_ENTRY_FAILED;
+            e->raw_reason = reason;
+            return;
+        }
+        uint32_t vectoring = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+        if (vectoring & INTR_INFO_VALID) {
+            x->reinject_info = vectoring & ~(1u << 12); /* bit 12 is reserved on entry */
+            x->reinject_err = (uint32_t)vmread(VMCS_IDT_VECTORING_ERR);
+        }
+        if (decode_exit(v, x, reason, e))
+            return;
+    }
+}
