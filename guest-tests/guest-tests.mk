@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: MIT
+# The test guests (see guest-tests/README.md), included by the top Makefile.
+# Every output lands in $(BUILD)/guest-tests/ and is appended to GUEST_TESTS:
+# one NAME.elf per guest and a copy of each configs/*.cfg beside them, so a
+# config's relative "kernel = NAME.elf" paths resolve there:
+#   make BUILD=b guest-tests
+#   make BUILD=b image CONFIG=b/guest-tests/basic.cfg
+# Extra targets: guest-tests-check (image checker, tools/check-guest-image.py)
+# and guest-tests-smoke (the 32-bit guests under bare QEMU through GRUB).
+
+# This file is included before the top Makefile's first target; keep that
+# target the default goal.
+gt_saved_default_goal := $(.DEFAULT_GOAL)
+
+GT_SRC := guest-tests
+GT_OUT := $(BUILD)/guest-tests
+GT_OBJ := $(GT_OUT)/obj
+GT_LDS := $(GT_SRC)/lib/guest.ld
+
+GT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -nostdlib -fno-builtin \
+	-fno-pic -fno-pie -fno-stack-protector -mno-red-zone -mgeneral-regs-only \
+	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer -fno-strict-aliasing \
+	-I. -I$(GT_SRC)/lib -MMD -MP
+GT_CFLAGS32 := $(GT_CFLAGS) -m32 -march=i686
+GT_CFLAGS64 := $(GT_CFLAGS) -m64 -mcmodel=small
+GT_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --build-id=none \
+	--fatal-warnings -T $(GT_LDS)
+GT_LDFLAGS32 := -m elf_i386 $(GT_LDFLAGS)
+GT_LDFLAGS64 := -m elf_x86_64 $(GT_LDFLAGS)
+
+# The runtime, once per width. paging64.c is 64-bit only.
+GT_LIB_C := $(sort $(wildcard $(GT_SRC)/lib/*.c))
+GT_LIB32_OBJ := $(patsubst $(GT_SRC)/lib/%.c,$(GT_OBJ)/32/lib/%.o,$(filter-out %/paging64.c,$(GT_LIB_C))) \
+	$(GT_OBJ)/32/lib/entry32.asm.o $(GT_OBJ)/32/lib/trap32.asm.o
+GT_LIB64_OBJ := $(patsubst $(GT_SRC)/lib/%.c,$(GT_OBJ)/64/lib/%.o,$(GT_LIB_C)) \
+	$(GT_OBJ)/64/lib/entry64.asm.o $(GT_OBJ)/64/lib/trap64.asm.o
+GT_MB2_OBJ := $(GT_OBJ)/32/lib/mb2_header.asm.o
+
+# NAME:FORMAT:SOURCE. FORMAT is mb2 (32-bit with a multiboot2 header), elf32
+# or elf64; SOURCE is guests/SOURCE.c; GT_DEFS_NAME adds compiler flags.
+GT_GUEST_LIST := \
+	cpuid:mb2:cpuid \
+	msr:elf64:msr \
+	portio:elf32:portio \
+	hlt:elf64:hlt \
+	exceptions:elf64:exceptions \
+	exceptions32:elf32:exceptions \
+	isolation:mb2:isolation \
+	isolation-hv:mb2:isolation \
+	neighbour:elf32:neighbour \
+	counter:elf64:counter \
+	counter32:elf32:counter
+GT_DEFS_isolation-hv := -DISOLATION_TARGET_HV
+
+gt_field = $(word $(2),$(subst :, ,$(1)))
+gt_bits = $(if $(filter elf64,$(1)),64,32)
+
+$(GT_OBJ)/32/lib/%.o: $(GT_SRC)/lib/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC32    $<"
+	@$(CC) $(GT_CFLAGS32) -c $< -o $@
+
+$(GT_OBJ)/64/lib/%.o: $(GT_SRC)/lib/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC64    $<"
+	@$(CC) $(GT_CFLAGS64) -c $< -o $@
+
+$(GT_OBJ)/32/lib/%.asm.o: $(GT_SRC)/lib/%.asm
+	@mkdir -p $(dir $@)
+	@echo "  NASM32  $<"
+	@$(NASM) -f elf32 -g -w+all -I$(GT_SRC)/lib/ -MD $(@:.o=.d) -MP $< -o $@
+
+$(GT_OBJ)/64/lib/%.asm.o: $(GT_SRC)/lib/%.asm
+	@mkdir -p $(dir $@)
+	@echo "  NASM64  $<"
+	@$(NASM) -f elf64 -g -w+all -I$(GT_SRC)/lib/ -MD $(@:.o=.d) -MP $< -o $@
+
+# gt_guest NAME,FORMAT,SOURCE,BITS: the image, and for ELF32 guests a
+# multiboot2 twin in smoke/ that GRUB can boot for the bare-QEMU smoke test.
+define gt_guest
+$(GT_OBJ)/$(4)/guests/$(1).o: $(GT_SRC)/guests/$(3).c
+	@mkdir -p $$(dir $$@)
+	@echo "  CC$(4)    $$<  ($(1))"
+	@$(CC) $(GT_CFLAGS$(4)) -DGUEST_NAME='"$(1)"' $(GT_DEFS_$(1)) -c $$< -o $$@
+
+$(GT_OUT)/$(1).elf: $(GT_OBJ)/$(4)/guests/$(1).o $(GT_LIB$(4)_OBJ) \
+		$(if $(filter mb2,$(2)),$(GT_MB2_OBJ)) $(GT_LDS)
+	@echo "  LD$(4)    $$@"
+	@$(LD) $(GT_LDFLAGS$(4)) -o $$@ $$(filter %.o,$$^)
+
+GUEST_TESTS += $(GT_OUT)/$(1).elf
+GT_CHECK_ARGS += $(GT_OUT)/$(1).elf:$(2)
+
+ifeq ($(2),elf32)
+$(GT_OUT)/smoke/$(1).elf: $(GT_OBJ)/$(4)/guests/$(1).o $(GT_LIB$(4)_OBJ) $(GT_MB2_OBJ) $(GT_LDS)
+	@mkdir -p $$(dir $$@)
+	@echo "  LD$(4)    $$@"
+	@$(LD) $(GT_LDFLAGS$(4)) -o $$@ $$(filter %.o,$$^)
+GT_SMOKE += $(GT_OUT)/smoke/$(1).elf
+GT_CHECK_ARGS += $(GT_OUT)/smoke/$(1).elf:mb2
+endif
+ifneq ($(2),elf32)
+GT_SMOKE += $(GT_OUT)/$(1).elf
+endif
+endef
+
+GT_CHECK_ARGS :=
+GT_SMOKE :=
+$(foreach g,$(GT_GUEST_LIST),$(eval $(call gt_guest,$(call gt_field,$(g),1),$(call \
+	gt_field,$(g),2),$(call gt_field,$(g),3),$(call gt_bits,$(call gt_field,$(g),2)))))
+
+# Configs sit beside the images; each depends on every image so that
+# `make image CONFIG=$(GT_OUT)/X.cfg` builds what X names.
+GT_IMAGES := $(GUEST_TESTS)
+GT_CONFIGS := $(patsubst $(GT_SRC)/configs/%.cfg,$(GT_OUT)/%.cfg,$(wildcard $(GT_SRC)/configs/*.cfg))
+$(GT_OUT)/%.cfg: $(GT_SRC)/configs/%.cfg $(GT_IMAGES)
+	@echo "  CP      $@"
+	@cp $< $@
+GUEST_TESTS += $(GT_CONFIGS)
+
+# elf64-boot: a multiboot2 stand-in for Sidecore's ELF64 loader, so the smoke
+# test can run the 64-bit guests under bare QEMU too (never part of a config).
+GT_BOOT64 := $(GT_OUT)/tools/elf64-boot.elf
+GT_BOOT64_OBJ := $(GT_OBJ)/32/tools/elf64-boot/entry.asm.o $(GT_OBJ)/32/tools/elf64-boot/loader.o \
+	$(GT_MB2_OBJ) $(addprefix $(GT_OBJ)/32/lib/,printf.o serial.o div64.o string.o)
+$(GT_OBJ)/32/tools/elf64-boot/%.o: $(GT_SRC)/tools/elf64-boot/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC32    $<"
+	@$(CC) $(GT_CFLAGS32) -c $< -o $@
+$(GT_OBJ)/32/tools/elf64-boot/%.asm.o: $(GT_SRC)/tools/elf64-boot/%.asm
+	@mkdir -p $(dir $@)
+	@echo "  NASM32  $<"
+	@$(NASM) -f elf32 -g -w+all -MD $(@:.o=.d) -MP $< -o $@
+$(GT_BOOT64): $(GT_BOOT64_OBJ) $(GT_SRC)/tools/elf64-boot/elf64-boot.ld
+	@mkdir -p $(dir $@)
+	@echo "  LD32    $@"
+	@$(LD) -m elf_i386 $(filter-out -T $(GT_LDS),$(GT_LDFLAGS)) \
+		-T $(GT_SRC)/tools/elf64-boot/elf64-boot.ld -o $@ $(GT_BOOT64_OBJ)
+
+# Host test of the multiboot2 parser (pure C, see lib/mb2_info.h).
+$(GT_OUT)/tools/test_mb2_info: $(GT_SRC)/tools/test_mb2_info.c $(GT_SRC)/lib/mb2_info.c \
+		$(GT_SRC)/lib/mb2_info.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
+		-fno-sanitize-recover=all -I$(GT_SRC)/lib -o $@ $(filter %.c,$^)
+
+.PHONY: guest-tests-check guest-tests-smoke
+guest-tests-check: $(GUEST_TESTS) $(GT_SMOKE) $(GT_OUT)/tools/test_mb2_info
+	$(GT_OUT)/tools/test_mb2_info
+	python3 $(GT_SRC)/tools/check-guest-image.py $(GT_CHECK_ARGS)
+	@for c in $(GT_CONFIGS); do \
+		for f in $$(tools/config-files.sh $$c); do \
+			[ -f $(GT_OUT)/$$f ] || { echo "$$c names $$f, which was not built" >&2; exit 1; }; \
+		done; \
+	done; echo "guest-tests-check: every config names built images"
+
+guest-tests-smoke: $(GT_SMOKE) $(GT_BOOT64)
+	$(GT_SRC)/tools/smoke-qemu.sh $(GT_OUT)/smoke-run $(GT_BOOT64) $(GT_SMOKE)
+
+.DEFAULT_GOAL := $(gt_saved_default_goal)
