@@ -137,7 +137,7 @@ deps:
 unit: deps $(UNIT_BIN)
 	tools/run-unit.sh $(UNIT_BIN)
 
-system: deps images
+system: deps images guest-tests
 	tools/run-system.sh
 
 test: deps

@@ -5,15 +5,19 @@
 #                           our loader, the hypervisor, the config and its files
 #   BUILD/pxe/              TFTP root: BOOTX64.EFI (our loader) + the same files,
 #                           and GRUB netboot files for BIOS PXE (boot/grub/)
-# Usage: tools/mkimage.sh BUILD CONFIG
+# Usage: tools/mkimage.sh BUILD CONFIG [OUT]
+#   BUILD holds sidecore.elf and BOOTX64.EFI; the images go to OUT (default
+#   BUILD), so tests can keep one image set per configuration.
 set -euo pipefail
 build=$1
 cfg=$2
+out=${3:-$1}
+mkdir -p "$out"
 cfgdir=$(dirname "$cfg")
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 [ -f "$cfg" ] || { echo "mkimage: config $cfg not found" >&2; exit 1; }
-stage=$build/stage
+stage=$out/stage
 rm -rf "$stage"
 mkdir -p "$stage"
 cp "$build/sidecore.elf" "$stage/sidecore.elf"
@@ -39,16 +43,16 @@ grub_cfg() { # PREFIX
 }
 
 # ISO (grub-mkrescue makes it hybrid: BIOS and UEFI, CD and USB).
-iso_root=$build/isoroot
+iso_root=$out/isoroot
 rm -rf "$iso_root"
 mkdir -p "$iso_root/boot/grub" "$iso_root/sidecore"
 cp -r "$stage/." "$iso_root/sidecore/"
 grub_cfg /sidecore >"$iso_root/boot/grub/grub.cfg"
-grub-mkrescue -o "$build/sidecore.iso" "$iso_root" >"$build/grub-mkrescue.log" 2>&1 ||
-    { cat "$build/grub-mkrescue.log" >&2; exit 1; }
+grub-mkrescue -o "$out/sidecore.iso" "$iso_root" >"$out/grub-mkrescue.log" 2>&1 ||
+    { cat "$out/grub-mkrescue.log" >&2; exit 1; }
 
 # USB stick: GPT, one EFI system partition from 1 MiB, FAT32.
-img=$build/sidecore-usb.img
+img=$out/sidecore-usb.img
 size_mib=$(( ($(du -sm "$stage" | cut -f1) + 80) ))
 rm -f "$img"
 truncate -s "${size_mib}M" "$img"
@@ -63,12 +67,12 @@ mcopy -i "$esp" "$build/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
 mcopy -s -i "$esp" "$stage"/* ::/
 
 # PXE: our loader at the top for UEFI clients, GRUB netboot for BIOS clients.
-pxe=$build/pxe
+pxe=$out/pxe
 rm -rf "$pxe"
 mkdir -p "$pxe"
 cp -r "$stage/." "$pxe/"
 cp "$build/BOOTX64.EFI" "$pxe/BOOTX64.EFI"
 grub-mknetdir --net-directory="$pxe" --subdir=boot/grub -d /usr/lib/grub/i386-pc \
-    >"$build/grub-mknetdir.log" 2>&1 || { cat "$build/grub-mknetdir.log" >&2; exit 1; }
+    >"$out/grub-mknetdir.log" 2>&1 || { cat "$out/grub-mknetdir.log" >&2; exit 1; }
 grub_cfg "" >"$pxe/boot/grub/grub.cfg"
-echo "mkimage: $build/sidecore.iso $img $pxe/ (config $cfg)"
+echo "mkimage: $out/sidecore.iso $img $pxe/ (config $cfg)"

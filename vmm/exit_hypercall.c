@@ -26,7 +26,11 @@ static int64_t hc_timer(struct vcpu *v)
     uint64_t vector = v->gprs[VCPU_RBX], us = v->gprs[VCPU_RCX];
 
     if (us == 0) {
+        /* Cancel, including an expiry not yet delivered (the guest may have
+         * had interrupts off since). */
         v->timer_deadline = 0;
+        __atomic_fetch_and(&v->pending[v->timer_vector / 64], ~(1ull << (v->timer_vector % 64)),
+                           __ATOMIC_ACQ_REL);
         return HC_OK;
     }
     if (vector < 32 || vector > 255 || us > 3600ull * 1000000ull)

@@ -220,9 +220,10 @@ static bool create_vcpus(struct guest *g, char *why, size_t why_size)
     return true;
 }
 
-/* Posts every vCPU's loop to its core. */
-static bool start_vcpus(struct guest *g)
+bool guest_start(struct guest *g)
 {
+    if (g->state != GUEST_LOADING)
+        return false;
     g->state = GUEST_RUNNING;
     for (uint32_t i = 0; i < g->nvcpus; i++) {
         struct vcpu *v = &g->vcpus[i];
@@ -283,7 +284,6 @@ struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus)
     log_info("guest %s: %u vCPU(s) on CPU %u%s, %s at host %#lx, entry %#lx", cfg->name, g->nvcpus,
              g->cpus[0], g->nvcpus > 1 ? " and more" : "", size, (unsigned long)g->mem_hpa,
              (unsigned long)g->boot.rip);
-    start_vcpus(g);
     return g;
 }
 
@@ -327,5 +327,5 @@ bool guest_restart(struct guest *g)
     }
     g->restarts++;
     console_printf("sidecore: guest %s restarted\n", g->cfg.name);
-    return start_vcpus(g);
+    return guest_start(g);
 }

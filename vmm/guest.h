@@ -61,10 +61,12 @@ struct guest {
 };
 
 /* Builds a guest from its (validated) configuration on the given physical
- * CPUs, loads its image and starts it. A guest that cannot be built is kept,
- * stopped, with the reason (so `guests` shows it); NULL only when not even
- * its descriptor fits. */
+ * CPUs and loads its image. A guest that cannot be built is kept, stopped,
+ * with the reason (so `guests` shows it); NULL only when not even its
+ * descriptor fits. */
 struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus);
+/* Starts a loaded guest's vCPUs on their cores. */
+bool guest_start(struct guest *g);
 /* Called on a vCPU's own CPU when its loop ends. */
 void guest_vcpu_ended(struct guest *g, struct vcpu *v);
 

@@ -21,7 +21,10 @@
 #define HC_EXIT 1
 
 /* HC_TIMER: deliver interrupt vector RBX (32-255) to the calling vCPU once,
- * RCX microseconds from now (0 cancels). A HLT in the meantime waits for it. */
+ * RCX microseconds from now. RCX = 0 cancels, including an expiry that has
+ * not been delivered yet (the guest had interrupts off). A HLT in the
+ * meantime waits for it. The interrupt is injected directly: there is no
+ * APIC to acknowledge (no EOI). */
 #define HC_TIMER 2
 
 /* HC_INFO: returns in RAX the guest's memory size in bytes, in RBX its vCPU

@@ -110,4 +110,8 @@ void vmm_init(const struct handoff *h)
         }
         guest_create(gc, cpus);
     }
+    /* Every guest is loaded before any starts, so they run side by side from
+     * the first instruction. */
+    for (unsigned i = 0; i < guest_count(); i++)
+        guest_start(guest_at(i));
 }

@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: MIT
+"""Images built around a given configuration (tools/mkimage.sh BUILD CONFIG OUT), one
+set per scenario under BUILD/images/NAME/, and helpers to read guest output and the
+`stats` lines. Safe when several test workers build at once (a file lock)."""
+
+import fcntl
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from machine import REPO, build_dir
+
+STATS_RE = re.compile(r"^guest=(\S+) vcpu=(\d+) .*$", re.M)
+
+
+def _locked(fn):
+    lock = build_dir() / ".scenario.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        return fn()
+
+
+def guest_tests_dir():
+    """BUILD/guest-tests, built (make guest-tests) if needed."""
+    def build():
+        subprocess.run(["make", "-s", f"BUILD={build_dir()}", "guest-tests"], cwd=REPO,
+                       check=True, stdout=subprocess.DEVNULL)
+        return build_dir() / "guest-tests"
+    return _locked(build)
+
+
+def image_for(name, config):
+    """Builds the ISO for config (a path) as scenario name; returns the ISO's path."""
+    out = build_dir() / "images" / name
+
+    def build():
+        if out.exists():
+            shutil.rmtree(out)
+        subprocess.run([str(REPO / "tools" / "mkimage.sh"), str(build_dir()), str(config),
+                        str(out)], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+        return out / "sidecore.iso"
+    return _locked(build)
+
+
+def guest_test_image(scenario):
+    """The ISO for guest-tests/configs/SCENARIO.cfg (with its guests built)."""
+    return image_for(scenario, guest_tests_dir() / f"{scenario}.cfg")
+
+
+def parse_stats(text):
+    """`stats` output -> {(guest, vcpu): {key: value}} (numbers as int)."""
+    result = {}
+    for m in STATS_RE.finditer(text):
+        fields = {}
+        for word in m.group(0).split():
+            key, _, value = word.partition("=")
+            fields[key] = int(value) if value.isdigit() else value
+        result[(m.group(1), int(m.group(2)))] = fields
+    return result
+
+
+def guest_lines(log, guest):
+    """The lines guest printed (without the "[NAME] " prefix)."""
+    prefix = f"[{guest}] "
+    return [line[len(prefix):] for line in log.splitlines() if line.startswith(prefix)]
+
+
+def assert_guest_passed(log, guest):
+    """The guest's own verdict: started, no FAIL, RESULT with 0 failed, exit code 0."""
+    lines = guest_lines(log, guest)
+    assert lines, f"guest {guest} printed nothing"
+    assert not any("no sidecore" in l for l in lines), f"{guest} did not detect Sidecore"
+    fails = [l for l in lines if l.startswith("FAIL")]
+    assert not fails, f"{guest} failed: {fails}"
+    results = [l for l in lines if l.startswith("RESULT")]
+    assert results, f"{guest} never printed RESULT; last lines: {lines[-5:]}"
+    m = re.match(r"RESULT (\d+) passed, (\d+) failed", results[-1])
+    assert m and int(m[1]) > 0 and int(m[2]) == 0, results[-1]
+    assert f"guest {guest} stopped: exited with code 0" in log, f"{guest}: no exit report"
+
+
+def guest_rows(out):
+    """`guests` output -> {name: [columns]} (rows after the NAME header; guest
+    output interleaved with it, "[NAME] ...", is skipped)."""
+    rows = {}
+    seen_header = False
+    for line in out.splitlines():
+        if line.startswith("NAME "):
+            seen_header = True
+            continue
+        if seen_header and line and not line.startswith("[") and not line.startswith("sidecore:"):
+            cols = line.split(None, 4)
+            rows[cols[0]] = cols
+    return rows

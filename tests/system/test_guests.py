@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: MIT
+"""VT-x partitions under Bochs (the only emulator here with VT-x): the test guests
+of guest-tests/ check the virtual machine from inside, and the hypervisor's own
+reports, `guests` and `stats` are checked from outside. Bochs with 4 CPUs: the boot
+CPU keeps the console, so a scenario runs up to 3 guests, each on its own core."""
+
+import re
+import shutil
+import time
+
+from scenarios import (assert_guest_passed, guest_lines, guest_rows, guest_test_image,
+                       guest_tests_dir, image_for, parse_stats)
+
+BOCHS = dict(emulator="bochs", smp=4, memory=512, timeout=400)
+
+
+def wait_for_all(m, needles, timeout=240):
+    """Waits until every string in needles has appeared in the serial output."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        missing = [n for n in needles if n not in m.log]
+        if not missing:
+            return
+        m._check_fatal()
+        time.sleep(0.5)
+    raise AssertionError(f"{m.name}: still missing after {timeout}s: {missing}")
+
+
+def stopped(guest):
+    return f"sidecore: guest {guest} stopped:"
+
+
+def test_basic_guests_cpuid_msr_portio(machine):
+    m = machine(image=guest_test_image("basic"), **BOCHS)
+    guests = ["cpuid", "msr", "portio"]
+    wait_for_all(m, [stopped(g) for g in guests] + ["sidecore: ready"])
+    for g in guests:
+        assert_guest_passed(m.log, g)
+    # The VT-x feature report, one line per feature.
+    for feature in ("EPT", "VPID", "unrestricted guest", "posted interrupts",
+                    "preemption timer"):
+        assert re.search(rf"VT-x: {feature}\s+(yes|no)", m.log), f"no VT-x line for {feature}"
+    assert re.search(r"VT-x: posted interrupts\s+no", m.log), "Bochs has no posted interrupts"
+    portio = guest_lines(m.log, "portio")
+    assert "portio: this line went out through port 0x3F8" in portio
+    assert "portio: this line went out through HC_PRINT" in portio
+
+    stats = parse_stats(m.command("stats", timeout=60))
+    assert stats[("cpuid", 0)]["exit_cpuid"] > 0
+    assert stats[("msr", 0)]["exit_rdmsr"] > 0 and stats[("msr", 0)]["exit_wrmsr"] > 0
+    assert stats[("portio", 0)]["exit_io"] > 0 and stats[("portio", 0)]["exit_vmcall"] > 0
+    for key, s in stats.items():
+        assert s["exits"] == sum(v for k, v in s.items() if k.startswith("exit_")), (key, s)
+        assert s["guest_us"] > 0 and s["hv_us"] > 0, (key, s)
+
+    rows = guest_rows(m.command("guests", timeout=60))
+    cores = {}
+    for g in guests:
+        assert rows[g][1] == "stopped" and "exited with code 0" in rows[g][4], rows[g]
+        cores[g] = rows[g][2]
+    assert len(set(cores.values())) == 3 and "0" not in cores.values(), cores
+
+
+def test_traps_hlt_and_exceptions(machine):
+    m = machine(image=guest_test_image("traps"), **BOCHS)
+    guests = ["exceptions", "exceptions32", "hlt"]
+    wait_for_all(m, [stopped(g) for g in guests])
+    for g in guests:
+        assert_guest_passed(m.log, g)
+    s = parse_stats(m.command("stats", timeout=60))[("hlt", 0)]
+    assert s["exit_hlt"] > 0 and s["exit_vmcall"] > 0, s
+    assert s["injected"] > 0, s
+
+
+def test_isolation_stops_only_the_offender(machine):
+    m = machine(image=guest_test_image("isolation"), **BOCHS)
+    wait_for_all(m, [stopped("isolation"), stopped("isolation-hv"), stopped("neighbour")])
+    for guest, gpa in (("isolation", "0x1000000"), ("isolation-hv", "0x1010000")):
+        assert re.search(rf"guest {guest} stopped: vCPU 0: write outside its memory at "
+                         rf"guest-physical {gpa} \(linear {gpa}\), RIP 0x[0-9a-f]+", m.log), guest
+        assert not any(l.startswith("RESULT") for l in guest_lines(m.log, guest)), \
+            f"{guest}: its write outside its memory returned"
+    assert_guest_passed(m.log, "neighbour")
+    stats = parse_stats(m.command("stats", timeout=60))
+    assert stats[("isolation", 0)]["exit_ept_violation"] == 1
+
+    # The operator restarts the offender from its image: it runs (and is stopped) again.
+    out = m.command("guest restart isolation", timeout=60)
+    assert "restarted" in m.log, out
+    deadline = time.time() + 120
+    while m.log.count(stopped("isolation")) < 2 and time.time() < deadline:
+        time.sleep(0.5)
+    assert m.log.count("isolation: writing outside my memory at 0x1000000") == 2
+    assert m.log.count(stopped("isolation")) == 2
+    bad = m.command("guest restart nosuch", timeout=60)
+    assert "no guest named 'nosuch'" in bad
+
+
+def test_pair_runs_on_two_cores_at_once(machine):
+    m = machine(image=guest_test_image("pair"), **BOCHS)
+    wait_for_all(m, [stopped("pair-a"), stopped("pair-b")])
+    assert_guest_passed(m.log, "pair-a")
+    assert_guest_passed(m.log, "pair-b")
+    lines = m.log.splitlines()
+    first_b = lines.index("[pair-b] counter: 1")
+    last_a = lines.index("[pair-a] counter: 20")
+    first_a = lines.index("[pair-a] counter: 1")
+    last_b = lines.index("[pair-b] counter: 20")
+    assert first_b < last_a and first_a < last_b, "the two guests did not run at the same time"
+
+
+def test_bad_config_reports_lines_and_runs_the_valid_guest(machine, tmp_path):
+    """Each problem gets sidecore.cfg:LINE: message; the valid guest still runs."""
+    shutil.copy(guest_tests_dir() / "cpuid.elf", tmp_path / "cpuid.elf")
+    (tmp_path / "sidecore.cfg").write_text(
+        "[hypervisor]\n"                      # 1
+        "console = com1,115200\n"             # 2
+        "[guest good]\n"                      # 3
+        "cpus = 1\n"                          # 4
+        "memory = 16M\n"                      # 5
+        "kernel = cpuid.elf\n"                # 6
+        "[guest badmem]\n"                    # 7
+        "cpus = 1\n"                          # 8
+        "memory = 3M\n"                       # 9
+        "kernel = cpuid.elf\n"                # 10
+        "[guest greedy]\n"                    # 11
+        "cpus = 9\n"                          # 12
+        "memory = 16M\n"                      # 13
+        "kernel = cpuid.elf\n"                # 14
+        "[guest typo]\n"                      # 15
+        "cpu = 1\n"                           # 16
+        "[gust x]\n")                         # 17
+    m = machine(image=image_for("badconfig", tmp_path / "sidecore.cfg"), **BOCHS)
+    wait_for_all(m, [stopped("good")])
+    assert_guest_passed(m.log, "good")
+    assert re.search(r"sidecore\.cfg:9: memory = 3M: ", m.log)
+    assert re.search(r"sidecore\.cfg:12: cpus = 9: must be 1 to 64", m.log) or \
+        re.search(r"sidecore\.cfg:11: guest 'greedy' does not fit", m.log)
+    assert re.search(r"sidecore\.cfg:16: unknown key 'cpu' in \[guest typo\] "
+                     r"\(did you mean 'cpus'\?\)", m.log)
+    assert re.search(r"sidecore\.cfg:17: unknown section \[gust", m.log)
+    names = list(guest_rows(m.command("guests", timeout=60)))
+    assert names == ["good"], names
+
+
+def test_no_vtx_keeps_console_and_reports_config(machine):
+    """QEMU (TCG) has no VT-x: Sidecore says so, still checks the config, and the
+    console keeps working with no guests."""
+    m = machine(image=guest_test_image("basic"), emulator="qemu", smp=2, memory=512)
+    m.wait_ready(timeout=120)
+    assert "sidecore.cfg" in m.log
+    assert re.search(r"guests cannot run: .*(no VT-x|VT-x only)", m.log), "no clear VT-x message"
+    assert "no guests" in m.command("guests")
+    assert "cpus" in m.command("help")
