@@ -49,7 +49,9 @@ GT_GUEST_LIST := \
 	isolation-hv:mb2:isolation \
 	neighbour:elf32:neighbour \
 	counter:elf64:counter \
-	counter32:elf32:counter
+	counter32:elf32:counter \
+	triplefault:elf64:triplefault \
+	xsetbv:elf64:xsetbv
 GT_DEFS_isolation-hv := -DISOLATION_TARGET_HV
 
 gt_field = $(word $(2),$(subst :, ,$(1)))

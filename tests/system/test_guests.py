@@ -152,3 +152,16 @@ def test_no_vtx_keeps_console_and_reports_config(machine):
     assert re.search(r"guests cannot run: .*(no VT-x|VT-x only)", m.log), "no clear VT-x message"
     assert "no guests" in m.command("guests")
     assert "cpus" in m.command("help")
+
+
+def test_triple_fault_is_contained_and_xsetbv_works(machine):
+    m = machine(image=guest_test_image("faults"), **BOCHS)
+    wait_for_all(m, [stopped("triplefault"), stopped("xsetbv"), stopped("cpuid")])
+    assert re.search(r"guest triplefault stopped: vCPU 0: triple fault, RIP 0x[0-9a-f]+", m.log)
+    assert not any(l.startswith(("FAIL", "RESULT")) for l in guest_lines(m.log, "triplefault"))
+    assert_guest_passed(m.log, "xsetbv")
+    assert_guest_passed(m.log, "cpuid")
+    stats = parse_stats(m.command("stats", timeout=60))
+    assert stats[("triplefault", 0)]["exit_triple_fault"] == 1
+    if "nothing to test" not in m.log:
+        assert stats[("xsetbv", 0)]["exit_xsetbv"] >= 4

@@ -255,15 +255,26 @@ void vmx_destroy(struct vcpu *v)
     v->arch = NULL;
 }
 
+/* What the guest sees in CR0/CR4: its own bits from the register, the bits
+ * the hypervisor owns from the read shadow. */
+static uint64_t guest_view(uint64_t real, uint64_t shadow, uint64_t mask)
+{
+    return (real & ~mask) | (shadow & mask);
+}
+
 uint64_t vmx_read_sreg(struct vcpu *v, enum vcpu_sreg reg)
 {
+    struct vmx_vcpu *x = v->arch;
+
     switch (reg) {
     case VCPU_SREG_RIP: return vmread(VMCS_GUEST_RIP);
     case VCPU_SREG_RSP: return vmread(VMCS_GUEST_RSP);
     case VCPU_SREG_RFLAGS: return vmread(VMCS_GUEST_RFLAGS);
-    case VCPU_SREG_CR0: return vmread(VMCS_CR0_SHADOW);
+    case VCPU_SREG_CR0:
+        return guest_view(vmread(VMCS_GUEST_CR0), vmread(VMCS_CR0_SHADOW), x->cr0_mask);
     case VCPU_SREG_CR3: return vmread(VMCS_GUEST_CR3);
-    case VCPU_SREG_CR4: return vmread(VMCS_CR4_SHADOW);
+    case VCPU_SREG_CR4:
+        return guest_view(vmread(VMCS_GUEST_CR4), vmread(VMCS_CR4_SHADOW), x->cr4_mask);
     case VCPU_SREG_EFER: return vmread(VMCS_GUEST_EFER);
     case VCPU_SREG_CS_BASE: return vmread(VMCS_GUEST_CS_BASE);
     case VCPU_SREG_PAT: return vmread(VMCS_GUEST_PAT);

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: MIT
+"""Bring-up behaviour beyond the boot matrix: the hybrid ISO written to a USB stick,
+a CPU that never answers its SIPI, the W^X invariant of the hypervisor's page
+tables, and an exception on one CPU stopping only that CPU."""
+
+import os
+import re
+
+from formats import parse_cpus
+from machine import REPO, build_dir
+from scenarios import image_for
+
+
+def test_iso_as_usb_stick_seabios(machine):
+    """`dd` of sidecore.iso to a stick: the same bytes as a USB disk boot on BIOS."""
+    m = machine(media="usb", image=build_dir() / "sidecore.iso", smp=2)
+    assert m.boot_path() == "multiboot2/BIOS"
+    assert m.wait_ready()["cpus"] == 2
+
+
+def test_cpu_that_never_answers_is_left_out(machine):
+    """Fault injection (smp.nosipi=2): the CPU with APIC ID 2 gets INIT but no SIPI.
+    It is reported and marked failed; the others come up and the shell works."""
+    os.environ["SIDECORE_CMDLINE"] = "smp.nosipi=2"
+    try:
+        iso = image_for("nosipi", REPO / "boot" / "sidecore.cfg")
+    finally:
+        del os.environ["SIDECORE_CMDLINE"]
+    m = machine(image=iso, smp=4)
+    assert m.wait_ready()["cpus"] == 3
+    assert re.search(r"ERROR: CPU 2 \(APIC ID 2\) did not start; going on without it", m.log)
+    rows = parse_cpus(m.command("cpus"))
+    states = {int(r["apic"]): r["state"] for r in rows}
+    assert states == {0: "online", 1: "online", 2: "failed", 3: "online"}, states
+
+
+def test_no_page_writable_and_executable(machine):
+    m = machine(smp=2)
+    m.wait_ready()
+    out = m.command("selftest wx")
+    assert re.search(r"writable\+executable=0 null-page=unmapped: ok", out), out
+
+
+def test_exception_stops_only_its_cpu(machine):
+    m = machine(smp=4)
+    m.wait_ready()
+    out = m.command("selftest fault 2")
+    assert "*** CPU 2: exception 14 (page fault), error code 0x2" in out, out
+    assert re.search(r"CR2 0000000000000bad", out), out
+    assert re.search(r"RIP [0-9a-f]{16}", out) and "RAX " in out and "R15 " in out, out
+    assert re.search(r"backtrace:\n\s+[0-9a-f]{16} fault_here\+0x", out), out
+    assert "selftest fault: CPU 2 stopped; 3 CPUs online: ok" in out, out
+    rows = {r["index"]: r["state"] for r in parse_cpus(m.command("cpus"))}
+    assert rows == {0: "online", 1: "online", 2: "failed", 3: "online"}, rows
+    assert "up " in m.command("uptime")
