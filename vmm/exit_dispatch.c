@@ -12,17 +12,17 @@ static bool exit_ext_intr(struct vcpu *v, const struct vcpu_exit *e)
     return true;
 }
 
+/* A hardware INIT or SIPI reached the guest's core (the guest cannot send
+ * one itself: its IPIs go through its virtual APIC). Treat it as the same
+ * request: wait for the next start-up. */
 static bool exit_init(struct vcpu *v, const struct vcpu_exit *e)
 {
-    vcpu_backend()->init_reset(v);
-    v->state = VCPU_WAIT_SIPI;
+    v->init_pending = true;
     return true;
 }
 
 static bool exit_sipi(struct vcpu *v, const struct vcpu_exit *e)
 {
-    vcpu_backend()->sipi_start(v, e->sipi.vector);
-    v->state = VCPU_RUNNING;
     return true;
 }
 

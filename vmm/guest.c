@@ -97,6 +97,34 @@ void guest_console_write(struct guest *g, const char *s, uint64_t n)
     spin_unlock_irqrestore(&g->out_lock, flags);
 }
 
+void guest_console_input(struct guest *g, uint8_t c)
+{
+    if (g->in_head - g->in_tail >= sizeof(g->in_ring)) {
+        g->in_dropped++;
+        return;
+    }
+    g->in_ring[g->in_head % sizeof(g->in_ring)] = c;
+    __atomic_store_n(&g->in_head, g->in_head + 1, __ATOMIC_RELEASE);
+    struct percpu *cpu = g->vcpus ? cpu_by_index(g->vcpus[0].cpu) : NULL;
+    if (cpu)
+        lapic_send_ipi(cpu->apic_id, VEC_IPI_KICK);
+}
+
+void guest_console_dump(struct guest *g)
+{
+    uint64_t flags = spin_lock_irqsave(&g->out_lock);
+    uint64_t n = g->ring_written < GUEST_CONSOLE_RING ? g->ring_written : GUEST_CONSOLE_RING;
+    uint64_t start = g->ring_written - n;
+
+    for (uint64_t i = 0; i < n; i++) {
+        char c = g->ring[(start + i) % GUEST_CONSOLE_RING];
+        console_write(&c, 1);
+    }
+    spin_unlock_irqrestore(&g->out_lock, flags);
+    if (n && g->ring[(g->ring_written - 1) % GUEST_CONSOLE_RING] != '\n')
+        console_write("\n", 1);
+}
+
 /* ---- stopping ---- */
 
 static void kick_vcpus(struct guest *g)
@@ -215,6 +243,7 @@ static bool create_vcpus(struct guest *g, char *why, size_t why_size)
         v->cpu = g->cpus[i];
         v->vpid = next_vpid++;
         v->state = VCPU_IDLE;
+        v->sipi_vector = -1;
         msr_vcpu_state_init(&v->msr, i, false);
     }
     return true;
@@ -229,6 +258,8 @@ bool guest_start(struct guest *g)
         struct vcpu *v = &g->vcpus[i];
         v->stop_requested = false;
         v->state = VCPU_IDLE;
+        v->init_pending = false;
+        v->sipi_vector = -1;
         if (!cpu_post_work(v->cpu, vcpu_loop_run, v)) {
             guest_stop(g, "CPU %u would not take vCPU %u", v->cpu, i);
             v->state = VCPU_STOPPED;

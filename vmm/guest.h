@@ -54,6 +54,11 @@ struct guest {
     uint32_t line_len;
     char ring[GUEST_CONSOLE_RING];
     uint64_t ring_written;
+    /* Operator input for the guest's UART (console NAME attach): written by
+     * the boot CPU, drained into the UART by vCPU 0. */
+    uint8_t in_ring[256];
+    volatile uint32_t in_head, in_tail;
+    uint64_t in_dropped;
 
     /* Ports accessed that no device backs (logged the first time). */
     struct io_seen port_seen;
@@ -83,6 +88,12 @@ bool guest_restart(struct guest *g);
 
 /* Appends guest output: lines go to the console as "[NAME] text". */
 void guest_console_write(struct guest *g, const char *s, uint64_t n);
+
+/* Queues operator input for the guest's console (boot CPU only) and wakes
+ * vCPU 0 to take it. */
+void guest_console_input(struct guest *g, uint8_t c);
+/* Prints what the guest wrote recently (its console buffer). */
+void guest_console_dump(struct guest *g);
 
 /* Whether [gpa, gpa+len) lies inside g's memory; the host pointer if so. */
 void *guest_phys_to_host(struct guest *g, uint64_t gpa, uint64_t len);

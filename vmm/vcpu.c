@@ -3,7 +3,10 @@
  * vCPU (pending interrupts). */
 #include "vmm/vcpu.h"
 
+#include "kernel/cpu/percpu.h"
 #include "kernel/lib/fmt.h"
+#include "kernel/x86/idt.h"
+#include "kernel/x86/lapic.h"
 #include "kernel/x86/cpu.h"
 
 extern const struct vcpu_ops vmx_vcpu_ops;
@@ -54,4 +57,30 @@ int vcpu_take_pending(struct vcpu *v)
 bool vcpu_has_pending(const struct vcpu *v)
 {
     return (v->pending[0] | v->pending[1] | v->pending[2] | v->pending[3]) != 0;
+}
+
+void vcpu_kick(struct vcpu *target)
+{
+    struct percpu *cpu = cpu_by_index(target->cpu);
+
+    if (cpu && cpu != this_cpu())
+        lapic_send_ipi(cpu->apic_id, VEC_IPI_KICK);
+}
+
+void vcpu_send_init(struct vcpu *target)
+{
+    __atomic_store_n(&target->sipi_vector, -1, __ATOMIC_RELEASE);
+    __atomic_store_n(&target->init_pending, true, __ATOMIC_RELEASE);
+    vcpu_kick(target);
+}
+
+void vcpu_send_sipi(struct vcpu *target, uint8_t vector)
+{
+    int none = -1;
+
+    if (!__atomic_load_n(&target->init_pending, __ATOMIC_ACQUIRE))
+        return; /* not waiting for one: ignored, as on hardware */
+    if (__atomic_compare_exchange_n(&target->sipi_vector, &none, vector, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE))
+        vcpu_kick(target);
 }

@@ -68,7 +68,6 @@ struct vcpu_boot_state {
     uint64_t gdt_base;
     uint16_t gdt_limit;
     uint16_t cs_sel, ds_sel;
-    bool wait_for_sipi; /* an AP that waits for the guest's own INIT/SIPI */
 };
 
 /* Why the guest stopped running, in vendor-neutral terms. */
@@ -145,6 +144,11 @@ struct vcpu {
     uint64_t timer_deadline;
     uint8_t timer_vector;
 
+    /* INIT and start-up IPIs from the guest's other vCPUs (vcpu_send_init,
+     * vcpu_send_sipi): written by the sender, consumed by this vCPU. */
+    volatile bool init_pending;
+    volatile int sipi_vector; /* -1: none */
+
     /* Emulated MSRs (vmm/msr_policy.h). */
     struct msr_vcpu_state msr;
 
@@ -178,9 +182,8 @@ struct vcpu_ops {
     /* Moves RIP past the instruction that exited. */
     void (*skip_instruction)(struct vcpu *v, const struct vcpu_exit *exit);
     void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
-    /* Puts the vCPU into the state INIT leaves an AP in (wait for SIPI), or
-     * starts it in real mode at vector << 12. */
-    void (*init_reset)(struct vcpu *v);
+    /* Starts the vCPU in real mode at vector << 12, as a start-up IPI does
+     * after INIT. */
     void (*sipi_start)(struct vcpu *v, uint8_t vector);
     const char *(*exit_name)(uint32_t raw_reason);
 };
@@ -199,6 +202,15 @@ static inline void vcpu_pend_interrupt(struct vcpu *v, uint8_t vector)
 {
     __atomic_fetch_or(&v->pending[vector / 64], 1ull << (vector % 64), __ATOMIC_RELEASE);
 }
+
+/* INIT and SIPI from another vCPU of the same guest (any CPU may call). An
+ * INIT puts the target back to waiting for a SIPI; a SIPI starts a waiting
+ * target in real mode at vector << 12 (a second SIPI is ignored). */
+void vcpu_send_init(struct vcpu *target);
+void vcpu_send_sipi(struct vcpu *target, uint8_t vector);
+/* Interrupts the target's CPU so it leaves the guest and looks at its
+ * pending work (interrupts, INIT/SIPI, a stop request). */
+void vcpu_kick(struct vcpu *target);
 
 /* Takes the highest pending vector, or returns -1. */
 int vcpu_take_pending(struct vcpu *v);

@@ -43,6 +43,22 @@ static bool enable_virtualization(struct vcpu *v)
     return true;
 }
 
+/* Waits on the host (halted) until a SIPI arrives after INIT, then starts
+ * the vCPU where it says. False if the vCPU was stopped meanwhile. */
+static bool wait_for_sipi(struct vcpu *v)
+{
+    v->state = VCPU_WAIT_SIPI;
+    while (!v->stop_requested && __atomic_load_n(&v->sipi_vector, __ATOMIC_ACQUIRE) < 0)
+        asm volatile("sti; hlt; cli" ::: "memory");
+    if (v->stop_requested)
+        return false;
+    v->init_pending = false;
+    vcpu_backend()->sipi_start(v, (uint8_t)v->sipi_vector);
+    v->sipi_vector = -1;
+    v->state = VCPU_RUNNING;
+    return true;
+}
+
 void vcpu_loop_run(void *arg)
 {
     struct vcpu *v = arg;
@@ -56,12 +72,11 @@ void vcpu_loop_run(void *arg)
     }
     struct vcpu_boot_state boot = g->boot;
     if (v->index > 0) {
-        /* Secondary vCPUs wait for the guest's own INIT/SIPI. */
-        boot = (struct vcpu_boot_state){.mode = VCPU_MODE_REAL16,
-                                        .cs_sel = 0xf000,
-                                        .rip = 0xfff0,
-                                        .cr0 = 0x60000010,
-                                        .wait_for_sipi = true};
+        /* Secondary vCPUs wait (on the host) for the guest's own INIT/SIPI;
+         * this state is only a placeholder until then. */
+        boot = (struct vcpu_boot_state){
+            .mode = VCPU_MODE_REAL16, .cs_sel = 0xf000, .rip = 0xfff0, .cr0 = 0x60000010};
+        v->init_pending = true;
     }
     reset_guest_owned_msrs();
     if (!ops->create(v, &boot, g->eptp, g->msr_bitmap, g->io_bitmap_a, g->io_bitmap_b, why,
@@ -70,9 +85,11 @@ void vcpu_loop_run(void *arg)
         guest_vcpu_ended(g, v);
         return;
     }
-    v->state = boot.wait_for_sipi ? VCPU_WAIT_SIPI : VCPU_RUNNING;
+    v->state = VCPU_RUNNING;
     while (!v->stop_requested) {
         struct vcpu_exit e = {0};
+        if (v->init_pending && !wait_for_sipi(v))
+            break;
         ops->run(v, &e);
         if (!exit_dispatch(v, &e))
             break;

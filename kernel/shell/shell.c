@@ -23,6 +23,14 @@
 extern const struct shell_cmd __shell_cmds_start[], __shell_cmds_end[];
 
 static struct shell_line editor;
+static shell_input_fn divert_fn;
+static void *divert_ctx;
+
+void shell_divert_input(shell_input_fn fn, void *ctx)
+{
+    divert_ctx = ctx;
+    divert_fn = fn;
+}
 
 const struct shell_cmd *shell_commands(size_t *n)
 {
@@ -57,6 +65,14 @@ void shell_poll(void)
 
         if (c < 0)
             return;
+        if (divert_fn) {
+            if (!divert_fn(divert_ctx, (uint8_t)c)) {
+                divert_fn = NULL;
+                console_write("\n", 1);
+                shell_prompt();
+            }
+            continue;
+        }
         enum shell_line_event ev = shell_line_feed(&editor, (uint8_t)c, echo, &echo_len);
         if (echo_len)
             console_write(echo, echo_len);
@@ -64,7 +80,8 @@ void shell_poll(void)
         case SHELL_LINE_COMPLETE: {
             const struct shell_cmd *cmds = shell_commands(&ncmds);
             shell_execute(cmds, ncmds, editor.text, shell_say);
-            shell_prompt();
+            if (!divert_fn) /* a command that took the console prompts later */
+                shell_prompt();
             break;
         }
         case SHELL_LINE_CANCELLED: shell_prompt(); break;

@@ -10,6 +10,9 @@
 #ifndef SIDECORE_SHELL_SHELL_H
 #define SIDECORE_SHELL_SHELL_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct shell_cmd {
     const char *name;
     const char *usage; /* arguments, e.g. "[NAME]"; "" when none */
@@ -21,6 +24,12 @@ struct shell_cmd {
     static const struct shell_cmd shell_cmd_##cmd_fn                                               \
         __attribute__((used, section(".shell_cmds"), aligned(8))) = {                              \
             .name = cmd_name, .usage = cmd_usage, .help = cmd_help, .fn = cmd_fn}
+
+/* Diverts console input (e.g. to a guest's console): while set, every byte
+ * goes to fn instead of the line editor. fn returns false to hand the console
+ * back; the shell then prints its prompt again. */
+typedef bool (*shell_input_fn)(void *ctx, uint8_t c);
+void shell_divert_input(shell_input_fn fn, void *ctx);
 
 /* Prints the prompt. */
 void shell_start(void);

@@ -13,7 +13,6 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .write_sreg = vmx_write_sreg,
     .skip_instruction = vmx_skip_instruction,
     .inject_exception = vmx_inject_exception,
-    .init_reset = vmx_init_reset,
     .sipi_start = vmx_sipi_start,
     .exit_name = vmx_exit_name,
 };

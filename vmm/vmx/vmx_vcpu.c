@@ -200,7 +200,7 @@ void vmx_load_boot_state(struct vcpu *v, const struct vcpu_boot_state *b)
     vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
     vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
     vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
-    vmwrite(VMCS_GUEST_ACTIVITY, b->wait_for_sipi ? ACTIVITY_WAIT_SIPI : ACTIVITY_ACTIVE);
+    vmwrite(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
     if (efer & EFER_LMA)
         x->entry_ctl |= ENTRY_IA32E_GUEST;
     else
@@ -345,18 +345,6 @@ void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
     }
     vmwrite(VMCS_ENTRY_INTR_INFO, info);
     v->stats.injected++;
-}
-
-void vmx_init_reset(struct vcpu *v)
-{
-    struct vcpu_boot_state b = {.mode = VCPU_MODE_REAL16,
-                                .rip = 0xfff0,
-                                .cs_sel = 0xf000,
-                                .cr0 = 0x60000010,
-                                .wait_for_sipi = true};
-
-    vmx_load_boot_state(v, &b);
-    vmwrite(VMCS_GUEST_CS_BASE, 0xffff0000);
 }
 
 void vmx_sipi_start(struct vcpu *v, uint8_t vector)
