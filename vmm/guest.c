@@ -23,6 +23,7 @@
 #include "kernel/x86/lapic.h"
 #include "vmm/ept.h"
 #include "vmm/guest_load.h"
+#include "vmm/guest_power.h"
 #include "vmm/io_policy.h"
 #include "vmm/msr_policy.h"
 #include "vmm/vcpu_loop.h"
@@ -70,31 +71,42 @@ void *guest_phys_to_host(struct guest *g, uint64_t gpa, uint64_t len)
 
 /* ---- console output ---- */
 
-static void flush_line(struct guest *g)
+/* Linux's panic() prints this; Sidecore sees the panic through it. */
+#define LINUX_PANIC_LINE "Kernel panic - not syncing"
+
+static bool flush_line(struct guest *g)
 {
+    bool panic;
+
     console_printf("[%s] %.*s\n", g->cfg.name, (int)g->line_len, g->line);
+    g->line[g->line_len < GUEST_LINE_MAX ? g->line_len : GUEST_LINE_MAX - 1] = '\0';
+    panic = strstr(g->line, LINUX_PANIC_LINE) != NULL;
     g->line_len = 0;
+    return panic;
 }
 
 void guest_console_write(struct guest *g, const char *s, uint64_t n)
 {
     uint64_t flags = spin_lock_irqsave(&g->out_lock);
+    bool panic = false;
 
     for (uint64_t i = 0; i < n; i++) {
         char c = s[i];
         g->ring[g->ring_written++ % GUEST_CONSOLE_RING] = c;
         if (c == '\n') {
-            flush_line(g);
+            panic |= flush_line(g);
             continue;
         }
         if (c == '\r')
             continue;
         /* Keep the operator's terminal sane: no control characters. */
         g->line[g->line_len++] = (c >= 0x20 && c < 0x7f) || c == '\t' ? c : '.';
-        if (g->line_len == GUEST_LINE_MAX)
-            flush_line(g);
+        if (g->line_len == GUEST_LINE_MAX - 1)
+            panic |= flush_line(g);
     }
     spin_unlock_irqrestore(&g->out_lock, flags);
+    if (panic)
+        guest_power_event(g, GUEST_EVENT_PANIC, "the guest printed '%s'", LINUX_PANIC_LINE);
 }
 
 void guest_console_input(struct guest *g, uint8_t c)

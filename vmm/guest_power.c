@@ -15,10 +15,12 @@ void guest_power_event(struct guest *g, enum guest_event ev, const char *fmt, ..
     va_start(ap, fmt);
     fmt_vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
-    bool restart = ev == GUEST_EVENT_REBOOT ? g->cfg.on_reboot == GUEST_RESTART
-                                            : g->cfg.on_poweroff == GUEST_RESTART;
-    guest_stop(g, "%s: %s%s", ev == GUEST_EVENT_REBOOT ? "reboot" : "power-off", what,
-               restart ? "; restarting" : "");
+    static const char *const names[] = {[GUEST_EVENT_REBOOT] = "reboot",
+                                        [GUEST_EVENT_POWEROFF] = "power-off",
+                                        [GUEST_EVENT_PANIC] = "kernel panic"};
+    bool restart = ev == GUEST_EVENT_POWEROFF ? g->cfg.on_poweroff == GUEST_RESTART
+                                              : g->cfg.on_reboot == GUEST_RESTART;
+    guest_stop(g, "%s: %s%s", names[ev], what, restart ? "; restarting" : "");
     if (restart && g->id >= 1 && g->id <= GUEST_MAX)
         restart_pending[g->id - 1] = true;
 }

@@ -7,7 +7,9 @@
 
 #include "vmm/guest.h"
 
-enum guest_event { GUEST_EVENT_REBOOT, GUEST_EVENT_POWEROFF };
+/* A kernel panic counts as a reboot request: it stops the guest, or
+ * restarts it when on_reboot = restart. */
+enum guest_event { GUEST_EVENT_REBOOT, GUEST_EVENT_POWEROFF, GUEST_EVENT_PANIC };
 
 void guest_power_event(struct guest *g, enum guest_event ev, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

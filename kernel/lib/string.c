@@ -100,3 +100,14 @@ void *memchr(const void *s, int c, size_t n)
     }
     return NULL;
 }
+
+char *strstr(const char *haystack, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (; *haystack; haystack++) {
+        if (strncmp(haystack, needle, n) == 0)
+            return (char *)haystack;
+    }
+    return n == 0 ? (char *)haystack : NULL;
+}
