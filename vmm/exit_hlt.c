@@ -12,13 +12,9 @@
 
 #define RFLAGS_IF (1ull << 9)
 
-/* Moves a due guest timer into the pending interrupts. */
 static void check_timer(struct vcpu *v)
 {
-    if (v->timer_deadline && rdtsc() >= v->timer_deadline) {
-        v->timer_deadline = 0;
-        vcpu_pend_interrupt(v, v->timer_vector);
-    }
+    vcpu_timers_update(v, rdtsc());
 }
 
 void vcpu_wait_for_event(struct vcpu *v)
@@ -27,9 +23,10 @@ void vcpu_wait_for_event(struct vcpu *v)
         check_timer(v);
         if (vcpu_has_pending(v) || v->stop_requested)
             return;
-        if (v->timer_deadline) {
+        uint64_t deadline = vcpu_next_timer(v);
+        if (deadline) {
             uint64_t now = rdtsc();
-            uint64_t ticks = v->timer_deadline > now ? v->timer_deadline - now : 0;
+            uint64_t ticks = deadline > now ? deadline - now : 0;
             if (ticks > tsc_hz())
                 ticks = tsc_hz(); /* wake at least once a second; the loop re-arms */
             timer_oneshot(ticks * 1000000ull / (tsc_hz() / 1000), NULL);
@@ -47,7 +44,7 @@ bool exit_hlt(struct vcpu *v, const struct vcpu_exit *e)
     check_timer(v);
     if (vcpu_has_pending(v))
         return true;
-    bool can_wake = (ops->read_sreg(v, VCPU_SREG_RFLAGS) & RFLAGS_IF) || v->timer_deadline;
+    bool can_wake = (ops->read_sreg(v, VCPU_SREG_RFLAGS) & RFLAGS_IF) || vcpu_next_timer(v);
     v->state = VCPU_HALTED;
     if (!can_wake) {
         /* HLT with interrupts off and nothing armed: the vCPU is done until

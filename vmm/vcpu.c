@@ -41,6 +41,19 @@ const struct vcpu_caps *vcpu_backend_caps(void)
     return &caps;
 }
 
+uint64_t vcpu_next_timer(struct vcpu *v)
+{
+    return v->timer_deadline;
+}
+
+void vcpu_timers_update(struct vcpu *v, uint64_t now)
+{
+    if (v->timer_deadline && now >= v->timer_deadline) {
+        v->timer_deadline = 0;
+        vcpu_pend_interrupt(v, v->timer_vector);
+    }
+}
+
 int vcpu_take_pending(struct vcpu *v)
 {
     for (int w = 3; w >= 0; w--) {

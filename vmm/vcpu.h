@@ -212,6 +212,13 @@ void vcpu_send_sipi(struct vcpu *target, uint8_t vector);
  * pending work (interrupts, INIT/SIPI, a stop request). */
 void vcpu_kick(struct vcpu *target);
 
+/* The TSC time of this vCPU's next timer event (the timer hypercall, the
+ * virtual APIC timer), 0 if none is armed. The backend programs its guest
+ * timer with it. */
+uint64_t vcpu_next_timer(struct vcpu *v);
+/* Raises every timer interrupt that is due at TSC time now. */
+void vcpu_timers_update(struct vcpu *v, uint64_t now);
+
 /* Takes the highest pending vector, or returns -1. */
 int vcpu_take_pending(struct vcpu *v);
 bool vcpu_has_pending(const struct vcpu *v);

@@ -67,16 +67,17 @@ static void deliver_pending(struct vcpu *v, struct vmx_vcpu *x)
     set_proc(x, PROC_INTR_WINDOW, vcpu_has_pending(v));
 }
 
-/* Arms the preemption timer for the guest timer's deadline, if any. */
+/* Arms the preemption timer for the vCPU's next timer event, if any. */
 static void program_timer(struct vcpu *v, struct vmx_vcpu *x)
 {
-    if (!v->timer_deadline) {
+    uint64_t deadline = vcpu_next_timer(v);
+
+    if (!deadline) {
         set_pin(x, PIN_PREEMPT_TIMER, false);
         return;
     }
     uint64_t now = rdtsc();
-    uint64_t ticks =
-        v->timer_deadline > now ? (v->timer_deadline - now) >> vmx_hw.preempt_shift : 0;
+    uint64_t ticks = deadline > now ? (deadline - now) >> vmx_hw.preempt_shift : 0;
     if (ticks > 0xffffffffull)
         ticks = 0xffffffffull;
     set_pin(x, PIN_PREEMPT_TIMER, true);
