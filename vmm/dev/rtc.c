@@ -217,8 +217,12 @@ static void write_clock(struct rtc *r, uint8_t index, uint8_t value, uint64_t no
     case RTC_HOURS: d.hour = (uint8_t)decode_hour(r, value); break;
     case RTC_DAY: d.day = (uint8_t)decode(r, value); break;
     case RTC_MONTH: d.month = (uint8_t)decode(r, value); break;
-    case RTC_YEAR: d.year = (d.year < 0 ? 0 : d.year) / 100 * 100 + (int32_t)(decode(r, value) % 100); break;
-    case RTC_CENTURY: d.year = (int32_t)decode(r, value) * 100 + (d.year < 0 ? 0 : d.year) % 100; break;
+    case RTC_YEAR:
+        d.year = (d.year < 0 ? 0 : d.year) / 100 * 100 + (int32_t)(decode(r, value) % 100);
+        break;
+    case RTC_CENTURY:
+        d.year = (int32_t)decode(r, value) * 100 + (d.year < 0 ? 0 : d.year) % 100;
+        break;
     default: return; /* the weekday follows from the date */
     }
     if (r->reg_b & RTC_B_SET)

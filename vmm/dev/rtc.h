@@ -62,9 +62,9 @@ struct rtc {
     uint8_t cmos[RTC_CMOS_SIZE]; /* RAM bytes (0x0e-0x7f except the century) */
     int64_t base_s;              /* wall-clock seconds at init_ns */
     uint64_t init_ns;
-    int64_t offset_s;         /* what the guest's writes moved the clock by */
-    int64_t last_c_second;    /* guest time at the last read of register C */
-    struct rtc_date staged;   /* the clock fields while SET is on */
+    int64_t offset_s;       /* what the guest's writes moved the clock by */
+    int64_t last_c_second;  /* guest time at the last read of register C */
+    struct rtc_date staged; /* the clock fields while SET is on */
 };
 
 /* epoch_s: wall-clock time at now_ns (any monotonic nanosecond count). */
