@@ -29,6 +29,7 @@
 #include "kernel/shell/shell.h"
 #include "kernel/time/timer.h"
 #include "kernel/time/tsc.h"
+#include "kernel/time/wallclock.h"
 #include "kernel/x86/cpu.h"
 #include "kernel/x86/idt.h"
 #include "kernel/x86/ioapic.h"
@@ -204,6 +205,7 @@ static __attribute__((noreturn)) void kmain(struct handoff *h)
     bsp->apic_id = lapic_id();
     setup_interrupt_controllers(acpi);
     tsc_init();
+    wallclock_init();
     timer_init();
     cpu_call_init();
     log_info("CPU topology from %s", topology_source_name(topology_detect(&bsp->topo)));

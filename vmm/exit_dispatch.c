@@ -4,11 +4,14 @@
 
 #include "kernel/x86/idt.h"
 #include "vmm/guest.h"
+#include "vmm/guest_devices.h"
 
 static bool exit_ext_intr(struct vcpu *v, const struct vcpu_exit *e)
 {
-    /* Acknowledged on exit: run the hypervisor's handler for it now. */
+    /* Acknowledged on exit: run the hypervisor's handler for it now. A kick
+     * may have brought operator input for the console. */
     irq_dispatch_vector(e->intr.vector);
+    vcpu_poll_devices(v);
     return true;
 }
 
@@ -49,4 +52,12 @@ bool exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
     case VCPU_EXIT_KINDS: return exit_fatal(v, e);
     }
     return exit_fatal(v, e);
+}
+
+void vcpu_poll_devices(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+
+    if (v->index == 0 && g->in_tail != __atomic_load_n(&g->in_head, __ATOMIC_ACQUIRE))
+        guest_devices_poll_input(g);
 }

@@ -21,6 +21,7 @@ void vcpu_wait_for_event(struct vcpu *v)
 {
     for (;;) {
         check_timer(v);
+        vcpu_poll_devices(v);
         if (vcpu_has_pending(v) || v->stop_requested)
             return;
         uint64_t deadline = vcpu_next_timer(v);

@@ -22,6 +22,7 @@
 #include "kernel/x86/idt.h"
 #include "kernel/x86/lapic.h"
 #include "vmm/ept.h"
+#include "vmm/guest_devices.h"
 #include "vmm/guest_load.h"
 #include "vmm/guest_power.h"
 #include "vmm/io_policy.h"
@@ -303,9 +304,9 @@ struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus)
     g->state = GUEST_LOADING;
     g->lock = (struct spinlock)SPINLOCK_INIT;
     g->out_lock = (struct spinlock)SPINLOCK_INIT;
+    g->dev_lock = (struct spinlock)SPINLOCK_INIT;
     g->nvcpus = cfg->cpus;
-    io_seen_reset(&g->port_seen);
-    com1_reset(&g->uart);
+    guest_devices_reset(g);
     memcpy(g->cpus, cpus, cfg->cpus * sizeof(uint32_t));
     g->mem_size = cfg->memory;
     g->mem_hpa = pmm_alloc_aligned(cfg->memory, 2ull << 20);
@@ -353,8 +354,7 @@ bool guest_restart(struct guest *g)
     g->exit_code = 0;
     g->stop_reason[0] = '\0';
     g->line_len = 0;
-    io_seen_reset(&g->port_seen);
-    com1_reset(&g->uart);
+    guest_devices_reset(g);
     for (uint32_t i = 0; i < g->nvcpus; i++) {
         struct vcpu *v = &g->vcpus[i];
         memset(v->pending, 0, sizeof(v->pending));

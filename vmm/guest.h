@@ -13,6 +13,9 @@
 
 #include "kernel/lib/spinlock.h"
 #include "vmm/dev/com1.h"
+#include "vmm/dev/i8042.h"
+#include "vmm/dev/pci_host.h"
+#include "vmm/dev/rtc.h"
 #include "vmm/guest_config.h"
 #include "vmm/io_policy.h"
 #include "vmm/vcpu.h"
@@ -62,7 +65,14 @@ struct guest {
 
     /* Ports accessed that no device backs (logged the first time). */
     struct io_seen port_seen;
+    /* The virtual platform's devices (vmm/guest_devices.c). Any vCPU may
+     * touch them, so every access holds dev_lock. */
+    struct spinlock dev_lock;
     struct com1 uart;
+    bool uart_irq; /* the UART's interrupt line as last seen */
+    struct rtc rtc;
+    struct i8042 kbc;
+    struct pci_host pci;
 };
 
 /* Builds a guest from its (validated) configuration on the given physical

@@ -11,11 +11,19 @@
 /* clang-format off */
 static const struct io_policy_entry io_table[] = {
     /* first          last            name          action     log    why */
-    {IO_I8042_CMD,    IO_I8042_CMD,   "i8042-cmd",  IO_RESET,  false, "keyboard controller command: 0xfe pulses the reset line"},
+    {0x20,            0x21,           "PIC1",       IO_IGNORE, false, "no 8259s: Linux probes them and finds none (reads 0xff)"},
+    {0x40,            0x43,           "PIT",        IO_IGNORE, false, "no 8254: the guest has the TSC-deadline APIC timer and a known TSC rate"},
+    {IO_I8042_DATA,   IO_I8042_DATA,  "i8042-data", IO_I8042,  false, "keyboard controller data (no keyboard behind it)"},
+    {0x61,            0x61,           "NMI-SC",     IO_IGNORE, false, "PC speaker / NMI status: nothing behind it"},
+    {IO_I8042_CMD,    IO_I8042_CMD,   "i8042-cmd",  IO_I8042,  false, "keyboard controller command/status: 0xfe pulses the reset line"},
+    {IO_RTC_INDEX,    IO_RTC_DATA,    "RTC",        IO_RTC,    false, "CMOS clock: the guest reads the time of day at boot"},
     {IO_POST_PORT,    IO_POST_PORT,   "POST",       IO_IGNORE, false, "POST codes and Linux's I/O delay: expected, dropped silently"},
+    {0xa0,            0xa1,           "PIC2",       IO_IGNORE, false, "no 8259s (see PIC1)"},
     {IO_COM1_BASE,    IO_COM1_BASE + 7, "COM1",     IO_SERIAL, false, "the guest's console: a 16550 emulated by the hypervisor"},
     {IO_PM_BASE,      IO_PM_LAST,     "ACPI-PM",    IO_PM,     false, "PM1a event/control and PM timer the guest's FADT points to"},
-    {IO_RESET_CTRL,   IO_RESET_CTRL,  "reset-ctrl", IO_RESET,  false, "PCI reset control: bit 2 resets the machine (the guest asks to reboot)"},
+    {IO_PCI_ADDRESS,  IO_PCI_ADDRESS, "pci-address", IO_PCI,   false, "PCI configuration address (dword)"},
+    {IO_RESET_CTRL,   IO_RESET_CTRL,  "reset-ctrl", IO_RESET,  false, "PCI reset control (byte): bit 2 resets the machine (the guest asks to reboot)"},
+    {IO_RESET_CTRL + 1, IO_PCI_DATA + 3, "pci-data", IO_PCI,   false, "PCI configuration data (and the rest of the address dword)"},
 };
 /* clang-format on */
 

@@ -20,6 +20,9 @@ enum io_action {
     IO_RESET,      /* a reset request may arrive here (io_reset_requested()); other
                       writes are dropped, reads return 0: no key data, no reset pending */
     IO_PM,         /* ACPI PM1 event/control and PM timer block (io_pm1_sleep_type()) */
+    IO_RTC,        /* MC146818 RTC/CMOS index and data (vmm/dev/rtc.c) */
+    IO_I8042,      /* keyboard controller: data and command/status (vmm/dev/i8042.c) */
+    IO_PCI,        /* PCI configuration mechanism #1 (vmm/dev/pci_host.c) */
 };
 
 struct io_policy_entry {
@@ -30,10 +33,15 @@ struct io_policy_entry {
     const char *why;
 };
 
-#define IO_COM1_BASE  0x3f8
-#define IO_POST_PORT  0x80
-#define IO_I8042_CMD  0x64
-#define IO_RESET_CTRL 0xcf9 /* PCI reset control register */
+#define IO_COM1_BASE   0x3f8
+#define IO_POST_PORT   0x80
+#define IO_I8042_DATA  0x60
+#define IO_I8042_CMD   0x64
+#define IO_RTC_INDEX   0x70
+#define IO_RTC_DATA    0x71
+#define IO_PCI_ADDRESS 0xcf8
+#define IO_PCI_DATA    0xcfc
+#define IO_RESET_CTRL  0xcf9 /* PCI reset control register */
 /* The guest's ACPI PM block; the guest's FADT must use the same ports. */
 #define IO_PM_BASE  0x600
 #define IO_PM1A_EVT (IO_PM_BASE + 0) /* PM1a_EVT_BLK: status, enable (4 bytes) */

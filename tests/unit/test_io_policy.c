@@ -72,9 +72,15 @@ static void test_lookup(void **state)
     assert_false(io_policy_lookup(0x80)->log_first);
     assert_string_equal(io_policy_lookup(0x80)->name, "POST");
     assert_int_equal(io_policy_lookup(0xcf9)->action, IO_RESET);
-    assert_int_equal(io_policy_lookup(0x64)->action, IO_RESET);
-    assert_int_equal(io_policy_lookup(0x60)->action, IO_IGNORE);
-    assert_int_equal(io_policy_lookup(0xcf8)->action, IO_IGNORE);
+    assert_int_equal(io_policy_lookup(0x64)->action, IO_I8042);
+    assert_int_equal(io_policy_lookup(0x60)->action, IO_I8042);
+    assert_int_equal(io_policy_lookup(0x70)->action, IO_RTC);
+    assert_int_equal(io_policy_lookup(0x71)->action, IO_RTC);
+    assert_int_equal(io_policy_lookup(0xcf8)->action, IO_PCI);
+    assert_int_equal(io_policy_lookup(0xcfc)->action, IO_PCI);
+    assert_int_equal(io_policy_lookup(0xcff)->action, IO_PCI);
+    assert_int_equal(io_policy_lookup(0x21)->action, IO_IGNORE);
+    assert_false(io_policy_lookup(0x21)->log_first);
     assert_int_equal(io_policy_lookup(IO_PM1A_CNT)->action, IO_PM);
     assert_int_equal(io_policy_lookup(IO_PM_TMR + 3)->action, IO_PM);
     assert_int_equal(io_policy_lookup(IO_PM_LAST + 1)->action, IO_IGNORE);
