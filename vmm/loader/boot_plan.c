@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * guest_boot_plan_build: checks the guest's memory size, recognises the
- * image format and hands it to the planner for that format. A multiboot2
+ * image format and hands it to the planner for that format. A Linux bzImage
+ * is recognised first, by its setup header magic at a fixed offset
+ * (linux_plan.c). A multiboot2
  * header wins over plain ELF, because a kernel that carries one (Sidecore
  * itself does) expects the multiboot2 entry state; a plain ELF64 starts in
  * 64-bit mode, a plain ELF32 in 32-bit protected mode.
  */
 #include "kernel/lib/str.h"
 #include "kernel/lib/string.h"
+#include "vmm/loader/linux_plan.h"
 #include "vmm/loader/plan_util.h"
 
 const char *guest_image_kind_name(enum guest_image_kind kind)
@@ -17,6 +20,7 @@ const char *guest_image_kind_name(enum guest_image_kind kind)
     case GUEST_IMAGE_ELF32: return "ELF32";
     case GUEST_IMAGE_MB2_ELF: return "multiboot2 ELF";
     case GUEST_IMAGE_MB2_FLAT: return "multiboot2 flat binary";
+    case GUEST_IMAGE_BZIMAGE: return "Linux bzImage";
     }
     return "unknown";
 }
@@ -60,14 +64,17 @@ bool guest_boot_plan_build(const struct guest_image *img, struct guest_boot_plan
     if (img->initrd_size && !img->initrd)
         return plan_fail(p, "initrd size given without its bytes");
 
+    int bz = bzimage_plan(p, img);
+    if (bz != 0)
+        return bz > 0;
     int mb2 = mb2_plan(p, img);
     if (mb2 != 0)
         return mb2 > 0;
     if (!elf_has_magic(img)) {
         const uint8_t *f = img->data;
-        return plan_fail(p, "not an ELF or multiboot2 image (bad magic %02x %02x %02x %02x)", f[0],
-                         img->size > 1 ? f[1] : 0, img->size > 2 ? f[2] : 0,
-                         img->size > 3 ? f[3] : 0);
+        return plan_fail(
+            p, "not an ELF or multiboot2 image, nor a bzImage (bad magic %02x %02x %02x %02x)",
+            f[0], img->size > 1 ? f[1] : 0, img->size > 2 ? f[2] : 0, img->size > 3 ? f[3] : 0);
     }
     return plain_elf_plan(p, img);
 }
