@@ -33,9 +33,9 @@ done
 # GRUB config: the hypervisor plus one module per file, named by its path.
 grub_cfg() { # PREFIX
     local prefix=$1
-    local mods="    module2 $prefix/sidecore.cfg sidecore.cfg"
+    local mods="    module2 --nounzip $prefix/sidecore.cfg sidecore.cfg"
     for f in $files; do
-        mods="$mods"$'\n'"    module2 $prefix/$f $f"
+        mods="$mods"$'\n'"    module2 --nounzip $prefix/$f $f"
     done
     awk -v prefix="$prefix" -v mods="$mods" -v cmdline="${SIDECORE_CMDLINE:-}" '
         { gsub(/@PREFIX@/, prefix); gsub(/@CMDLINE@/, cmdline) }

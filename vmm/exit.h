@@ -21,6 +21,7 @@ bool exit_hlt(struct vcpu *v, const struct vcpu_exit *e);
 bool exit_xsetbv(struct vcpu *v, const struct vcpu_exit *e);
 bool exit_hypercall(struct vcpu *v, const struct vcpu_exit *e);
 bool exit_timer(struct vcpu *v, const struct vcpu_exit *e);
+bool exit_mmio(struct vcpu *v, const struct vcpu_exit *e);
 bool exit_fatal(struct vcpu *v, const struct vcpu_exit *e);
 
 /* Work the vCPU's own CPU does for the guest's devices when it is kicked

@@ -5,6 +5,7 @@
 #include "kernel/x86/idt.h"
 #include "vmm/guest.h"
 #include "vmm/guest_devices.h"
+#include "vmm/guest_mmio.h"
 
 static bool exit_ext_intr(struct vcpu *v, const struct vcpu_exit *e)
 {
@@ -45,6 +46,9 @@ bool exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
     case VCPU_EXIT_INIT: return exit_init(v, e);
     case VCPU_EXIT_SIPI: return exit_sipi(v, e);
     case VCPU_EXIT_MEM_VIOLATION:
+        if (guest_mmio_claims(v->guest, e->mem.gpa))
+            return exit_mmio(v, e);
+        return exit_fatal(v, e);
     case VCPU_EXIT_MEM_MISCONFIG:
     case VCPU_EXIT_TRIPLE_FAULT:
     case VCPU_EXIT_ENTRY_FAILED:

@@ -4,6 +4,7 @@
 #include "kernel/x86/cpu.h"
 #include "vmm/exit.h"
 #include "vmm/guest.h"
+#include "vmm/guest_apic.h"
 #include "vmm/msr_policy.h"
 
 #define VEC_GP 13
@@ -60,6 +61,23 @@ bool exit_msr(struct vcpu *v, const struct vcpu_exit *e)
     uint64_t value = 0;
     enum msr_result r;
 
+    if (vlapic_handles_msr(msr)) {
+        bool ok;
+        if (e->kind == VCPU_EXIT_MSR_READ) {
+            ok = guest_apic_msr_read(v, msr, &value);
+            v->gprs[VCPU_RAX] = (uint32_t)value;
+            v->gprs[VCPU_RDX] = value >> 32;
+        } else {
+            ok = guest_apic_msr_write(v, msr,
+                                      (v->gprs[VCPU_RDX] << 32) | (uint32_t)v->gprs[VCPU_RAX]);
+        }
+        if (!ok) {
+            ops->inject_exception(v, VEC_GP, true, 0);
+            return true;
+        }
+        ops->skip_instruction(v, e);
+        return true;
+    }
     if (e->kind == VCPU_EXIT_MSR_READ) {
         r = msr_emulate_read(msr, &v->msr, &value);
         if (r == MSR_USE_FIELD && entry)
@@ -83,6 +101,8 @@ bool exit_msr(struct vcpu *v, const struct vcpu_exit *e)
             ops->inject_exception(v, VEC_GP, true, 0);
             return true;
         }
+        if (msr == MSR_IA32_APIC_BASE)
+            guest_apic_base_changed(v);
     }
     ops->skip_instruction(v, e);
     return true;

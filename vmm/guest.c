@@ -22,6 +22,7 @@
 #include "kernel/x86/idt.h"
 #include "kernel/x86/lapic.h"
 #include "vmm/ept.h"
+#include "vmm/guest_apic.h"
 #include "vmm/guest_devices.h"
 #include "vmm/guest_load.h"
 #include "vmm/guest_power.h"
@@ -257,7 +258,7 @@ static bool create_vcpus(struct guest *g, char *why, size_t why_size)
         v->vpid = next_vpid++;
         v->state = VCPU_IDLE;
         v->sipi_vector = -1;
-        msr_vcpu_state_init(&v->msr, i, false);
+        msr_vcpu_state_init(&v->msr, i, true);
     }
     return true;
 }
@@ -323,6 +324,7 @@ struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus)
         log_error("guest %s: %s", cfg->name, why);
         return g;
     }
+    guest_apic_reset(g);
     char size[16];
     str_format_size(size, sizeof(size), g->mem_size);
     log_info("guest %s: %u vCPU(s) on CPU %u%s, %s at host %#lx, entry %#lx", cfg->name, g->nvcpus,
@@ -360,8 +362,9 @@ bool guest_restart(struct guest *g)
         memset(v->pending, 0, sizeof(v->pending));
         v->timer_deadline = 0;
         memset(&v->stats, 0, sizeof(v->stats));
-        msr_vcpu_state_init(&v->msr, i, false);
+        msr_vcpu_state_init(&v->msr, i, true);
     }
+    guest_apic_reset(g);
     if (!guest_load(g, why, sizeof(why))) {
         g->state = GUEST_STOPPED;
         fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "%s", why);

@@ -16,6 +16,7 @@
 #include "vmm/dev/i8042.h"
 #include "vmm/dev/pci_host.h"
 #include "vmm/dev/rtc.h"
+#include "vmm/dev/vioapic.h"
 #include "vmm/guest_config.h"
 #include "vmm/io_policy.h"
 #include "vmm/vcpu.h"
@@ -73,6 +74,7 @@ struct guest {
     struct rtc rtc;
     struct i8042 kbc;
     struct pci_host pci;
+    struct vioapic ioapic; /* has its own lock */
 };
 
 /* Builds a guest from its (validated) configuration on the given physical

@@ -8,6 +8,7 @@
 #include "kernel/time/wallclock.h"
 #include "kernel/x86/cpu.h"
 #include "vmm/guest.h"
+#include "vmm/guest_apic.h"
 #include "vmm/guest_power.h"
 
 #define PM_TIMER_HZ 3579545ull
@@ -25,11 +26,16 @@ void guest_devices_reset(struct guest *g)
     spin_unlock_irqrestore(&g->dev_lock, flags);
 }
 
-/* The UART's interrupt line after an access; the interrupt controller is
- * told about a change (once the guest has one). */
+/* The UART's interrupt line after an access: the IOAPIC hears about every
+ * change (ISA IRQ 4, edge-triggered: a rising edge interrupts). */
 static void uart_irq_update(struct guest *g)
 {
-    g->uart_irq = com1_irq_level(&g->uart);
+    bool level = com1_irq_level(&g->uart);
+
+    if (level != g->uart_irq) {
+        g->uart_irq = level;
+        guest_apic_set_irq(g, GUEST_IRQ_UART, level);
+    }
 }
 
 static void console_out(void *ctx, char c)
@@ -70,7 +76,14 @@ bool guest_device_in(struct vcpu *v, const struct io_policy_entry *p, uint16_t p
     case IO_RTC: *value = rtc_read(&g->rtc, port, clock_uptime_ns()); break;
     case IO_I8042: *value = i8042_read(&g->kbc, port); break;
     case IO_PCI: *value = pci_host_io_read(&g->pci, port, size); break;
-    case IO_PM: *value = port >= IO_PM_TMR && port <= IO_PM_LAST ? pm_timer_now() : 0; break;
+    case IO_PM:
+        /* PM1a_CNT reads with SCI_EN set: there is no SMI port, the
+         * platform is in ACPI mode from the start. */
+        if (port >= IO_PM_TMR && port <= IO_PM_LAST)
+            *value = pm_timer_now();
+        else
+            *value = port == IO_PM1A_CNT ? 1 : 0;
+        break;
     case IO_RESET: *value = 0; break;
     default:
         if (p->log_first && io_seen_first(&g->port_seen, port))

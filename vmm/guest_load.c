@@ -4,6 +4,7 @@
 #include "kernel/console/log.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
+#include "vmm/acpi/guest_acpi.h"
 #include "vmm/guest.h"
 #include "vmm/loader/boot_plan.h"
 #include "vmm/vmm.h"
@@ -41,6 +42,22 @@ static void boot_state_from_plan(struct vcpu_boot_state *b, const struct boot_en
     b->ds_sel = e->ds.selector;
 }
 
+/* A Linux guest finds its platform (CPUs, IOAPIC, power and reset ports)
+ * in ACPI tables, which go where the plan set aside room for them. */
+static bool build_acpi_tables(struct guest *g, char *why, size_t why_size)
+{
+    struct guest_acpi_config cfg = {.vcpus = g->nvcpus};
+    uint8_t *at = (uint8_t *)(uintptr_t)(g->mem_hpa + plan.bzimage.acpi_gpa);
+
+    if (guest_acpi_build(&cfg, at, plan.bzimage.acpi_size, plan.bzimage.acpi_gpa, NULL) == 0) {
+        const char *reason = guest_acpi_config_check(&cfg);
+        fmt_snprintf(why, why_size, "cannot build its ACPI tables: %s",
+                     reason ? reason : "no room for them");
+        return false;
+    }
+    return true;
+}
+
 bool guest_load(struct guest *g, char *why, size_t why_size)
 {
     const struct handoff_file *kernel = vmm_boot_file(g->cfg.kernel);
@@ -69,6 +86,8 @@ bool guest_load(struct guest *g, char *why, size_t why_size)
     }
     if (!guest_boot_plan_apply(&plan, &img, (void *)(uintptr_t)g->mem_hpa, g->mem_size, true, why,
                                why_size))
+        return false;
+    if (plan.kind == GUEST_IMAGE_BZIMAGE && !build_acpi_tables(g, why, why_size))
         return false;
     if (plan.warning[0])
         log_warn("guest %s: %s", g->cfg.name, plan.warning);

@@ -36,7 +36,8 @@
 #define HC_EFAULT (-2) /* an address outside the guest's memory */
 #define HC_EINVAL (-3)
 
-/* CPUID leaf 0x40000000 returns this signature in EBX, ECX, EDX. */
+/* CPUID leaf 0x40000000 returns this signature in EBX, ECX, EDX. Leaf
+ * 0x40000100 carries KVM's signature with no features (see exit_cpuid.c). */
 #define SIDECORE_CPUID_SIGNATURE "SidecoreHVSC"
 
 #endif

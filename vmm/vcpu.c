@@ -43,19 +43,35 @@ const struct vcpu_caps *vcpu_backend_caps(void)
 
 uint64_t vcpu_next_timer(struct vcpu *v)
 {
-    return v->timer_deadline;
+    uint64_t apic = vlapic_timer_next(&v->lapic);
+
+    if (!apic)
+        return v->timer_deadline;
+    if (!v->timer_deadline)
+        return apic;
+    return apic < v->timer_deadline ? apic : v->timer_deadline;
 }
 
 void vcpu_timers_update(struct vcpu *v, uint64_t now)
 {
+    vlapic_update(&v->lapic, now);
     if (v->timer_deadline && now >= v->timer_deadline) {
         v->timer_deadline = 0;
         vcpu_pend_interrupt(v, v->timer_vector);
     }
 }
 
+/* Two sources: the virtual local APIC (with its priorities, and an EOI to
+ * come), and direct injections that bypass it (the timer hypercall, for
+ * guests with no APIC driver). */
 int vcpu_take_pending(struct vcpu *v)
 {
+    int apic = vlapic_next_interrupt(&v->lapic);
+
+    if (apic >= 0) {
+        vlapic_intr_delivered(&v->lapic, (uint8_t)apic);
+        return apic;
+    }
     for (int w = 3; w >= 0; w--) {
         uint64_t bits = __atomic_load_n(&v->pending[w], __ATOMIC_ACQUIRE);
         if (!bits)
@@ -69,7 +85,8 @@ int vcpu_take_pending(struct vcpu *v)
 
 bool vcpu_has_pending(const struct vcpu *v)
 {
-    return (v->pending[0] | v->pending[1] | v->pending[2] | v->pending[3]) != 0;
+    return vlapic_next_interrupt(&v->lapic) >= 0 ||
+           (v->pending[0] | v->pending[1] | v->pending[2] | v->pending[3]) != 0;
 }
 
 void vcpu_kick(struct vcpu *target)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/dev/vlapic.h"
 #include "vmm/msr_policy.h"
 
 struct guest;
@@ -54,6 +55,7 @@ enum vcpu_sreg {
     VCPU_SREG_SYSENTER_CS,
     VCPU_SREG_SYSENTER_ESP,
     VCPU_SREG_SYSENTER_EIP,
+    VCPU_SREG_CS_AR, /* CS access rights, VMX layout: L = bit 13, D/B = bit 14 */
 };
 
 enum vcpu_mode { VCPU_MODE_REAL16, VCPU_MODE_PROT32, VCPU_MODE_LONG64 };
@@ -151,6 +153,8 @@ struct vcpu {
 
     /* Emulated MSRs (vmm/msr_policy.h). */
     struct msr_vcpu_state msr;
+    /* The vCPU's local APIC, in x2APIC mode from reset (vmm/guest_apic.c). */
+    struct vlapic lapic;
 
     struct vcpu_stats stats;
 };

@@ -7,6 +7,7 @@
 #include "kernel/x86/idt.h"
 #include "vmm/exit.h"
 #include "vmm/guest.h"
+#include "vmm/guest_apic.h"
 #include "vmm/msr_policy.h"
 
 /*
@@ -48,6 +49,7 @@ static bool enable_virtualization(struct vcpu *v)
 static bool wait_for_sipi(struct vcpu *v)
 {
     v->state = VCPU_WAIT_SIPI;
+    guest_apic_init_signal(v);
     while (!v->stop_requested && __atomic_load_n(&v->sipi_vector, __ATOMIC_ACQUIRE) < 0)
         asm volatile("sti; hlt; cli" ::: "memory");
     if (v->stop_requested)

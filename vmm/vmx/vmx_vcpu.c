@@ -283,6 +283,7 @@ uint64_t vmx_read_sreg(struct vcpu *v, enum vcpu_sreg reg)
     case VCPU_SREG_SYSENTER_CS: return vmread(VMCS_GUEST_SYSENTER_CS);
     case VCPU_SREG_SYSENTER_ESP: return vmread(VMCS_GUEST_SYSENTER_ESP);
     case VCPU_SREG_SYSENTER_EIP: return vmread(VMCS_GUEST_SYSENTER_EIP);
+    case VCPU_SREG_CS_AR: return vmread(VMCS_GUEST_CS_AR);
     }
     return 0;
 }
@@ -325,6 +326,7 @@ void vmx_write_sreg(struct vcpu *v, enum vcpu_sreg reg, uint64_t value)
     case VCPU_SREG_SYSENTER_CS: vmwrite(VMCS_GUEST_SYSENTER_CS, value); break;
     case VCPU_SREG_SYSENTER_ESP: vmwrite(VMCS_GUEST_SYSENTER_ESP, value); break;
     case VCPU_SREG_SYSENTER_EIP: vmwrite(VMCS_GUEST_SYSENTER_EIP, value); break;
+    case VCPU_SREG_CS_AR: vmwrite(VMCS_GUEST_CS_AR, value); break;
     }
 }
 

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest's interrupt controllers: a local APIC per vCPU (x2APIC mode from
+ * reset, so Linux keeps x2APIC without interrupt remapping) and one IOAPIC,
+ * and the routing between them: IPIs from one vCPU's ICR to others, IOAPIC
+ * messages to local APICs, level-triggered EOIs back to the IOAPIC.
+ */
+#ifndef SIDECORE_VMM_GUEST_APIC_H
+#define SIDECORE_VMM_GUEST_APIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct guest;
+struct vcpu;
+
+/* IOAPIC pins of the platform's devices. */
+#define GUEST_IRQ_UART 4
+#define GUEST_IRQ_SCI  9
+
+/* Power-on state of every local APIC and of the IOAPIC (creation, restart). */
+void guest_apic_reset(struct guest *g);
+/* An INIT signal reached v (on v's own CPU). */
+void guest_apic_init_signal(struct vcpu *v);
+
+/* x2APIC MSR access from v (RDMSR/WRMSR exits); false means #GP. */
+bool guest_apic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value);
+bool guest_apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value);
+/* IA32_APIC_BASE changed: follow its enable and x2APIC bits. */
+void guest_apic_base_changed(struct vcpu *v);
+
+/* A device drives an IOAPIC pin (any CPU). */
+void guest_apic_set_irq(struct guest *g, unsigned pin, bool level);
+
+#endif
