@@ -56,9 +56,12 @@ fuzz_sources = $(shell sed -n 's/.*fuzz-sources:\(.*\)/\1/p' tests/fuzz/$(1).c |
 # Test guests (guest-tests/guest-tests.mk builds them into $(BUILD)/guest-tests/).
 GUEST_TESTS :=
 -include guest-tests/guest-tests.mk
+# The default Linux guest (Debian's kernel, a busybox initramfs) and its
+# scenarios; bench-boot compares its boot bare and under Sidecore.
+-include tools/linux-guest/linux-guest.mk
 
 .PHONY: all kernel efi images image iso usb pxe test unit system deps run clean format format-check \
-	fuzz guest-tests
+	fuzz guest-tests acpi-check
 all: images
 
 kernel: $(BUILD)/sidecore.elf
@@ -131,23 +134,28 @@ fuzz: deps $(FUZZ_BIN)
 
 guest-tests: $(GUEST_TESTS)
 
+# The guest ACPI tables, decoded and recompiled by acpica-tools' iasl.
+acpi-check: deps
+	tools/check-acpi-iasl.sh $(BUILD)
+
 deps:
 	tools/install-deps.sh
 
 unit: deps $(UNIT_BIN)
 	tools/run-unit.sh $(UNIT_BIN)
 
-system: deps images guest-tests
+system: deps images guest-tests linux-guest
 	tools/run-system.sh
 
 test: deps
 	$(MAKE) format-check
 	$(MAKE) images
 	$(MAKE) unit
+	$(MAKE) acpi-check
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) system
 
-run: deps images
+run: deps images linux-guest
 	tools/run.sh
 
 format:

@@ -10,8 +10,9 @@ packages=(
     build-essential nasm gnu-efi clang clang-format libclang-rt-14-dev
     # images: GRUB for BIOS and UEFI, ISO, FAT and GPT tools
     grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools dosfstools fdisk
-    # guest payloads (initramfs)
-    busybox-static cpio
+    # guest payloads: the Linux guest's initramfs (busybox, cpio); the stock kernel
+    # comes from `apt-get download linux-image-amd64` (apt, dpkg-deb, xz)
+    busybox-static cpio xz-utils
     # emulators and firmware
     qemu-system-x86 ovmf ipxe-qemu bochs bochsbios vgabios bochs-term
     # tests: unit (cmocka), system (pytest), ACPI table tools

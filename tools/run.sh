@@ -5,12 +5,19 @@
 # exists and this CPU has the vmx flag; otherwise Bochs with its VT-x CPU model
 # (corei7_skylake_x), since QEMU's TCG cannot emulate VT-x. Override:
 #   RUN_EMULATOR=qemu|bochs   (qemu without KVM runs TCG: no VT-x in the guest)
-#   RUN_SMP=N RUN_MEM=MiB     CPUs and memory (default 2 CPUs; 1024 MiB QEMU, 512 Bochs)
+#   RUN_SMP=N RUN_MEM=MiB     CPUs and memory (default: see Guests; 1024 MiB QEMU, 512 Bochs)
 #   RUN_FIRMWARE=bios|ovmf RUN_MEDIA=iso|usb|pxe   (QEMU only; default SeaBIOS + ISO)
 # Images come from $BUILD (default build/).
 #
+# Guests: RUN_CONFIG names the configuration to boot, default $BUILD/linux/default.cfg
+# (the default Linux guest, `make linux-guest`: Debian's stock kernel and a busybox
+# shell on its console, whose lines appear as "[linux0] ..."). The images are built
+# around it in $BUILD/images/run/. RUN_CONFIG=none boots $BUILD's own images. The
+# default RUN_SMP is the boot CPU plus every core the config's guests ask for.
+#
 # Quit: Ctrl-] (the console is raw: Ctrl-C goes to the guest). The emulator is
-# killed when you quit; the console log is kept in $BUILD/test-logs/run.log.
+# killed when you quit; the console log is kept in $BUILD/images/run/test-logs/run.log
+# ($BUILD/test-logs/run.log with RUN_CONFIG=none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build}
@@ -44,7 +51,30 @@ bochs) why="RUN_EMULATOR=bochs" ;;
     ;;
 esac
 
-args=(--emulator "$emulator" --smp "${RUN_SMP:-2}")
+config=${RUN_CONFIG-$BUILD/linux/default.cfg}
+smp=2
+if [ "$config" != none ]; then
+    if [ ! -f "$config" ]; then
+        echo "run: $config not found: \`make BUILD=$BUILD linux-guest\` builds the default" \
+            "Linux guest (RUN_CONFIG=none boots Sidecore without guests)" >&2
+        exit 1
+    fi
+    img=$BUILD/images/run
+    if ! out=$(tools/mkimage.sh "$BUILD" "$config" "$img" 2>&1); then
+        echo "$out" >&2
+        echo "run: building the images around $config failed" >&2
+        exit 1
+    fi
+    # The boot CPU keeps Sidecore's console; every guest core is one more CPU.
+    cores=$(sed 's/#.*//' "$config" | awk -F= '$1 ~ /^[ \t]*cpus[ \t]*$/ { n += $2 } END { print n + 0 }')
+    smp=$(( cores + 1 < 2 ? 2 : cores + 1 ))
+    guests=$(sed -n 's/^[[:space:]]*\[guest[[:space:]]\{1,\}\([^]]*\)\].*/\1/p' "$config" | xargs)
+    echo "run: config $config (guests: ${guests:-none}); images in $img/"
+    # machine.py boots $BUILD/sidecore.iso (or -usb.img, pxe/) and logs to $BUILD/test-logs/.
+    export BUILD=$img
+fi
+
+args=(--emulator "$emulator" --smp "${RUN_SMP:-$smp}")
 if [ "$emulator" = qemu ]; then
     args+=(--memory "${RUN_MEM:-1024}")
     args+=(--firmware "${RUN_FIRMWARE:-bios}" --media "${RUN_MEDIA:-iso}")
@@ -58,5 +88,8 @@ else
 fi
 
 echo "run: $emulator ($why)"
+if [ "$emulator" = bochs ] && [ "$config" != none ]; then
+    echo "run: Bochs emulates every instruction: a Linux guest takes a few minutes to reach its shell"
+fi
 echo "run: Ctrl-] quits"
 exec "$py" tests/system/machine.py "${args[@]}"

@@ -1,0 +1,61 @@
+# The default Linux guest (see docs/linux-guest.md), included by the top Makefile.
+# Everything lands in $(BUILD)/linux/:
+#   vmlinuz            Debian's stock kernel (tools/linux-guest/fetch-kernel.sh;
+#                      the .deb is downloaded once and cached in LINUX_DEB_CACHE)
+#   initrd.gz          busybox initramfs with tools/linux-guest/init
+#   modules/           virtio, nvme and pvpanic modules of the same kernel, and
+#   initrd-modules.gz  the initramfs with them (make linux-guest-modules)
+#   *.cfg              guest-tests/linux/*.cfg, beside the files they name:
+#                      default.cfg is what `make run` boots, the others are the
+#                      scenarios of tests/system/test_linux.py
+# Targets: linux-guest (all of the above but the modules initramfs),
+# linux-guest-smoke (every init mode under bare QEMU), bench-boot (boot time and
+# exits, bare Bochs against Sidecore in Bochs; not part of `make test`).
+
+# Included before the top Makefile's first target: keep that target the default goal.
+lg_saved_default_goal := $(.DEFAULT_GOAL)
+
+# Set by the top Makefile; the default lets the tests run this file on its own
+# (make -f tools/linux-guest/linux-guest.mk BUILD=DIR linux-guest).
+BUILD ?= build
+LG_SRC   := guest-tests/linux
+LG_TOOLS := tools/linux-guest
+LG_OUT   := $(BUILD)/linux
+LINUX_DEB_CACHE ?= $(LG_OUT)/debs
+export LINUX_DEB_CACHE
+
+LG_CONFIGS := $(patsubst $(LG_SRC)/%.cfg,$(LG_OUT)/%.cfg,$(wildcard $(LG_SRC)/*.cfg))
+LINUX_GUEST := $(LG_OUT)/vmlinuz $(LG_OUT)/initrd.gz $(LG_CONFIGS)
+# What `make run` boots.
+LINUX_GUEST_DEFAULT := $(LG_OUT)/default.cfg
+
+# Rerunning the script only re-unpacks the cached package.
+$(LG_OUT)/vmlinuz: $(LG_TOOLS)/fetch-kernel.sh
+	@echo "  KERNEL  $@"
+	@$(LG_TOOLS)/fetch-kernel.sh $(LG_OUT)
+
+$(LG_OUT)/initrd.gz: $(LG_TOOLS)/build-initramfs.sh $(LG_TOOLS)/init
+	@echo "  INITRD  $@"
+	@$(LG_TOOLS)/build-initramfs.sh $@ $(LG_TOOLS)/init >/dev/null
+
+$(LG_OUT)/initrd-modules.gz: $(LG_TOOLS)/build-initramfs.sh $(LG_TOOLS)/init $(LG_OUT)/vmlinuz
+	@echo "  INITRD  $@"
+	@$(LG_TOOLS)/build-initramfs.sh $@ $(LG_TOOLS)/init $(LG_OUT)/modules >/dev/null
+
+# A config is copied once the files it names exist, so `make image
+# CONFIG=$(LG_OUT)/X.cfg` (tools/mkimage.sh) finds them beside it.
+$(LG_OUT)/%.cfg: $(LG_SRC)/%.cfg $(LG_OUT)/vmlinuz $(LG_OUT)/initrd.gz
+	@echo "  CP      $@"
+	@cp $< $@
+
+.PHONY: linux-guest linux-guest-modules linux-guest-smoke bench-boot
+linux-guest: $(LINUX_GUEST)
+linux-guest-modules: $(LG_OUT)/initrd-modules.gz
+
+linux-guest-smoke: $(LINUX_GUEST) $(LG_OUT)/initrd-modules.gz
+	$(LG_TOOLS)/smoke-qemu.py $(LG_OUT)
+
+bench-boot: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
+	BUILD=$(BUILD) tools/bench-boot.sh
+
+.DEFAULT_GOAL := $(lg_saved_default_goal)
