@@ -9,21 +9,6 @@
  */
 #include "vmm/loader/plan_util.h"
 
-#define GDT_CODE64 0x00af9b000000ffffull /* present, ring 0, exec/read, accessed, L, G */
-#define GDT_CODE32 0x00cf9b000000ffffull /* same with D instead of L */
-#define GDT_DATA   0x00cf93000000ffffull /* present, ring 0, read/write, accessed, B, G */
-
-#define CR0_PE   (1ull << 0)
-#define CR0_ET   (1ull << 4)
-#define CR0_NE   (1ull << 5)
-#define CR0_PG   (1ull << 31)
-#define CR4_PAE  (1ull << 5)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-
-#define PAGE_2M (1ull << 21)
-#define PAGE_1G (1ull << 30)
-
 static struct boot_segment segment_from(uint64_t desc, uint16_t sel)
 {
     return (struct boot_segment){sel, 0, 0xffffffffu, (uint16_t)((desc >> 40) & 0xf0ff)};

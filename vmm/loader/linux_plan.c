@@ -16,21 +16,7 @@
 #include "kernel/lib/string.h"
 #include "vmm/loader/plan_util.h"
 
-#define GDT_CODE64 0x00af9b000000ffffull /* present, ring 0, exec/read, accessed, L, G */
-#define GDT_DATA   0x00cf93000000ffffull /* present, ring 0, read/write, accessed, B, G */
-#define GDT_BYTES  32u                   /* null, unused, __BOOT_CS, __BOOT_DS */
-
-#define CR0_PE   (1ull << 0)
-#define CR0_ET   (1ull << 4)
-#define CR0_NE   (1ull << 5)
-#define CR0_PG   (1ull << 31)
-#define CR4_PAE  (1ull << 5)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-
-#define PAGE_4K 0x1000ull
-#define PAGE_2M (1ull << 21)
-#define PAGE_1G (1ull << 30)
+#define GDT_BYTES 32u /* null, unused, __BOOT_CS, __BOOT_DS */
 
 unsigned linux_e820_build(uint64_t mem_size, struct linux_e820_entry *out, unsigned max)
 {

@@ -16,6 +16,24 @@
 
 #define GIB4 (1ull << 32)
 
+/* Flat GDT descriptors the plans load, and the control-register bits of
+ * their entry states. */
+#define GDT_CODE64 0x00af9b000000ffffull /* present, ring 0, exec/read, accessed, L, G */
+#define GDT_CODE32 0x00cf9b000000ffffull /* same with D instead of L */
+#define GDT_DATA   0x00cf93000000ffffull /* present, ring 0, read/write, accessed, B, G */
+
+#define CR0_PE   (1ull << 0)
+#define CR0_ET   (1ull << 4)
+#define CR0_NE   (1ull << 5)
+#define CR0_PG   (1ull << 31)
+#define CR4_PAE  (1ull << 5)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+
+#define PAGE_4K 0x1000ull
+#define PAGE_2M (1ull << 21)
+#define PAGE_1G (1ull << 30)
+
 /* Formats the error into plan->error; returns false for `return plan_fail(...)`. */
 bool plan_fail(struct guest_boot_plan *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
