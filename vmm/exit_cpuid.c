@@ -28,6 +28,8 @@
 #define L1_ECX_TM2                  (1u << 8)
 #define L1_EDX_ACPI                 (1u << 22) /* thermal monitor and clock control MSRs */
 #define L1_EDX_TM                   (1u << 29)
+#define LD1_EAX_XSAVEC              (1u << 1)
+#define L7_EBX_TSC_ADJUST           (1u << 1)
 #define LD1_EAX_XSAVES              (1u << 3)
 #define L1_ECX_OSXSAVE              (1u << 27)
 #define L1_ECX_HYPERVISOR           (1u << 31)
@@ -86,6 +88,23 @@ struct cpuid_regs cpuid_for_guest(const struct vcpu *v, uint32_t leaf, uint32_t 
         break;
     case 0x5: /* MONITOR/MWAIT: hidden */
     case 0xa: /* performance monitoring: not virtualized */ r = (struct cpuid_regs){0}; break;
+    case 0x6:
+        /* Only the always-running APIC timer: no thermal or power MSRs. */
+        r = (struct cpuid_regs){.eax = L6_EAX_ARAT};
+        break;
+    case 0xd:
+        /* XSAVES needs IA32_XSS, which guests do not get; without the
+         * compacted format (XSAVEC) the guest sizes its buffers from the
+         * standard layout, which every CPU (and emulator) reports alike. */
+        if (subleaf == 1)
+            r.eax &= ~(LD1_EAX_XSAVES | LD1_EAX_XSAVEC);
+        break;
+    case 0x7:
+        /* IA32_TSC_ADJUST is the machine's: not offered. */
+        if (subleaf == 0)
+            r.ebx &= ~L7_EBX_TSC_ADJUST;
+        break;
+    case 0x80000007: r.edx |= L80000007_EDX_INVARIANT_TSC; break;
     case 0xb:
     case 0x1f:
         r.edx = v->index; /* x2APIC ID */

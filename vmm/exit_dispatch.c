@@ -4,6 +4,7 @@
 
 #include "kernel/x86/idt.h"
 #include "vmm/guest.h"
+#include "vmm/guest_apic.h"
 #include "vmm/guest_devices.h"
 #include "vmm/guest_mmio.h"
 
@@ -43,6 +44,7 @@ bool exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
     case VCPU_EXIT_HYPERCALL: return exit_hypercall(v, e);
     case VCPU_EXIT_EXT_INTR: return exit_ext_intr(v, e);
     case VCPU_EXIT_TIMER: return exit_timer(v, e);
+    case VCPU_EXIT_APIC_EOI: guest_apic_eoi(v, e->eoi.vector); return true;
     case VCPU_EXIT_INIT: return exit_init(v, e);
     case VCPU_EXIT_SIPI: return exit_sipi(v, e);
     case VCPU_EXIT_MEM_VIOLATION:

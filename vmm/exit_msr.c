@@ -70,6 +70,8 @@ bool exit_msr(struct vcpu *v, const struct vcpu_exit *e)
         } else {
             ok = guest_apic_msr_write(v, msr,
                                       (v->gprs[VCPU_RDX] << 32) | (uint32_t)v->gprs[VCPU_RAX]);
+            if (ok && ops->apic_hw(v))
+                ops->apic_regs_changed(v);
         }
         if (!ok) {
             ops->inject_exception(v, VEC_GP, true, 0);

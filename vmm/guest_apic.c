@@ -96,3 +96,10 @@ void guest_apic_set_irq(struct guest *g, unsigned pin, bool level)
 {
     vioapic_set_irq(&g->ioapic, pin, level);
 }
+
+void guest_apic_eoi(struct vcpu *v, uint8_t vector)
+{
+    /* The model's TMR bit for it is cleared with the EOI, as the APIC does. */
+    __atomic_fetch_and(&v->lapic.tmr[vector / 32], ~(1u << (vector % 32)), __ATOMIC_ACQ_REL);
+    vioapic_eoi(&v->guest->ioapic, vector);
+}

@@ -29,6 +29,10 @@ bool guest_apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value);
 /* IA32_APIC_BASE changed: follow its enable and x2APIC bits. */
 void guest_apic_base_changed(struct vcpu *v);
 
+/* The CPU virtualized an EOI of a level-triggered vector (APIC
+ * virtualization): the IOAPIC may deliver that pin again. */
+void guest_apic_eoi(struct vcpu *v, uint8_t vector);
+
 /* A device drives an IOAPIC pin (any CPU). */
 void guest_apic_set_irq(struct guest *g, unsigned pin, bool level);
 

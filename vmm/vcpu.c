@@ -66,7 +66,8 @@ void vcpu_timers_update(struct vcpu *v, uint64_t now)
  * guests with no APIC driver). */
 int vcpu_take_pending(struct vcpu *v)
 {
-    int apic = vlapic_next_interrupt(&v->lapic);
+    /* With APIC virtualization the CPU delivers the APIC's interrupts. */
+    int apic = backend->apic_hw(v) ? -1 : vlapic_next_interrupt(&v->lapic);
 
     if (apic >= 0) {
         vlapic_intr_delivered(&v->lapic, (uint8_t)apic);
@@ -83,10 +84,12 @@ int vcpu_take_pending(struct vcpu *v)
     return -1;
 }
 
-bool vcpu_has_pending(const struct vcpu *v)
+bool vcpu_has_pending(struct vcpu *v)
 {
-    return vlapic_next_interrupt(&v->lapic) >= 0 ||
-           (v->pending[0] | v->pending[1] | v->pending[2] | v->pending[3]) != 0;
+    bool apic =
+        backend->apic_hw(v) ? backend->apic_pending(v) : vlapic_next_interrupt(&v->lapic) >= 0;
+
+    return apic || vcpu_has_direct_pending(v);
 }
 
 void vcpu_kick(struct vcpu *target)

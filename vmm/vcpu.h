@@ -90,6 +90,7 @@ enum vcpu_exit_kind {
     VCPU_EXIT_EXT_INTR,     /* a host interrupt arrived; vector in intr */
     VCPU_EXIT_TIMER,        /* the backend's guest timer expired */
     VCPU_EXIT_ENTRY_FAILED, /* the guest state was refused */
+    VCPU_EXIT_APIC_EOI,     /* the guest ended a level-triggered interrupt; vector in eoi */
     VCPU_EXIT_UNSUPPORTED,  /* something Sidecore does not handle */
     VCPU_EXIT_KINDS
 };
@@ -114,6 +115,9 @@ struct vcpu_exit {
         struct {
             uint8_t vector;
         } sipi;
+        struct {
+            uint8_t vector;
+        } eoi;
     };
 };
 
@@ -175,8 +179,8 @@ struct vcpu_ops {
     /* On the vCPU's CPU: builds the control structure for a vCPU whose
      * guest-physical memory is described by the second-level table root. */
     bool (*create)(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t slat_pointer,
-                   const uint8_t *msr_bitmap, const uint8_t *io_bitmap_a,
-                   const uint8_t *io_bitmap_b, char *why, size_t why_size);
+                   uint8_t *msr_bitmap, const uint8_t *io_bitmap_a, const uint8_t *io_bitmap_b,
+                   char *why, size_t why_size);
     void (*destroy)(struct vcpu *v);
     /* Enters the guest and returns at the next exit the generic code must
      * see. Delivers a pending interrupt when the guest can take one. */
@@ -190,6 +194,18 @@ struct vcpu_ops {
      * after INIT. */
     void (*sipi_start)(struct vcpu *v, uint8_t vector);
     const char *(*exit_name)(uint32_t raw_reason);
+
+    /* Local APIC virtualization in hardware (APIC-register virtualization
+     * and virtual-interrupt delivery). When apic_hw says yes for a vCPU, the
+     * backend holds IRR/ISR/TPR/PPR, the guest reads its APIC registers and
+     * writes TPR, EOI and SELF IPI without exits, and interrupts accepted by
+     * the vCPU's struct vlapic are handed to the hardware before each entry.
+     * apic_regs_changed mirrors the model's other registers after a write the
+     * model handled; apic_pending says whether the hardware holds an
+     * interrupt the guest can take. */
+    bool (*apic_hw)(const struct vcpu *v);
+    void (*apic_regs_changed)(struct vcpu *v);
+    bool (*apic_pending)(struct vcpu *v);
 };
 
 /* Picks the backend for this CPU's vendor and probes it (boot CPU, once).
@@ -223,8 +239,14 @@ uint64_t vcpu_next_timer(struct vcpu *v);
 /* Raises every timer interrupt that is due at TSC time now. */
 void vcpu_timers_update(struct vcpu *v, uint64_t now);
 
+/* Interrupts injected directly, bypassing the APIC (the timer hypercall). */
+static inline bool vcpu_has_direct_pending(const struct vcpu *v)
+{
+    return (v->pending[0] | v->pending[1] | v->pending[2] | v->pending[3]) != 0;
+}
+
 /* Takes the highest pending vector, or returns -1. */
 int vcpu_take_pending(struct vcpu *v);
-bool vcpu_has_pending(const struct vcpu *v);
+bool vcpu_has_pending(struct vcpu *v);
 
 #endif

@@ -87,6 +87,11 @@ void vcpu_loop_run(void *arg)
         guest_vcpu_ended(g, v);
         return;
     }
+    if (v->index == 0)
+        log_info("guest %s: local APIC %s", g->cfg.name,
+                 ops->apic_hw(v) ? "virtualized by the CPU (APIC-register virtualization, "
+                                   "virtual-interrupt delivery)"
+                                 : "emulated");
     v->state = VCPU_RUNNING;
     while (!v->stop_requested) {
         struct vcpu_exit e = {0};

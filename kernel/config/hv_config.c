@@ -7,6 +7,13 @@
 #include "kernel/console/log.h"
 #include "kernel/lib/string.h"
 
+static bool apicv_allowed = true;
+
+bool hv_config_apicv_allowed(void)
+{
+    return apicv_allowed;
+}
+
 static void on_item(void *ctx, const struct ini_item *it)
 {
     if (strcmp(it->section, "hypervisor") != 0)
@@ -28,6 +35,14 @@ static void on_item(void *ctx, const struct ini_item *it)
     }
     if (strcmp(it->key, "sidecores") == 0)
         return; /* read by the I/O sidecore setup */
+    if (strcmp(it->key, "apic_virtualization") == 0) {
+        if (strcmp(it->value, "auto") == 0 || strcmp(it->value, "off") == 0)
+            apicv_allowed = strcmp(it->value, "auto") == 0;
+        else
+            log_error("%s:%u: apic_virtualization = %s: must be 'auto' or 'off'", CONFIG_FILE_NAME,
+                      it->line, it->value);
+        return;
+    }
     log_error("%s:%u: unknown key '%s' in [hypervisor]", CONFIG_FILE_NAME, it->line, it->key);
 }
 

@@ -201,7 +201,10 @@ class Machine:
             f"romimage: file={BOCHS_BIOS}",
             f"vgaromimage: file={BOCHS_VGABIOS}",
             # Without reboot a triple fault is a Bochs panic (fatal: Bochs exits).
-            f"cpu: model={BOCHS_CPU_MODEL}, count={self.smp}, "
+            # ips: emulated instructions per emulated second. Bochs' default (4M)
+            # makes a guest kernel's timer tick cost a large share of its
+            # instructions; 50M is closer to a real core.
+            f"cpu: model={BOCHS_CPU_MODEL}, count={self.smp}, ips=50000000, "
             f"reset_on_triple_fault={int(self.reboot)}",
             "pci: enabled=1, chipset=i440fx",
             "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14",

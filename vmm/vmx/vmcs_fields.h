@@ -134,6 +134,7 @@
 #define PROC_INTR_WINDOW    (1u << 2)
 #define PROC_HLT_EXIT       (1u << 7)
 #define PROC_MWAIT_EXIT     (1u << 10)
+#define PROC_TPR_SHADOW     (1u << 21)
 #define PROC_USE_IO_BITMAPS (1u << 25)
 #define PROC_USE_MSR_BITMAP (1u << 28)
 #define PROC_MONITOR_EXIT   (1u << 29)
@@ -206,5 +207,13 @@
 #define EXIT_REASON_XSETBV        55
 #define EXIT_REASON_MAX           70
 #define EXIT_REASON_ENTRY_FAIL    (1u << 31)
+
+/* APIC virtualization (Sidecore uses it in x2APIC mode: APIC-register
+ * virtualization and virtual-interrupt delivery). */
+#define VMCS_GUEST_INTR_STATUS 0x0810 /* RVI (7:0), SVI (15:8) */
+#define VMCS_VIRTUAL_APIC_PAGE 0x2012
+#define VMCS_EOI_EXIT_BITMAP0  0x201c /* ..3 at 0x201e, 0x2020, 0x2022 */
+#define VMCS_TPR_THRESHOLD     0x401c
+#define EXIT_REASON_APIC_EOI   45 /* virtualized EOI of a vector in the EOI-exit bitmap */
 
 #endif

@@ -46,6 +46,10 @@ struct vmx_vcpu {
     uint32_t reinject_info; /* an event whose delivery an exit interrupted */
     uint32_t reinject_err;
     uint64_t exit_tsc; /* when the last exit happened, for time accounting */
+    /* APIC virtualization in hardware (vmx_apicv.c). */
+    bool apicv;
+    uint8_t *vapic;       /* the virtual-APIC page */
+    uint64_t eoi_exit[4]; /* the EOI-exit bitmap as last written */
 };
 
 /* A control value with the bits the CPU forces on, or 0 with ok=false when
@@ -60,7 +64,7 @@ int vmx_enter(uint64_t *regs, int launched);
 bool vmx_probe(struct vcpu_caps *caps, char *why, size_t why_size);
 bool vmx_cpu_enable(char *why, size_t why_size);
 bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t eptp,
-                const uint8_t *msr_bitmap, const uint8_t *io_a, const uint8_t *io_b, char *why,
+                uint8_t *msr_bitmap, const uint8_t *io_a, const uint8_t *io_b, char *why,
                 size_t why_size);
 void vmx_destroy(struct vcpu *v);
 void vmx_run(struct vcpu *v, struct vcpu_exit *exit);
@@ -70,6 +74,15 @@ void vmx_skip_instruction(struct vcpu *v, const struct vcpu_exit *exit);
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 void vmx_sipi_start(struct vcpu *v, uint8_t vector);
 const char *vmx_exit_name(uint32_t raw);
+
+/* APIC virtualization (vmx_apicv.c). */
+bool vmx_apicv_usable(void);
+bool vmx_apicv_setup(struct vcpu *v, struct vmx_vcpu *x, uint8_t *msr_bitmap);
+void vmx_apicv_reset(struct vcpu *v);
+void vmx_apicv_mirror(struct vcpu *v);
+void vmx_apicv_sync(struct vcpu *v);
+bool vmx_apic_hw(const struct vcpu *v);
+bool vmx_apic_pending(struct vcpu *v);
 /* Loads the guest state for a boot state into the current VMCS. */
 void vmx_load_boot_state(struct vcpu *v, const struct vcpu_boot_state *boot);
 

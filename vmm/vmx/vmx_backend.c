@@ -15,4 +15,7 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .inject_exception = vmx_inject_exception,
     .sipi_start = vmx_sipi_start,
     .exit_name = vmx_exit_name,
+    .apic_hw = vmx_apic_hw,
+    .apic_regs_changed = vmx_apicv_mirror,
+    .apic_pending = vmx_apic_pending,
 };

@@ -48,7 +48,9 @@ static void deliver_pending(struct vcpu *v, struct vmx_vcpu *x)
     }
     if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
         return; /* an exception the handler injected goes first */
-    if (!vcpu_has_pending(v)) {
+    /* With APIC virtualization the CPU delivers the APIC's interrupts
+     * itself (RVI); only direct ones are injected here. */
+    if (x->apicv ? !vcpu_has_direct_pending(v) : !vcpu_has_pending(v)) {
         set_proc(x, PROC_INTR_WINDOW, false);
         return;
     }
@@ -60,11 +62,15 @@ static void deliver_pending(struct vcpu *v, struct vmx_vcpu *x)
         return;
     }
     int vector = vcpu_take_pending(v);
+    if (vector < 0) {
+        set_proc(x, PROC_INTR_WINDOW, false);
+        return;
+    }
     vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXT | (uint32_t)vector);
     if (vmread(VMCS_GUEST_ACTIVITY) == ACTIVITY_HLT)
         vmwrite(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
     v->stats.injected++;
-    set_proc(x, PROC_INTR_WINDOW, vcpu_has_pending(v));
+    set_proc(x, PROC_INTR_WINDOW, x->apicv ? vcpu_has_direct_pending(v) : vcpu_has_pending(v));
 }
 
 /* Arms the preemption timer for the vCPU's next timer event, if any. */
@@ -181,6 +187,10 @@ static bool decode_exit(struct vcpu *v, struct vmx_vcpu *x, uint32_t reason, str
         return true;
     case EXIT_REASON_PREEMPT_TIMER: e->kind = VCPU_EXIT_TIMER; return true;
     case EXIT_REASON_XSETBV: e->kind = VCPU_EXIT_XSETBV; return true;
+    case EXIT_REASON_APIC_EOI:
+        e->kind = VCPU_EXIT_APIC_EOI;
+        e->eoi.vector = (uint8_t)qual;
+        return true;
     default: e->kind = VCPU_EXIT_UNSUPPORTED; return true;
     }
 }
@@ -190,6 +200,8 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
     struct vmx_vcpu *x = v->arch;
 
     for (;;) {
+        if (x->apicv)
+            vmx_apicv_sync(v);
         deliver_pending(v, x);
         program_timer(v, x);
         uint64_t entry = rdtsc();

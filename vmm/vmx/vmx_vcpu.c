@@ -5,6 +5,7 @@
  * own traps: I/O and MSRs through the bitmaps, HLT, external interrupts,
  * and the CR0/CR4 bits the hypervisor must keep.
  */
+#include "kernel/config/hv_config.h"
 #include "kernel/cpu/percpu.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
@@ -72,9 +73,8 @@ static void write_host_state(void)
     vmwrite(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_stub);
 }
 
-static bool write_controls(struct vcpu *v, struct vmx_vcpu *x, uint64_t eptp,
-                           const uint8_t *msr_bitmap, const uint8_t *io_a, const uint8_t *io_b,
-                           char *why, size_t why_size)
+static bool write_controls(struct vcpu *v, struct vmx_vcpu *x, uint64_t eptp, uint8_t *msr_bitmap,
+                           const uint8_t *io_a, const uint8_t *io_b, char *why, size_t why_size)
 {
     bool ok = true;
     const struct vcpu_caps *caps = vcpu_backend_caps();
@@ -210,7 +210,7 @@ void vmx_load_boot_state(struct vcpu *v, const struct vcpu_boot_state *b)
 }
 
 bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t eptp,
-                const uint8_t *msr_bitmap, const uint8_t *io_a, const uint8_t *io_b, char *why,
+                uint8_t *msr_bitmap, const uint8_t *io_a, const uint8_t *io_b, char *why,
                 size_t why_size)
 {
     uint64_t page = pmm_alloc_pages(2);
@@ -238,6 +238,9 @@ bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t ept
         return false;
     }
     vmx_load_boot_state(v, boot);
+    x->apicv = false;
+    if (vmx_apicv_usable() && hv_config_apicv_allowed())
+        vmx_apicv_setup(v, x, msr_bitmap); /* without it: the software model */
     if (x->proc2 & PROC2_VPID)
         invvpid_single(v->vpid);
     invept_single(eptp);
@@ -351,6 +354,7 @@ void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 
 void vmx_sipi_start(struct vcpu *v, uint8_t vector)
 {
+    vmx_apicv_reset(v); /* INIT cleared the APIC */
     struct vcpu_boot_state b = {
         .mode = VCPU_MODE_REAL16, .rip = 0, .cs_sel = (uint16_t)(vector << 8), .cr0 = 0x60000010};
 

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Local APIC virtualization in hardware, where the CPU has it: "virtualize
+ * x2APIC mode", APIC-register virtualization and virtual-interrupt delivery.
+ *
+ * The vCPU's virtual-APIC page then holds what the guest reads. The CPU
+ * owns IRR, ISR, TPR and PPR there: it delivers the highest requested
+ * interrupt (RVI) when the guest can take it and handles EOI, TPR and SELF
+ * IPI writes, all without exits. The software model (struct vlapic) keeps
+ * everything else (LVTs, timer, ICR, SVR), mirrored into the page after each
+ * write it handles, and collects interrupts from other CPUs in its IRR,
+ * which is moved into the page before every entry. Level-triggered vectors
+ * are in the EOI-exit bitmap, so their EOI exits and reaches the IOAPIC.
+ */
+#include "kernel/lib/string.h"
+#include "kernel/mm/pmm.h"
+#include "vmm/vmx/vmcs_fields.h"
+#include "vmm/vmx/vmx.h"
+#include "vmm/vmx/vmx_ops.h"
+
+/* Register offsets in the virtual-APIC page (x2APIC MSR 0x800 + off/16). */
+enum {
+    VAPIC_ID = 0x20,
+    VAPIC_VERSION = 0x30,
+    VAPIC_TPR = 0x80,
+    VAPIC_PPR = 0xa0,
+    VAPIC_LDR = 0xd0,
+    VAPIC_SVR = 0xf0,
+    VAPIC_ISR = 0x100,
+    VAPIC_TMR = 0x180,
+    VAPIC_IRR = 0x200,
+    VAPIC_ESR = 0x280,
+    VAPIC_LVT_CMCI = 0x2f0,
+    VAPIC_ICR = 0x300,
+    VAPIC_ICR_HIGH = 0x310,
+    VAPIC_LVT_TIMER = 0x320,
+    VAPIC_INIT_COUNT = 0x380,
+    VAPIC_DCR = 0x3e0,
+};
+
+/* x2APIC MSRs whose reads the CPU serves from the page (SDM 29.5). */
+static const uint16_t virtualized_reads[] = {
+    0x802, 0x803, 0x808, 0x80a, 0x80d, 0x80f, 0x810, 0x811, 0x812, 0x813, 0x814,
+    0x815, 0x816, 0x817, 0x818, 0x819, 0x81a, 0x81b, 0x81c, 0x81d, 0x81e, 0x81f,
+    0x820, 0x821, 0x822, 0x823, 0x824, 0x825, 0x826, 0x827, 0x828, 0x82f, 0x830,
+    0x832, 0x833, 0x834, 0x835, 0x836, 0x837, 0x838, 0x83e,
+};
+/* ...and the writes it virtualizes: TPR, EOI, SELF IPI. */
+static const uint16_t virtualized_writes[] = {0x808, 0x80b, 0x83f};
+
+static volatile uint32_t *reg(struct vmx_vcpu *x, unsigned off)
+{
+    return (volatile uint32_t *)(x->vapic + off);
+}
+
+bool vmx_apicv_usable(void)
+{
+    const struct vcpu_caps *caps = vcpu_backend_caps();
+
+    return caps->apic_reg_virt && caps->virt_intr_delivery && caps->x2apic_virt &&
+           ((vmx_hw.proc >> 32) & PROC_TPR_SHADOW);
+}
+
+static void clear_bitmap_bit(uint8_t *bitmap, unsigned base, uint32_t msr)
+{
+    bitmap[base + msr / 8] &= (uint8_t) ~(1u << (msr % 8));
+}
+
+bool vmx_apicv_setup(struct vcpu *v, struct vmx_vcpu *x, uint8_t *msr_bitmap)
+{
+    uint64_t page = pmm_alloc_pages(1);
+
+    if (!page)
+        return false;
+    x->vapic = (uint8_t *)(uintptr_t)page;
+    x->apicv = true;
+    /* The guest's MSR bitmap (shared by its vCPUs): reads at 0, writes at
+     * 2048 for MSRs 0-0x1fff. Idempotent. */
+    for (unsigned i = 0; i < sizeof(virtualized_reads) / sizeof(virtualized_reads[0]); i++)
+        clear_bitmap_bit(msr_bitmap, 0, virtualized_reads[i]);
+    for (unsigned i = 0; i < sizeof(virtualized_writes) / sizeof(virtualized_writes[0]); i++)
+        clear_bitmap_bit(msr_bitmap, 2048, virtualized_writes[i]);
+    x->proc |= PROC_TPR_SHADOW;
+    x->proc2 |= PROC2_VIRT_X2APIC | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY;
+    vmwrite(VMCS_PROC_CONTROLS, x->proc);
+    vmwrite(VMCS_PROC_CONTROLS2, x->proc2);
+    vmwrite(VMCS_VIRTUAL_APIC_PAGE, page);
+    vmwrite(VMCS_TPR_THRESHOLD, 0);
+    for (unsigned i = 0; i < 4; i++)
+        vmwrite(VMCS_EOI_EXIT_BITMAP0 + 2 * i, 0);
+    x->eoi_exit[0] = x->eoi_exit[1] = x->eoi_exit[2] = x->eoi_exit[3] = 0;
+    vmwrite(VMCS_GUEST_INTR_STATUS, 0);
+    vmx_apicv_mirror(v);
+    return true;
+}
+
+void vmx_apicv_reset(struct vcpu *v)
+{
+    struct vmx_vcpu *x = v->arch;
+
+    if (!x->apicv)
+        return;
+    memset(x->vapic, 0, PAGE_SIZE);
+    vmwrite(VMCS_GUEST_INTR_STATUS, 0);
+    vmx_apicv_mirror(v);
+}
+
+void vmx_apicv_mirror(struct vcpu *v)
+{
+    struct vmx_vcpu *x = v->arch;
+    const struct vlapic *l = &v->lapic;
+
+    if (!x->apicv)
+        return;
+    *reg(x, VAPIC_ID) = l->id;
+    *reg(x, VAPIC_VERSION) = VLAPIC_VERSION;
+    *reg(x, VAPIC_LDR) = vlapic_ldr_of(l->id);
+    *reg(x, VAPIC_SVR) = l->svr;
+    *reg(x, VAPIC_ESR) = l->esr;
+    *reg(x, VAPIC_ICR) = (uint32_t)l->icr;
+    *reg(x, VAPIC_ICR_HIGH) = (uint32_t)(l->icr >> 32);
+    *reg(x, VAPIC_LVT_CMCI) = l->lvt[0];
+    for (unsigned i = 1; i < VLAPIC_LVT_COUNT; i++)
+        *reg(x, VAPIC_LVT_TIMER + 0x10 * (i - 1)) = l->lvt[i];
+    *reg(x, VAPIC_INIT_COUNT) = l->timer_initial;
+    *reg(x, VAPIC_DCR) = l->dcr;
+}
+
+/* Hands the interrupts the model accepted to the CPU (owner, before entry). */
+void vmx_apicv_sync(struct vcpu *v)
+{
+    struct vmx_vcpu *x = v->arch;
+    struct vlapic *l = &v->lapic;
+    int highest = -1;
+
+    for (int i = 7; i >= 0; i--) {
+        uint32_t bits = __atomic_exchange_n(&l->irr[i], 0, __ATOMIC_ACQ_REL);
+        if (bits)
+            *reg(x, VAPIC_IRR + 0x10 * (unsigned)i) |= bits;
+        uint32_t all = *reg(x, VAPIC_IRR + 0x10 * (unsigned)i);
+        if (all && highest < 0)
+            highest = i * 32 + 31 - __builtin_clz(all);
+    }
+    /* Level-triggered vectors must exit on EOI (the IOAPIC waits for it). */
+    for (unsigned w = 0; w < 4; w++) {
+        uint64_t tmr = ((uint64_t)__atomic_load_n(&l->tmr[2 * w + 1], __ATOMIC_ACQUIRE) << 32) |
+                       __atomic_load_n(&l->tmr[2 * w], __ATOMIC_ACQUIRE);
+        if (tmr != x->eoi_exit[w]) {
+            x->eoi_exit[w] = tmr;
+            vmwrite(VMCS_EOI_EXIT_BITMAP0 + 2 * w, tmr);
+        }
+    }
+    uint16_t status = (uint16_t)vmread(VMCS_GUEST_INTR_STATUS);
+    if (highest > (int)(status & 0xff))
+        vmwrite(VMCS_GUEST_INTR_STATUS, (status & 0xff00) | (uint16_t)highest);
+}
+
+bool vmx_apic_hw(const struct vcpu *v)
+{
+    const struct vmx_vcpu *x = v->arch;
+
+    return x && x->apicv;
+}
+
+bool vmx_apic_pending(struct vcpu *v)
+{
+    struct vmx_vcpu *x = v->arch;
+    uint32_t rvi = (uint32_t)vmread(VMCS_GUEST_INTR_STATUS) & 0xff;
+
+    for (int i = 7; i >= 0; i--) {
+        if (__atomic_load_n(&v->lapic.irr[i], __ATOMIC_ACQUIRE)) {
+            rvi = (unsigned)i * 32 + 31; /* not synced yet: at least this class */
+            break;
+        }
+    }
+    return rvi && (rvi & 0xf0) > (*reg(x, VAPIC_PPR) & 0xf0);
+}
