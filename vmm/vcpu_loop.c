@@ -75,7 +75,7 @@ void vcpu_loop_run(void *arg)
     struct vcpu_boot_state boot = g->boot;
     if (v->index > 0) {
         /* Secondary vCPUs wait (on the host) for the guest's own INIT/SIPI;
-         * this state is only a placeholder until then. */
+         * the SIPI then sets where they start. */
         boot = (struct vcpu_boot_state){
             .mode = VCPU_MODE_REAL16, .cs_sel = 0xf000, .rip = 0xfff0, .cr0 = 0x60000010};
         v->init_pending = true;

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/le_bytes.h"
+
 #include "vmm/acpi/guest_acpi.h"
 #include "vmm/loader/boot_plan.h"
 #include "vmm/loader/bzimage.h"
@@ -31,37 +33,6 @@
 static uint8_t img[IMG_CAP];
 static uint8_t initrd[3 * 4096 + 123];
 static struct guest_boot_plan plan;
-
-static void w16(uint8_t *p, uint16_t v)
-{
-    memcpy(p, &v, 2);
-}
-static void w32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-static void w64(uint8_t *p, uint64_t v)
-{
-    memcpy(p, &v, 8);
-}
-static uint16_t r16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-static uint32_t r32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-static uint64_t r64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
 
 /* --- a synthetic bzImage --- */
 

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/le_bytes.h"
+
 #include "kernel/acpi/acpi.h"
 #include "tests/unit/acpi_fake.h"
 #include "vmm/acpi/aml.h"
@@ -28,25 +30,6 @@
 #define BASE   0xe0000u
 #define AREA   0x20000u /* 0xe0000-0xfffff, the BIOS area a guest scans */
 #define PM1_EN (1u << 13)
-
-static uint16_t r16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
-}
-static uint32_t r32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-static uint64_t r64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
 
 static const uint8_t *find_bytes(const uint8_t *hay, size_t len, const void *needle, size_t n)
 {

@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/le_bytes.h"
+
 #include "vmm/loader/boot_plan.h"
 
 #define MEM_SIZE (16ull << 20)
@@ -24,31 +26,6 @@
 static uint8_t *mem;
 static uint8_t img[IMG_CAP];
 static struct guest_boot_plan plan;
-
-static void w16(uint8_t *p, uint16_t v)
-{
-    memcpy(p, &v, 2);
-}
-static void w32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-static void w64(uint8_t *p, uint64_t v)
-{
-    memcpy(p, &v, 8);
-}
-static uint32_t r32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-static uint64_t r64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
 
 /* --- image builders --- */
 
