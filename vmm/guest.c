@@ -80,7 +80,7 @@ static bool flush_line(struct guest *g)
 {
     bool panic;
 
-    console_line("[%s] %.*s\n", g->cfg.name, (int)g->line_len, g->line);
+    console_printf("[%s] %.*s\n", g->cfg.name, (int)g->line_len, g->line);
     g->line[g->line_len < GUEST_LINE_MAX ? g->line_len : GUEST_LINE_MAX - 1] = '\0';
     panic = strstr(g->line, LINUX_PANIC_LINE) != NULL;
     g->line_len = 0;
@@ -166,7 +166,7 @@ void guest_stop(struct guest *g, const char *fmt, ...)
     }
     spin_unlock_irqrestore(&g->lock, flags);
     if (first)
-        console_line("sidecore: guest %s stopped: %s\n", g->cfg.name, g->stop_reason);
+        console_printf("sidecore: guest %s stopped: %s\n", g->cfg.name, g->stop_reason);
     kick_vcpus(g);
 }
 
@@ -372,6 +372,6 @@ bool guest_restart(struct guest *g)
         return false;
     }
     g->restarts++;
-    console_line("sidecore: guest %s restarted\n", g->cfg.name);
+    console_printf("sidecore: guest %s restarted\n", g->cfg.name);
     return guest_start(g);
 }

@@ -36,14 +36,8 @@ uint32_t console_baud(void)
     return console_speed;
 }
 
-/* Whether the cursor is at the start of a line (the last byte out was a
- * newline), so whole-line output never lands after a prompt. */
-static bool at_line_start = true;
-
 static void put_locked(const char *s, size_t n)
 {
-    if (n)
-        at_line_start = s[n - 1] == '\n';
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n')
             uart_putc(console_io, '\r');
@@ -69,20 +63,6 @@ int console_vprintf(const char *fmt, va_list ap)
     uint64_t flags = spin_lock_irqsave(&console_lock);
     int n = fmt_format(sink, NULL, fmt, ap);
 
-    spin_unlock_irqrestore(&console_lock, flags);
-    return n;
-}
-
-int console_line(const char *fmt, ...)
-{
-    va_list ap;
-    uint64_t flags = spin_lock_irqsave(&console_lock);
-
-    if (!at_line_start)
-        put_locked("\n", 1);
-    va_start(ap, fmt);
-    int n = fmt_format(sink, NULL, fmt, ap);
-    va_end(ap);
     spin_unlock_irqrestore(&console_lock, flags);
     return n;
 }

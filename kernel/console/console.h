@@ -17,9 +17,6 @@ uint32_t console_baud(void);
 void console_write(const char *s, size_t n);
 int console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int console_vprintf(const char *fmt, va_list ap);
-/* Prints whole lines: starts a new line first if the cursor is not at the
- * start of one (e.g. after the shell's prompt). */
-int console_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Next input byte, or -1 when none is waiting. */
 int console_getc(void);

@@ -31,11 +31,10 @@ static void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 
     if (n < (int)sizeof(line) - 1)
         n += fmt_vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-    if (n > (int)sizeof(line) - 3)
-        n = (int)sizeof(line) - 3;
+    if (n > (int)sizeof(line) - 2)
+        n = (int)sizeof(line) - 2;
     line[n++] = '\n';
-    line[n] = '\0';
-    console_line("%s", line);
+    console_write(line, (size_t)n);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
