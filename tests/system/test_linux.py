@@ -239,21 +239,6 @@ def test_linux_two_guests_one_powers_off_the_other_runs_on(machine):
     run.wait(rf"^\[linux-b\] {LINE}heartbeat=", 120, "a linux-b heartbeat after `guests`",
              count=before + 1)
 
-    # The operator attaches to linux-b's console, runs a command in its shell,
-    # and detaches with ~. at the start of a line.
-    mark = len(run.m.log)
-    run.m.send_line("console linux-b attach")
-    run.wait(r"attached to linux-b's console; type ~\. at the start of a line to detach", 120,
-             "the attach message", after=mark)
-    run.m.send("\r")
-    run.m.send("echo attach-$((6*7))\r")
-    run.wait(r"^\[linux-b\] attach-42\s*$", 240, "the attached shell's answer 'attach-42'",
-             after=mark)
-    run.m.send("~.")
-    run.wait(r"detached from linux-b", 60, "'detached from linux-b'", after=mark)
-    run.m.wait_prompt(60)
-    assert "attach-42" in run.m.command("console linux-b", timeout=120)
-
 
 @pytest.mark.timeout(2 * BOOT_S[1] + 300)
 def test_linux_reboot_restarts_the_guest(machine):
