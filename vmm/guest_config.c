@@ -18,8 +18,13 @@
 /* Guest sections remembered for duplicate-name detection. Far more than
  * GUEST_MAX, so only a file that is garbage anyway goes past it. */
 #define SEEN_MAX 64
+/* NVMe disks remembered for overlap detection; past it, the accepted
+ * guests' disks are still compared. */
+#define SEEN_DISKS_MAX 32
 /* How much of a value or name a message quotes. */
 #define QUOTE_MAX 48
+
+_Static_assert(DISK_PATH_LEN == GUEST_PATH_LEN, "a RAM disk's path is a boot-file path");
 
 enum key_id {
     KEY_CPUS,
@@ -29,13 +34,23 @@ enum key_id {
     KEY_CMDLINE,
     KEY_ON_POWEROFF,
     KEY_ON_REBOOT,
+    KEY_DISK,
+    KEY_DISK_QUEUES,
+    KEY_IO,
     KEY_COUNT,
 };
 
 static const char *const key_names[KEY_COUNT] = {
-    [KEY_CPUS] = "cpus",           [KEY_MEMORY] = "memory",   [KEY_KERNEL] = "kernel",
-    [KEY_INITRD] = "initrd",       [KEY_CMDLINE] = "cmdline", [KEY_ON_POWEROFF] = "on_poweroff",
+    [KEY_CPUS] = "cpus",
+    [KEY_MEMORY] = "memory",
+    [KEY_KERNEL] = "kernel",
+    [KEY_INITRD] = "initrd",
+    [KEY_CMDLINE] = "cmdline",
+    [KEY_ON_POWEROFF] = "on_poweroff",
     [KEY_ON_REBOOT] = "on_reboot",
+    [KEY_DISK] = "disk",
+    [KEY_DISK_QUEUES] = "disk_queues",
+    [KEY_IO] = "io",
 };
 
 static const enum key_id required_keys[] = {KEY_CPUS, KEY_MEMORY, KEY_KERNEL};
@@ -50,6 +65,16 @@ enum section_kind {
 struct seen_name {
     char name[GUEST_NAME_LEN];
     unsigned line;
+};
+
+/* An NVMe disk of an earlier section, whether or not its guest was kept:
+ * two sections claiming the same blocks is a mistake either way. */
+struct seen_disk {
+    uint64_t start, length;
+    uint32_t ctrl, nsid;
+    bool whole;
+    unsigned line;             /* of its section's header */
+    char guest[QUOTE_MAX + 4]; /* its name as written; "" if it had none */
 };
 
 struct parse_state {
@@ -69,12 +94,16 @@ struct parse_state {
     char cur_label[QUOTE_MAX + 4]; /* the name as written, for messages */
     bool cur_bad;
     unsigned key_line[KEY_COUNT]; /* 0: not given yet */
+    bool key_bad[KEY_COUNT];      /* given, and reported as wrong */
 
     uint32_t cpus_left;
     uint64_t memory_left;
 
     struct seen_name seen[SEEN_MAX];
     unsigned seen_count;
+
+    struct seen_disk seen_disks[SEEN_DISKS_MAX];
+    unsigned seen_disk_count;
 };
 
 static void report(struct parse_state *s, unsigned line, const char *fmt, ...)
@@ -242,6 +271,17 @@ static void finish_guest(struct parse_state *s)
                    missing[1], missing[2]);
         s->cur_bad = true;
     }
+    if (g->disk.kind != DISK_NONE && g->io == GUEST_IO_SIDECORE && !s->key_bad[KEY_IO] &&
+        s->limits->no_sidecores) {
+        /* At the io line if io = sidecore is written; the default is the
+         * section's as a whole. */
+        unsigned line = s->key_line[KEY_IO] ? s->key_line[KEY_IO] : g->line;
+        report(s, line,
+               "guest '%s' needs a sidecore for its disk, but [hypervisor] sidecores = 0 "
+               "(write 'io = trap')",
+               s->cur_label[0] ? s->cur_label : "(unnamed)");
+        s->cur_bad = true;
+    }
     if (s->cur_bad)
         return;
 
@@ -279,6 +319,7 @@ static void start_guest(struct parse_state *s, unsigned line, const char *name)
 {
     memset(&s->cur, 0, sizeof(s->cur));
     memset(s->key_line, 0, sizeof(s->key_line));
+    memset(s->key_bad, 0, sizeof(s->key_bad));
     s->cur.line = line;
     s->cur.on_poweroff = GUEST_STOP;
     s->cur.on_reboot = GUEST_RESTART;
@@ -347,34 +388,49 @@ static void on_section(void *ctx, unsigned line, const char *section, const char
         report(s, line, "unknown section [%s] (sections are [hypervisor] and [guest NAME])", shown);
 }
 
-/* Checks a kernel or initrd path; false (after a message) if it is wrong. */
-static bool check_boot_file(struct parse_state *s, const struct ini_item *it, char *dst,
-                            bool must_have_content)
+/*
+ * Checks the boot-file path `path` named on line it (whose value may say
+ * more, as "ram:PATH" does); false (after a message) if it is wrong. *size is
+ * the file's size, or UINT64_MAX when unknown.
+ */
+static bool check_boot_path(struct parse_state *s, const struct ini_item *it, const char *path,
+                            uint64_t *size)
 {
     char shown[QUOTE_MAX];
-    size_t n = strlen(it->value);
+    size_t n = strlen(path);
 
+    *size = UINT64_MAX; /* unknown unless the callback says */
     quote(shown, sizeof(shown), it->value);
     if (n >= GUEST_PATH_LEN) {
         report(s, it->line, "%s = %s: path too long (%zu characters, at most %u)", it->key, shown,
                n, (unsigned)(GUEST_PATH_LEN - 1));
         return false;
     }
-    if (path_escapes(it->value)) {
+    if (path_escapes(path)) {
         report(s, it->line, "%s = %s: the path must stay below the config file's directory",
                it->key, shown);
         return false;
     }
-    if (s->limits->file_exists) {
-        uint64_t size = UINT64_MAX; /* unknown unless the callback says */
-        if (!s->limits->file_exists(s->limits->ctx, it->value, &size)) {
-            report(s, it->line, "%s = %s: no such file among the boot files", it->key, shown);
-            return false;
-        }
-        if (must_have_content && size == 0) {
-            report(s, it->line, "%s = %s: the file is empty", it->key, shown);
-            return false;
-        }
+    if (s->limits->file_exists && !s->limits->file_exists(s->limits->ctx, path, size)) {
+        report(s, it->line, "%s = %s: no such file among the boot files", it->key, shown);
+        return false;
+    }
+    return true;
+}
+
+/* Checks a kernel or initrd path; false (after a message) if it is wrong. */
+static bool check_boot_file(struct parse_state *s, const struct ini_item *it, char *dst,
+                            bool must_have_content)
+{
+    char shown[QUOTE_MAX];
+    uint64_t size;
+
+    if (!check_boot_path(s, it, it->value, &size))
+        return false;
+    if (must_have_content && size == 0) {
+        quote(shown, sizeof(shown), it->value);
+        report(s, it->line, "%s = %s: the file is empty", it->key, shown);
+        return false;
     }
     str_copy(dst, it->value, GUEST_PATH_LEN);
     return true;
@@ -445,6 +501,146 @@ static bool parse_on_event(struct parse_state *s, const struct ini_item *it,
     return false;
 }
 
+/* A RAM disk image is served in 512-byte sectors, so its size must be a
+ * whole number of them, and a disk of none is no disk. */
+static bool check_ram_disk(struct parse_state *s, const struct ini_item *it)
+{
+    char shown[QUOTE_MAX];
+    uint64_t size;
+
+    if (!check_boot_path(s, it, s->cur.disk.path, &size))
+        return false;
+    if (size == UINT64_MAX)
+        return true; /* unknown: checked again when the disk is set up */
+    quote(shown, sizeof(shown), it->value);
+    if (size == 0) {
+        report(s, it->line,
+               "disk = %s: the file is empty (a disk image is a non-zero multiple of 512 bytes)",
+               shown);
+        return false;
+    }
+    if (size % DISK_SECTOR) {
+        report(s, it->line, "disk = %s: the file is %lu bytes, not a multiple of 512", shown,
+               (unsigned long)size);
+        return false;
+    }
+    return true;
+}
+
+/* The remembered NVMe disk as a struct disk_spec, for disk_spec_overlaps(). */
+static struct disk_spec seen_disk_spec(const struct seen_disk *d)
+{
+    struct disk_spec spec;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.kind = DISK_NVME;
+    spec.ctrl = d->ctrl;
+    spec.nsid = d->nsid;
+    spec.whole = d->whole;
+    spec.start = d->start;
+    spec.length = d->length;
+    return spec;
+}
+
+/* False (after a message) if the current guest's NVMe disk shares blocks
+ * with the disk of an earlier section; otherwise remembers it. */
+static bool check_disk_overlap(struct parse_state *s, const struct ini_item *it)
+{
+    const struct disk_spec *d = &s->cur.disk;
+    const char *who = NULL;
+    unsigned line = 0;
+    struct disk_spec other;
+
+    for (unsigned i = 0; i < s->seen_disk_count && !who; i++) {
+        other = seen_disk_spec(&s->seen_disks[i]);
+        if (disk_spec_overlaps(d, &other)) {
+            who = s->seen_disks[i].guest;
+            line = s->seen_disks[i].line;
+        }
+    }
+    /* Accepted guests past the table's end. */
+    for (unsigned i = 0; i < s->out->count && !who; i++) {
+        const struct guest_config *g = &s->out->guests[i];
+        if (disk_spec_overlaps(d, &g->disk)) {
+            other = g->disk;
+            who = g->name;
+            line = g->line;
+        }
+    }
+    if (who) {
+        char shown[QUOTE_MAX], theirs[80];
+        quote(shown, sizeof(shown), it->value);
+        disk_spec_format(&other, theirs, sizeof(theirs));
+        report(s, it->line, "disk = %s: overlaps %s of [guest%s%s] at line %u", shown, theirs,
+               who[0] ? " " : "", who, line);
+        return false;
+    }
+    if (s->seen_disk_count < SEEN_DISKS_MAX) {
+        struct seen_disk *sd = &s->seen_disks[s->seen_disk_count++];
+        sd->ctrl = d->ctrl;
+        sd->nsid = d->nsid;
+        sd->whole = d->whole;
+        sd->start = d->start;
+        sd->length = d->length;
+        sd->line = s->cur.line;
+        str_copy(sd->guest, s->cur_label, sizeof(sd->guest));
+    }
+    return true;
+}
+
+static bool parse_disk(struct parse_state *s, const struct ini_item *it)
+{
+    char shown[QUOTE_MAX], why[160];
+
+    if (!it->value[0])
+        return true; /* "disk =" says: none */
+    if (!disk_spec_parse(it->value, &s->cur.disk, why, sizeof(why))) {
+        quote(shown, sizeof(shown), it->value);
+        report(s, it->line, "disk = %s: %s", shown, why);
+        return false;
+    }
+    bool ok = s->cur.disk.kind == DISK_RAM ? check_ram_disk(s, it) : check_disk_overlap(s, it);
+    if (!ok)
+        s->cur.disk.kind = DISK_NONE;
+    return ok;
+}
+
+static bool parse_disk_queues(struct parse_state *s, const struct ini_item *it)
+{
+    char shown[QUOTE_MAX];
+    uint64_t v;
+
+    quote(shown, sizeof(shown), it->value);
+    if (!str_to_u64(it->value, &v)) {
+        report(s, it->line, "disk_queues = %s: not a number", shown);
+        return false;
+    }
+    if (v < 1 || v > GUEST_DISK_QUEUES_MAX) {
+        report(s, it->line, "disk_queues = %s: must be 1 to %u", shown,
+               (unsigned)GUEST_DISK_QUEUES_MAX);
+        return false;
+    }
+    s->cur.disk_queues = (uint32_t)v;
+    return true;
+}
+
+static bool parse_io(struct parse_state *s, const struct ini_item *it)
+{
+    char shown[QUOTE_MAX];
+
+    if (strcmp(it->value, "sidecore") == 0) {
+        s->cur.io = GUEST_IO_SIDECORE;
+        return true;
+    }
+    if (strcmp(it->value, "trap") == 0) {
+        s->cur.io = GUEST_IO_TRAP;
+        return true;
+    }
+    quote(shown, sizeof(shown), it->value);
+    report(s, it->line, "io = %s: must be 'sidecore' or 'trap'", shown);
+    return false;
+}
+
 static bool parse_value(struct parse_state *s, enum key_id key, const struct ini_item *it)
 {
     switch (key) {
@@ -472,6 +668,9 @@ static bool parse_value(struct parse_state *s, enum key_id key, const struct ini
     }
     case KEY_ON_POWEROFF: return parse_on_event(s, it, &s->cur.on_poweroff);
     case KEY_ON_REBOOT: return parse_on_event(s, it, &s->cur.on_reboot);
+    case KEY_DISK: return parse_disk(s, it);
+    case KEY_DISK_QUEUES: return parse_disk_queues(s, it);
+    case KEY_IO: return parse_io(s, it);
     case KEY_COUNT: break;
     }
     return false;
@@ -498,14 +697,17 @@ static void on_guest_item(struct parse_state *s, const struct ini_item *it)
         return;
     }
     if (s->key_line[key]) {
-        report(s, it->line, "'%s' given twice in [guest %s] (first at line %u)", key_names[key],
-               s->cur_label, s->key_line[key]);
+        report(s, it->line, "'%s' given twice in [guest %s] (first at line %u%s)", key_names[key],
+               s->cur_label, s->key_line[key],
+               key == KEY_DISK ? "; one disk per guest for now" : "");
         s->cur_bad = true;
         return;
     }
     s->key_line[key] = it->line;
-    if (!parse_value(s, key, it))
+    if (!parse_value(s, key, it)) {
+        s->key_bad[key] = true;
         s->cur_bad = true;
+    }
 }
 
 static void on_item(void *ctx, const struct ini_item *it)
@@ -567,7 +769,7 @@ void guest_config_parse(const char *text, size_t len, const struct guest_config_
                         struct guest_config_set *out, guest_config_error_fn err, void *err_ctx)
 {
     static const struct guest_config_limits no_room;
-    struct parse_state s; /* about 3 KiB: fine on a 32 KiB CPU stack */
+    struct parse_state s; /* about 6 KiB: fine on a 32 KiB CPU stack */
     struct ini_handlers handlers = {
         .section = on_section, .item = on_item, .error = on_syntax_error, .ctx = &s};
 
@@ -591,4 +793,16 @@ void guest_config_parse(const char *text, size_t len, const struct guest_config_
 const char *guest_on_event_name(enum guest_on_event ev)
 {
     return ev == GUEST_RESTART ? "restart" : "stop";
+}
+
+const char *guest_io_mode_name(enum guest_io_mode mode)
+{
+    return mode == GUEST_IO_TRAP ? "trap" : "sidecore";
+}
+
+uint32_t guest_disk_queues(const struct guest_config *g)
+{
+    if (g->disk_queues)
+        return g->disk_queues;
+    return g->cpus < GUEST_DISK_QUEUES_MAX ? (g->cpus ? g->cpus : 1) : GUEST_DISK_QUEUES_MAX;
 }

@@ -11,11 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/disk_spec.h"
+
 #define GUEST_MAX         16
 #define GUEST_NAME_LEN    32
 #define GUEST_PATH_LEN    96
 #define GUEST_CMDLINE_LEN 512
 #define GUEST_MAX_VCPUS   64
+/* Virtqueues a guest's disk may have (as drivers/block/ramdisk.h's queues). */
+#define GUEST_DISK_QUEUES_MAX 16
 
 /* Guest memory is mapped with 2 MiB EPT pages at least, and a guest smaller
  * than 4 MiB cannot hold a kernel and its page tables. */
@@ -23,6 +27,11 @@
 #define GUEST_MEMORY_MIN   (4ull << 20)
 
 enum guest_on_event { GUEST_STOP = 0, GUEST_RESTART = 1 };
+
+/* How a guest's virtio devices are served: polled by the socket's I/O
+ * sidecore with no exit (the default), or on the guest's own core after each
+ * notification exits. */
+enum guest_io_mode { GUEST_IO_SIDECORE = 0, GUEST_IO_TRAP = 1 };
 
 struct guest_config {
     char name[GUEST_NAME_LEN];
@@ -34,6 +43,13 @@ struct guest_config {
     char cmdline[GUEST_CMDLINE_LEN];
     enum guest_on_event on_poweroff; /* default stop */
     enum guest_on_event on_reboot;   /* default restart */
+    /* kind DISK_NONE if the section has no disk (or "disk ="). NVMe ranges of
+     * accepted guests never overlap; whether the namespace exists and holds
+     * the range is only known at run time. A RAM disk's file is a non-zero
+     * multiple of 512 bytes whenever file_exists gave its size. */
+    struct disk_spec disk;
+    uint32_t disk_queues;  /* 1..16; 0: not given, see guest_disk_queues() */
+    enum guest_io_mode io; /* default sidecore */
 };
 
 /* What the machine can give guests, for validation. */
@@ -44,6 +60,9 @@ struct guest_config_limits {
      * a size left unset counts as unknown, not as empty). */
     bool (*file_exists)(void *ctx, const char *name, uint64_t *size);
     void *ctx;
+    /* [hypervisor] sidecores = 0: no core polls virtqueues, so a guest with a
+     * disk must say io = trap (it is refused otherwise). */
+    bool no_sidecores;
 };
 
 struct guest_config_set {
@@ -67,7 +86,13 @@ typedef void (*guest_config_error_fn)(void *ctx, unsigned line, const char *mess
  * Problems a guest has as a whole (a missing key, no room left on the
  * machine, one guest too many) are reported at the line of its section
  * header. Syntax errors found by the tokenizer (kernel/config/ini.c) are
- * passed through unchanged. Keys of [hypervisor] are not looked at.
+ * passed through unchanged. Keys of [hypervisor] are not looked at (the
+ * caller passes sidecores = 0 as limits->no_sidecores).
+ *
+ * An NVMe disk that shares blocks with the disk of an earlier [guest]
+ * section (kept or not; a whole namespace shares with everything on it) is
+ * reported at its disk line and its guest dropped. disk_queues without a
+ * disk is accepted and means nothing.
  * limits->file_exists may be NULL, which skips the boot-file checks.
  * err may be NULL; problems are still counted in out->errors.
  */
@@ -76,5 +101,12 @@ void guest_config_parse(const char *text, size_t len, const struct guest_config_
 
 /* "stop" or "restart", as written in the config. */
 const char *guest_on_event_name(enum guest_on_event ev);
+
+/* "sidecore" or "trap", as written in the config. */
+const char *guest_io_mode_name(enum guest_io_mode mode);
+
+/* The number of queues the guest's disk gets: disk_queues if given, else
+ * one per vCPU, at most GUEST_DISK_QUEUES_MAX. */
+uint32_t guest_disk_queues(const struct guest_config *g);
 
 #endif

@@ -1,17 +1,58 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The [hypervisor] section of sidecore.cfg, read early in boot: the console
+ * moves at once, the other settings are kept for the code that needs them
+ * later (vCPU setup, the I/O sidecores). A bad value is reported as
+ * file:line and leaves the setting as it was, so a typo never stops the
+ * boot. Guest sections belong to vmm/guest_config.c.
+ */
 #include "kernel/config/hv_config.h"
 
 #include "kernel/config/ini.h"
 #include "kernel/console/console.h"
 #include "kernel/console/console_spec.h"
 #include "kernel/console/log.h"
+#include "kernel/lib/str.h"
 #include "kernel/lib/string.h"
 
 static bool apicv_allowed = true;
+static unsigned sidecores = HV_SIDECORES_AUTO;
+static bool sidecores_none;
 
 bool hv_config_apicv_allowed(void)
 {
     return apicv_allowed;
+}
+
+unsigned hv_config_sidecores(void)
+{
+    return sidecores;
+}
+
+bool hv_config_sidecores_none(void)
+{
+    return sidecores_none;
+}
+
+static void parse_sidecores(const struct ini_item *it)
+{
+    uint64_t n;
+
+    if (strcmp(it->value, "auto") == 0) {
+        sidecores = HV_SIDECORES_AUTO;
+        sidecores_none = false;
+        return;
+    }
+    if (str_to_u64(it->value, &n) && n <= HV_SIDECORES_MAX) {
+        /* 0 is "none": the count reads 0 as for auto, but with
+         * guest_config_limits.no_sidecores set no guest is given a sidecore,
+         * so none is reserved. */
+        sidecores = (unsigned)n;
+        sidecores_none = n == 0;
+        return;
+    }
+    log_error("%s:%u: sidecores = %s: must be 'auto' or a number of cores, 0 to %u",
+              CONFIG_FILE_NAME, it->line, it->value, HV_SIDECORES_MAX);
 }
 
 static void on_item(void *ctx, const struct ini_item *it)
@@ -33,8 +74,10 @@ static void on_item(void *ctx, const struct ini_item *it)
         }
         return;
     }
-    if (strcmp(it->key, "sidecores") == 0)
-        return; /* read by the I/O sidecore setup */
+    if (strcmp(it->key, "sidecores") == 0) {
+        parse_sidecores(it);
+        return;
+    }
     if (strcmp(it->key, "apic_virtualization") == 0) {
         if (strcmp(it->value, "auto") == 0 || strcmp(it->value, "off") == 0)
             apicv_allowed = strcmp(it->value, "auto") == 0;
@@ -48,6 +91,9 @@ static void on_item(void *ctx, const struct ini_item *it)
 
 void hv_config_apply(const struct handoff *h)
 {
+    apicv_allowed = true;
+    sidecores = HV_SIDECORES_AUTO;
+    sidecores_none = false;
     for (uint32_t i = 0; i < h->file_count; i++) {
         if (strcmp(h->files[i].name, CONFIG_FILE_NAME) != 0)
             continue;

@@ -19,4 +19,21 @@ void hv_config_apply(const struct handoff *h);
  * software model (off). */
 bool hv_config_apicv_allowed(void);
 
+/*
+ * [hypervisor] sidecores = auto | N: how many cores are kept back to poll
+ * guests' virtqueues. auto (the default) is one per CPU socket; N is 0 to
+ * HV_SIDECORES_MAX, and 0 means none: every guest with a disk must then say
+ * io = trap (vmm/guest_config.c refuses the others when
+ * guest_config_limits.no_sidecores is set from hv_config_sidecores_none()).
+ * Whether N cores are there is for the sidecore setup to check.
+ *
+ * hv_config_sidecores() is the count to reserve, HV_SIDECORES_AUTO (0) for
+ * one per socket, as sidecore_reserve() takes it; it is also 0 after
+ * `sidecores = 0`, so check hv_config_sidecores_none() first.
+ */
+#define HV_SIDECORES_AUTO 0u
+#define HV_SIDECORES_MAX  64u
+unsigned hv_config_sidecores(void);
+bool hv_config_sidecores_none(void);
+
 #endif

@@ -3,9 +3,10 @@
  * libFuzzer target for the guest configuration parser: arbitrary bytes as
  * sidecore.cfg, parsed against a few machine sizes. Besides the sanitizers'
  * checks it aborts when an accepted guest breaks a promise of
- * vmm/guest_config.h (complete, valid, fitting the machine) or when a
- * message is empty or names a line the text does not have.
- * fuzz-sources: vmm/guest_config.c kernel/config/ini.c kernel/lib/str.c kernel/lib/fmt.c
+ * vmm/guest_config.h (complete, valid, fitting the machine, NVMe disks
+ * that share no blocks) or when a message is empty or names a line the
+ * text does not have.
+ * fuzz-sources: vmm/guest_config.c vmm/disk_spec.c kernel/config/ini.c kernel/lib/str.c kernel/lib/fmt.c
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,10 +20,8 @@ struct boot_file {
 };
 
 static const struct boot_file boot_files[] = {
-    {"guests/test.elf", 81920},
-    {"guests/initrd.gz", 4096},
-    {"k", 1},
-    {"empty.elf", 0},
+    {"guests/test.elf", 81920}, {"guests/initrd.gz", 4096}, {"k", 1},
+    {"empty.elf", 0},           {"disk.img", 1 << 20},      {"odd.img", 1000},
 };
 #define BOOT_FILE_COUNT (sizeof(boot_files) / sizeof(boot_files[0]))
 
@@ -78,6 +77,34 @@ static bool name_ok(const char *s)
     return true;
 }
 
+static void check_disk(const struct disk_spec *d)
+{
+    switch (d->kind) {
+    case DISK_NONE: return;
+    case DISK_RAM: {
+        if (!terminated(d->path, sizeof(d->path)) || !d->path[0])
+            abort();
+        const struct boot_file *f = find_file(d->path);
+        if (!f || f->size == 0 || f->size % DISK_SECTOR)
+            abort();
+        return;
+    }
+    case DISK_NVME:
+        if (d->ctrl > DISK_NVME_CTRL_MAX || d->nsid < 1 || d->nsid > DISK_NVME_NSID_MAX)
+            abort();
+        if (d->whole) {
+            if (d->start || d->length)
+                abort();
+            return;
+        }
+        if (d->length == 0 || d->start % DISK_SECTOR || d->length % DISK_SECTOR ||
+            d->start > UINT64_MAX - d->length)
+            abort();
+        return;
+    }
+    abort();
+}
+
 static void check(const struct guest_config_set *set, const struct guest_config_limits *limits,
                   unsigned lines)
 {
@@ -105,6 +132,18 @@ static void check(const struct guest_config_set *set, const struct guest_config_
         if ((g->on_poweroff != GUEST_STOP && g->on_poweroff != GUEST_RESTART) ||
             (g->on_reboot != GUEST_STOP && g->on_reboot != GUEST_RESTART))
             abort();
+        if (g->io != GUEST_IO_SIDECORE && g->io != GUEST_IO_TRAP)
+            abort();
+        if (g->disk_queues > GUEST_DISK_QUEUES_MAX || guest_disk_queues(g) < 1 ||
+            guest_disk_queues(g) > GUEST_DISK_QUEUES_MAX)
+            abort();
+        check_disk(&g->disk);
+        if (limits->no_sidecores && g->disk.kind != DISK_NONE && g->io == GUEST_IO_SIDECORE)
+            abort();
+        for (unsigned j = 0; j < i; j++) {
+            if (disk_spec_overlaps(&set->guests[j].disk, &g->disk))
+                abort();
+        }
         for (unsigned j = 0; j < i; j++) {
             if (strcmp(set->guests[j].name, g->name) == 0 || set->guests[j].line >= g->line)
                 abort(); /* duplicate, or not in file order */
@@ -123,10 +162,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const struct {
         uint32_t cpus;
         uint64_t memory;
+        bool no_sidecores;
     } machines[] = {
-        {0, 0},
-        {2, 64ull << 20},
-        {63, 1ull << 40},
+        {0, 0, false},
+        {2, 64ull << 20, true},
+        {63, 1ull << 40, false},
     };
     static struct guest_config_set set;
     unsigned lines = 1;
@@ -138,6 +178,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             .cpus_available = machines[m].cpus,
             .memory_available = machines[m].memory,
             .file_exists = file_exists,
+            .no_sidecores = machines[m].no_sidecores,
         };
         struct error_check errors = {.lines = lines};
         guest_config_parse((const char *)data, size, &limits, &set, on_error, &errors);

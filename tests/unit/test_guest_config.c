@@ -2,7 +2,7 @@
 /* Unit tests for the [guest NAME] sections of sidecore.cfg: every kind of
  * bad input gets one message on the right line and drops only its guest;
  * guests are fitted to the machine's cores and memory in file order.
- * test-sources: vmm/guest_config.c kernel/config/ini.c kernel/lib/str.c kernel/lib/fmt.c
+ * test-sources: vmm/guest_config.c vmm/disk_spec.c kernel/config/ini.c kernel/lib/str.c kernel/lib/fmt.c
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,7 +26,8 @@ struct boot_file {
 
 static const struct boot_file boot_files[] = {
     {"guests/test.elf", 81920}, {"guests/initrd.gz", 4096}, {"guests/other.elf", 12288},
-    {"guests/empty.elf", 0},    {"guests/empty.img", 0},
+    {"guests/empty.elf", 0},    {"guests/empty.img", 0},    {"guests/disk.img", 1 << 20},
+    {"guests/odd.img", 1000},   {"guests/sector.img", 512},
 };
 
 static bool fake_file_exists(void *ctx, const char *name, uint64_t *size)
@@ -64,7 +65,8 @@ static void on_error(void *ctx, unsigned line, const char *msg)
     r->count++;
 }
 
-static struct record *parse_with(const char *text, size_t len, uint32_t cpus, uint64_t mem)
+static struct record *parse_limits(const char *text, size_t len, uint32_t cpus, uint64_t mem,
+                                   bool no_sidecores)
 {
     static struct record r;
     memset(&r, 0xa5, sizeof(r)); /* the parser must clear its output */
@@ -75,11 +77,17 @@ static struct record *parse_with(const char *text, size_t len, uint32_t cpus, ui
         .memory_available = mem,
         .file_exists = fake_file_exists,
         .ctx = &r.file_calls,
+        .no_sidecores = no_sidecores,
     };
     guest_config_parse(text, len, &limits, &r.set, on_error, &r);
     /* Every problem is reported exactly once and counted. */
     assert_int_equal(r.set.errors, r.count);
     return &r;
+}
+
+static struct record *parse_with(const char *text, size_t len, uint32_t cpus, uint64_t mem)
+{
+    return parse_limits(text, len, cpus, mem, false);
 }
 
 static struct record *parse(const char *text)
@@ -117,6 +125,18 @@ static void expect_error(const struct record *r, unsigned line, const char *phra
             return;
     }
     print_message("want an error at line %u containing \"%s\", got:\n", line, phrase);
+    print_errors(r);
+    fail();
+}
+
+/* A problem on `line` whose message is exactly `message`. */
+static void expect_exact_error(const struct record *r, unsigned line, const char *message)
+{
+    for (unsigned i = 0; i < r->count && i < 128; i++) {
+        if (r->errors[i].line == line && strcmp(r->errors[i].msg, message) == 0)
+            return;
+    }
+    print_message("want an error at line %u saying \"%s\", got:\n", line, message);
     print_errors(r);
     fail();
 }
@@ -780,6 +800,432 @@ static void test_many_guest_sections(void **state)
     expect_error(r, 401, "duplicate guest name 'g3' (first at line 13)");
 }
 
+/* ---- disks, disk queues and I/O mode ---- */
+
+static void test_disk_defaults(void **state)
+{
+    struct record *r = parse("[guest a]\ncpus = 3\nmemory = 64M\nkernel = guests/test.elf\n"
+                             "[guest b]\ncpus = 40\nmemory = 64M\nkernel = guests/test.elf\n");
+    /* b asks for more cores than there are, but was parsed to the end. */
+    assert_int_equal(r->set.count, 1);
+    const struct guest_config *g = &r->set.guests[0];
+    assert_int_equal(g->disk.kind, DISK_NONE);
+    assert_int_equal(g->disk_queues, 0);
+    assert_int_equal(g->io, GUEST_IO_SIDECORE);
+    assert_string_equal(guest_io_mode_name(g->io), "sidecore");
+    assert_string_equal(guest_io_mode_name(GUEST_IO_TRAP), "trap");
+    /* One queue per vCPU by default, at most 16. */
+    assert_int_equal(guest_disk_queues(g), 3);
+    struct guest_config big = *g;
+    big.cpus = 40;
+    assert_int_equal(guest_disk_queues(&big), GUEST_DISK_QUEUES_MAX);
+    big.cpus = 17;
+    assert_int_equal(guest_disk_queues(&big), 16);
+    big.cpus = 16;
+    assert_int_equal(guest_disk_queues(&big), 16);
+    big.cpus = 15;
+    assert_int_equal(guest_disk_queues(&big), 15);
+    big.disk_queues = 2;
+    assert_int_equal(guest_disk_queues(&big), 2);
+    /* Only kernel was looked up. */
+    assert_int_equal(r->file_calls, 2);
+}
+
+static void test_disk_ram(void **state)
+{
+    struct record *r = parse(GUEST("a")                                       /* 1 */
+                             "disk = ram:guests/disk.img\n"                   /* 5 */
+                             GUEST("b")                                       /* 6 */
+                             "disk = ram: guests/sector.img   # one sector\n" /* 10 */
+                             GUEST("c")                                       /* 11 */
+                             "disk = ram:guests/disk.img\n"); /* the same image: a copy each */
+    assert_int_equal(r->count, 0);
+    assert_int_equal(r->set.count, 3);
+    assert_int_equal(r->set.guests[0].disk.kind, DISK_RAM);
+    assert_string_equal(r->set.guests[0].disk.path, "guests/disk.img");
+    assert_int_equal(r->set.guests[1].disk.kind, DISK_RAM);
+    assert_string_equal(r->set.guests[1].disk.path, "guests/sector.img");
+    assert_string_equal(r->set.guests[2].disk.path, "guests/disk.img");
+    assert_int_equal(r->file_calls, 6); /* three kernels, three disks */
+}
+
+static void test_disk_ram_bad(void **state)
+{
+    static const char *const names[] = {"ok"};
+    struct record *r = parse(GUEST("a") "disk = ram:guests/missing.img\n" /* 5 */
+                             GUEST("b") "disk = ram:guests/empty.img\n"   /* 10 */
+                             GUEST("c") "disk = ram:guests/odd.img\n"     /* 15 */
+                             GUEST("d") "disk = ram:../disk.img\n"        /* 20 */
+                             GUEST("e") "disk = ram:/guests/disk.img\n"   /* 25 */
+                             GUEST("f") "disk = ram:\n"                   /* 30 */
+                             GUEST("ok") "disk = ram:guests/disk.img\n");
+    assert_int_equal(r->count, 6);
+    expect_exact_error(r, 5, "disk = ram:guests/missing.img: no such file among the boot files");
+    expect_exact_error(r, 10,
+                       "disk = ram:guests/empty.img: the file is empty (a disk image is a "
+                       "non-zero multiple of 512 bytes)");
+    expect_exact_error(r, 15,
+                       "disk = ram:guests/odd.img: the file is 1000 bytes, not a multiple of 512");
+    expect_exact_error(r, 20,
+                       "disk = ram:../disk.img: the path must stay below the config file's "
+                       "directory");
+    expect_exact_error(r, 25,
+                       "disk = ram:/guests/disk.img: the path must stay below the config file's "
+                       "directory");
+    expect_exact_error(r, 30, "disk = ram:: needs a file name (ram:PATH)");
+    expect_guests(r, names, 1);
+}
+
+static void test_disk_ram_size_unknown(void **state)
+{
+    /* Without a boot-file callback the path is only checked for shape. */
+    struct guest_config_limits limits = {.cpus_available = 1, .memory_available = GIB};
+    struct record r;
+    const char *text = GUEST("a") "disk = ram:whatever.img\n";
+    memset(&r, 0, sizeof(r));
+    guest_config_parse(text, strlen(text), &limits, &r.set, on_error, &r);
+    assert_int_equal(r.count, 0);
+    assert_int_equal(r.set.count, 1);
+    assert_int_equal(r.set.guests[0].disk.kind, DISK_RAM);
+    assert_string_equal(r.set.guests[0].disk.path, "whatever.img");
+}
+
+static void test_disk_nvme(void **state)
+{
+    struct record *r = parse(GUEST("a")                     /* 1 */
+                             "disk = nvme:0:1\n"            /* 5 */
+                             GUEST("b")                     /* 6 */
+                             "disk = nvme:1:2:1G+4G\n"      /* 10 */
+                             GUEST("c")                     /* 11 */
+                             "disk = nvme:1:2:512+1536\n"); /* 15 */
+    assert_int_equal(r->count, 0);
+    assert_int_equal(r->set.count, 3);
+    const struct disk_spec *d = &r->set.guests[0].disk;
+    assert_int_equal(d->kind, DISK_NVME);
+    assert_int_equal(d->ctrl, 0);
+    assert_int_equal(d->nsid, 1);
+    assert_true(d->whole);
+    d = &r->set.guests[1].disk;
+    assert_int_equal(d->kind, DISK_NVME);
+    assert_int_equal(d->ctrl, 1);
+    assert_int_equal(d->nsid, 2);
+    assert_false(d->whole);
+    assert_int_equal(d->start, GIB);
+    assert_int_equal(d->length, 4 * GIB);
+    d = &r->set.guests[2].disk;
+    assert_int_equal(d->start, 512);
+    assert_int_equal(d->length, 1536);
+    assert_int_equal(r->file_calls, 3); /* NVMe disks are no boot files */
+}
+
+static void test_disk_bad_values(void **state)
+{
+    static const char *const names[] = {"ok"};
+    struct record *r = parse(GUEST("a") "disk = guests/disk.img\n"  /* 5 */
+                             GUEST("b") "disk = nvme:0\n"           /* 10 */
+                             GUEST("c") "disk = nvme:x:1\n"         /* 15 */
+                             GUEST("d") "disk = nvme:0:0\n"         /* 20 */
+                             GUEST("e") "disk = nvme:0:1:1G\n"      /* 25 */
+                             GUEST("f") "disk = nvme:0:1:100+1G\n"  /* 30 */
+                             GUEST("g") "disk = nvme:0:1:0+1000\n"  /* 35 */
+                             GUEST("h") "disk = nvme:0:1:1G+0\n"    /* 40 */
+                             GUEST("i") "disk = nvme:0:1:1Q+1G\n"   /* 45 */
+                             GUEST("j") "disk = nvme:300:1\n"       /* 50 */
+                             GUEST("ok") "disk = nvme:0:1:0+1G\n"); /* 55 */
+    assert_int_equal(r->count, 10);
+    expect_exact_error(r, 5,
+                       "disk = guests/disk.img: must be ram:PATH, nvme:CTRL:NSID or "
+                       "nvme:CTRL:NSID:START+LENGTH");
+    expect_exact_error(r, 10,
+                       "disk = nvme:0: write it as nvme:CTRL:NSID or nvme:CTRL:NSID:START+LENGTH");
+    expect_exact_error(r, 15, "disk = nvme:x:1: controller 'x' is not a number");
+    expect_exact_error(r, 20, "disk = nvme:0:0: namespace 0: must be 1 to 4294967294");
+    expect_exact_error(r, 25, "disk = nvme:0:1:1G: the range must be START+LENGTH (like 1G+4G)");
+    expect_exact_error(r, 30, "disk = nvme:0:1:100+1G: start 100 is not a multiple of 512");
+    expect_exact_error(r, 35, "disk = nvme:0:1:0+1000: length 1000 is not a multiple of 512");
+    expect_exact_error(r, 40,
+                       "disk = nvme:0:1:1G+0: the length must not be 0 (leave the range out for "
+                       "the whole namespace)");
+    expect_exact_error(r, 45,
+                       "disk = nvme:0:1:1Q+1G: start '1Q' is not a size (write it like 0, 4096, "
+                       "64M or 1G)");
+    expect_exact_error(r, 50, "disk = nvme:300:1: controller 300: must be 0 to 255");
+    /* Bad disks are not remembered: 'ok' overlaps none of them. */
+    expect_guests(r, names, 1);
+}
+
+static void test_disk_given_twice(void **state)
+{
+    static const char *const names[] = {"b"};
+    struct record *r = parse(GUEST("a") "disk = nvme:0:1:0+1G\n"  /* 5 */
+                                        "disk = nvme:0:1:1G+1G\n" /* 6 */
+                             GUEST("b") "disk = nvme:0:1:2G+1G\n");
+    expect_one_error(r, 6, "");
+    expect_exact_error(r, 6,
+                       "'disk' given twice in [guest a] (first at line 5; one disk per guest for "
+                       "now)");
+    expect_guests(r, names, 1);
+
+    /* "disk =" still counts as the section's disk line. */
+    r = parse(GUEST("a") "disk =\ndisk = ram:guests/disk.img\n");
+    expect_one_error(r, 6, "'disk' given twice in [guest a] (first at line 5;");
+}
+
+static void test_disk_empty_means_none(void **state)
+{
+    struct record *r = parse(GUEST("a") "disk =\n" GUEST("b") "disk = nvme:0:1\n");
+    assert_int_equal(r->count, 0);
+    assert_int_equal(r->set.count, 2);
+    assert_int_equal(r->set.guests[0].disk.kind, DISK_NONE);
+    assert_int_equal(r->set.guests[1].disk.kind, DISK_NVME);
+}
+
+/* ---- NVMe disks shared between guests ---- */
+
+static void test_disk_overlap_whole_then_range(void **state)
+{
+    static const char *const names[] = {"a", "c"};
+    struct record *r = parse(GUEST("a") "disk = nvme:0:1\n"         /* 1, 5 */
+                             GUEST("b") "disk = nvme:0:1:4G+1G\n"   /* 6, 10 */
+                             GUEST("c") "disk = nvme:0:2:4G+1G\n"); /* another namespace */
+    expect_one_error(r, 10, "");
+    expect_exact_error(r, 10, "disk = nvme:0:1:4G+1G: overlaps nvme:0:1 of [guest a] at line 1");
+    expect_guests(r, names, 2);
+}
+
+static void test_disk_overlap_range_then_whole(void **state)
+{
+    static const char *const names[] = {"a", "c"};
+    struct record *r = parse(GUEST("a") "disk = nvme:2:7:1G+1G\n" /* 1, 5 */
+                             GUEST("b") "disk = nvme:2:7\n"       /* 6, 10 */
+                             GUEST("c") "disk = nvme:3:7\n");     /* another controller */
+    expect_one_error(r, 10, "");
+    expect_exact_error(r, 10, "disk = nvme:2:7: overlaps nvme:2:7:1G+1G of [guest a] at line 1");
+    expect_guests(r, names, 2);
+}
+
+static void test_disk_overlap_ranges(void **state)
+{
+    static const char *const names[] = {"a", "b", "c", "e"};
+    struct record *r = parse(GUEST("a") "disk = nvme:0:1:0+1G\n"            /* 1 */
+                             GUEST("b") "disk = nvme:0:1:1G+1G\n"           /* adjacent */
+                             GUEST("c") "disk = nvme:0:1:3G+1G\n"           /* 11 */
+                             GUEST("d") "disk = nvme:0:1:3584M+1G\n"        /* 16, 20: hits c */
+                             GUEST("e") "disk = nvme:0:1:2G+1G\n"           /* the gap, exactly */
+                             GUEST("f") "disk = nvme:0:1:1536M+1024M\n"     /* 26, 30: b and e */
+                             GUEST("g") "disk = nvme:0:1:1073741312+1K\n"); /* 31, 35: a and b */
+    assert_int_equal(r->count, 3);
+    expect_exact_error(r, 20,
+                       "disk = nvme:0:1:3584M+1G: overlaps nvme:0:1:3G+1G of [guest c] at line 11");
+    /* The first earlier disk it overlaps is named. */
+    expect_exact_error(r, 30,
+                       "disk = nvme:0:1:1536M+1024M: overlaps nvme:0:1:1G+1G of [guest b] at "
+                       "line 6");
+    expect_exact_error(r, 35,
+                       "disk = nvme:0:1:1073741312+1K: overlaps nvme:0:1:0+1G of [guest a] at "
+                       "line 1");
+    expect_guests(r, names, 4);
+}
+
+static void test_disk_overlap_with_dropped_guest(void **state)
+{
+    /* A conflict in the file is one whether or not the earlier guest was
+     * kept: 'a' has a bad cpus, 'b' does not fit; both still claim blocks. */
+    static const char *const names[] = {"e"};
+    struct record *r = parse_fit("[guest a]\ncpus = 0\nmemory = 64M\nkernel = guests/test.elf\n"
+                                 "disk = nvme:0:1:0+1G\n" /* 5 */
+                                 "[guest b]\ncpus = 9\nmemory = 64M\nkernel = guests/test.elf\n"
+                                 "disk = nvme:0:2\n"                    /* 10 */
+                                 GUEST("c") "disk = nvme:0:1:512M+1G\n" /* 15 */
+                                 GUEST("d") "disk = nvme:0:2:0+4K\n"    /* 20 */
+                                 GUEST("e") "disk = nvme:0:1:1G+1G\n",  /* 25 */
+                                 8, GIB);
+    assert_int_equal(r->count, 4);
+    expect_exact_error(r, 2, "cpus = 0: must be 1 to 64");
+    expect_error(r, 6, "guest 'b' does not fit");
+    expect_exact_error(r, 15,
+                       "disk = nvme:0:1:512M+1G: overlaps nvme:0:1:0+1G of [guest a] at line 1");
+    expect_exact_error(r, 20, "disk = nvme:0:2:0+4K: overlaps nvme:0:2 of [guest b] at line 6");
+    /* 'c' and 'd' were dropped for their overlaps, so their windows block
+     * nothing: 'e' only touches 'a', and is kept. */
+    expect_guests(r, names, 1);
+}
+
+static void test_disk_overlap_unnamed_guest(void **state)
+{
+    struct record *r = parse("[guest]\ncpus = 1\nmemory = 64M\nkernel = guests/test.elf\n"
+                             "disk = nvme:0:1\n" GUEST("b") "disk = nvme:0:1:0+1G\n"); /* 10 */
+    assert_int_equal(r->count, 2);
+    expect_exact_error(r, 1, "[guest] needs a name: [guest NAME]");
+    expect_exact_error(r, 10, "disk = nvme:0:1:0+1G: overlaps nvme:0:1 of [guest] at line 1");
+    assert_int_equal(r->set.count, 0);
+}
+
+static void test_disk_overlap_past_the_memory(void **state)
+{
+    /* More NVMe disks than the parser remembers: 40 bad sections, each on its
+     * own namespace, then a good guest; a later overlap with the good one is
+     * still found through the accepted guests. */
+    static char text[16384];
+    size_t n = 0;
+    for (unsigned i = 0; i < 40; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              "[guest bad%u]\ncpus = 0\nmemory = 4M\nkernel = guests/test.elf\n"
+                              "disk = nvme:0:%u\n",
+                              i, i + 1);
+    unsigned good = 40 * 5 + 1;
+    n += (size_t)snprintf(text + n, sizeof(text) - n,
+                          GUEST("good")                            /* good */
+                          "disk = nvme:0:100:0+1G\n"               /* good + 4 */
+                          GUEST("late")                            /* good + 5 */
+                          "disk = nvme:0:100:1023M+1M\n"           /* good + 9 */
+                          "[guest first]\ncpus = 1\nmemory = 4M\n" /* good + 10 */
+                          "kernel = guests/test.elf\n"             /* good + 13 */
+                          "disk = nvme:0:1:0+1G\n");               /* good + 14 */
+    struct record *r = parse_with(text, n, 8, GIB);
+    assert_int_equal(r->count, 40 + 2);
+    expect_exact_error(r, good + 9,
+                       "disk = nvme:0:100:1023M+1M: overlaps nvme:0:100:0+1G of [guest good] at "
+                       "line 201");
+    /* A remembered one is found too. */
+    expect_exact_error(r, good + 14,
+                       "disk = nvme:0:1:0+1G: overlaps nvme:0:1 of [guest bad0] at line 1");
+    assert_int_equal(r->set.count, 1);
+    assert_string_equal(r->set.guests[0].name, "good");
+}
+
+/* ---- disk_queues and io ---- */
+
+static void test_disk_queues(void **state)
+{
+    static const char *const names[] = {"a", "b", "c", "nodisk"};
+    struct record *r = parse(GUEST("a")            /* 1 */
+                             "disk = nvme:0:1\n"   /* 5 */
+                             "disk_queues = 1\n"   /* 6 */
+                             GUEST("b")            /* 7 */
+                             "disk = nvme:0:2\n"   /* 11 */
+                             "disk_queues = 16\n"  /* 12 */
+                             GUEST("c")            /* 13 */
+                             "disk = nvme:0:3\n"   /* 17 */
+                             "disk_queues = 0x4\n" /* 18 */
+                             GUEST("nodisk")       /* 19: no disk, accepted anyway */
+                             "disk_queues = 2\n"   /* 23 */
+                             GUEST("z")            /* 24 */
+                             "disk = nvme:0:4\n"   /* 28 */
+                             "disk_queues = 0\n"   /* 29 */
+                             GUEST("y")            /* 30 */
+                             "disk = nvme:0:5\n"   /* 34 */
+                             "disk_queues = 17\n"  /* 35 */
+                             GUEST("x")            /* 36 */
+                             "disk = nvme:0:6\n"   /* 40 */
+                             "disk_queues = all\n" /* 41 */
+                             GUEST("w")            /* 42 */
+                             "disk = nvme:0:7\n"   /* 46 */
+                             "disk_queues = -1\n"  /* 47 */
+                             GUEST("v")            /* 48 */
+                             "disk_queues = 2\n"   /* 52 */
+                             "disk_queues = 2\n"); /* 53 */
+    assert_int_equal(r->count, 5);
+    expect_exact_error(r, 29, "disk_queues = 0: must be 1 to 16");
+    expect_exact_error(r, 35, "disk_queues = 17: must be 1 to 16");
+    expect_exact_error(r, 41, "disk_queues = all: not a number");
+    expect_exact_error(r, 47, "disk_queues = -1: not a number");
+    expect_exact_error(r, 53, "'disk_queues' given twice in [guest v] (first at line 52)");
+    expect_guests(r, names, 4);
+    assert_int_equal(r->set.guests[0].disk_queues, 1);
+    assert_int_equal(r->set.guests[1].disk_queues, 16);
+    assert_int_equal(r->set.guests[2].disk_queues, 4);
+    assert_int_equal(r->set.guests[3].disk_queues, 2);
+    assert_int_equal(guest_disk_queues(&r->set.guests[2]), 4);
+}
+
+static void test_io_mode(void **state)
+{
+    static const char *const names[] = {"a", "b"};
+    struct record *r = parse(GUEST("a") "io = trap\n"     /* 1, 5 */
+                             GUEST("b") "io = sidecore\n" /* 6, 10 */
+                             GUEST("c") "io = Trap\n"     /* 11, 15 */
+                             GUEST("d") "io = exitless\n" /* 16, 20 */
+                             GUEST("e") "io =\n");        /* 21, 25 */
+    assert_int_equal(r->count, 3);
+    expect_exact_error(r, 15, "io = Trap: must be 'sidecore' or 'trap'");
+    expect_exact_error(r, 20, "io = exitless: must be 'sidecore' or 'trap'");
+    expect_exact_error(r, 25, "io = : must be 'sidecore' or 'trap'");
+    expect_guests(r, names, 2);
+    assert_int_equal(r->set.guests[0].io, GUEST_IO_TRAP);
+    assert_int_equal(r->set.guests[1].io, GUEST_IO_SIDECORE);
+}
+
+static void test_no_sidecores(void **state)
+{
+    static const char *const names[] = {"trapped", "nodisk"};
+    const char *text = GUEST("dflt") "disk = nvme:0:1:0+1G\n"           /* 1 */
+        GUEST("explicit") "io = sidecore\ndisk = ram:guests/disk.img\n" /* 6, 10 */
+        GUEST("trapped") "disk = nvme:0:1:1G+1G\nio = trap\n"           /* 12 */
+        GUEST("nodisk");                                                /* 18 */
+    struct record *r = parse_limits(text, strlen(text), 8, 4 * GIB, true);
+    assert_int_equal(r->count, 2);
+    expect_exact_error(r, 1,
+                       "guest 'dflt' needs a sidecore for its disk, but [hypervisor] sidecores = "
+                       "0 (write 'io = trap')");
+    expect_exact_error(r, 10,
+                       "guest 'explicit' needs a sidecore for its disk, but [hypervisor] "
+                       "sidecores = 0 (write 'io = trap')");
+    expect_guests(r, names, 2);
+
+    /* A bad disk line is its only problem: no disk is left to need a sidecore. */
+    const char *bad = GUEST("a") "disk = ram:guests/odd.img\n";
+    r = parse_limits(bad, strlen(bad), 8, 4 * GIB, true);
+    expect_one_error(r, 5, "disk = ram:guests/odd.img: the file is 1000 bytes");
+    /* Nor does a bad io value get a second message. */
+    bad = GUEST("a") "disk = nvme:0:1\nio = Trap\n";
+    r = parse_limits(bad, strlen(bad), 8, 4 * GIB, true);
+    expect_one_error(r, 6, "io = Trap: must be 'sidecore' or 'trap'");
+
+    /* With sidecores, the same text is fine. */
+    r = parse(text);
+    assert_int_equal(r->count, 0);
+    assert_int_equal(r->set.count, 4);
+}
+
+static void test_new_key_suggestions(void **state)
+{
+    struct record *r = parse(GUEST("a") "disks = nvme:0:1\n"  /* 5 */
+                                        "disk_queue = 2\n"    /* 6 */
+                                        "oi = trap\n"         /* 7 */
+                                        "Disk = nvme:0:1\n"); /* 8 */
+    assert_int_equal(r->count, 4);
+    expect_exact_error(r, 5, "unknown key 'disks' in [guest a] (did you mean 'disk'?)");
+    expect_exact_error(r, 6, "unknown key 'disk_queue' in [guest a] (did you mean 'disk_queues'?)");
+    expect_exact_error(r, 7, "unknown key 'oi' in [guest a] (did you mean 'io'?)");
+    expect_exact_error(r, 8, "unknown key 'Disk' in [guest a] (did you mean 'disk'?)");
+    assert_int_equal(r->set.count, 0);
+}
+
+static void test_full_guest_with_disk(void **state)
+{
+    /* Every key at once, in an unusual order, with comments. */
+    struct record *r = parse("[hypervisor]\nsidecores = auto\n"
+                             "[guest db]\n"
+                             "io = trap                 # exits on each notify\n"
+                             "disk = nvme:0:1:1G+4G     # a window of namespace 1\n"
+                             "disk_queues = 2\n"
+                             "cmdline = root=/dev/vda\n"
+                             "kernel = guests/test.elf\n"
+                             "memory = 512M\n"
+                             "cpus = 4\n");
+    assert_int_equal(r->count, 0);
+    assert_int_equal(r->set.count, 1);
+    const struct guest_config *g = &r->set.guests[0];
+    assert_int_equal(g->io, GUEST_IO_TRAP);
+    assert_int_equal(g->disk.kind, DISK_NVME);
+    assert_int_equal(g->disk.start, GIB);
+    assert_int_equal(g->disk.length, 4 * GIB);
+    assert_int_equal(g->disk_queues, 2);
+    assert_int_equal(guest_disk_queues(g), 2);
+    assert_string_equal(g->cmdline, "root=/dev/vda");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -822,6 +1268,25 @@ int main(void)
         cmocka_unit_test(test_null_error_callback),
         cmocka_unit_test(test_garbage_64k),
         cmocka_unit_test(test_many_guest_sections),
+        cmocka_unit_test(test_disk_defaults),
+        cmocka_unit_test(test_disk_ram),
+        cmocka_unit_test(test_disk_ram_bad),
+        cmocka_unit_test(test_disk_ram_size_unknown),
+        cmocka_unit_test(test_disk_nvme),
+        cmocka_unit_test(test_disk_bad_values),
+        cmocka_unit_test(test_disk_given_twice),
+        cmocka_unit_test(test_disk_empty_means_none),
+        cmocka_unit_test(test_disk_overlap_whole_then_range),
+        cmocka_unit_test(test_disk_overlap_range_then_whole),
+        cmocka_unit_test(test_disk_overlap_ranges),
+        cmocka_unit_test(test_disk_overlap_with_dropped_guest),
+        cmocka_unit_test(test_disk_overlap_unnamed_guest),
+        cmocka_unit_test(test_disk_overlap_past_the_memory),
+        cmocka_unit_test(test_disk_queues),
+        cmocka_unit_test(test_io_mode),
+        cmocka_unit_test(test_no_sidecores),
+        cmocka_unit_test(test_new_key_suggestions),
+        cmocka_unit_test(test_full_guest_with_disk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
