@@ -274,3 +274,69 @@ def test_linux_panic_is_reported_and_stops_the_guest(machine):
     assert rows["linux0"][1] == "stopped", rows["linux0"]
     assert len(re.findall(rf"^\[linux0\] {LINE}userspace ", run.m.log, re.M)) == 1, \
         "the guest booted again"
+
+
+@pytest.mark.timeout(BOOT_S[1] + 600)
+def test_linux_console_attach_reaches_the_guest_shell(machine):
+    """`console linux0 attach` connects the serial line to a guest whose /init runs
+    an interactive busybox shell: a command typed there runs in the guest (its
+    computed answer comes back as "[linux0] attach-42", which the echo of the typed
+    line cannot be); ~. at the start of a line detaches, back to the sidecore>
+    prompt, with the guest still running; what is typed after that goes to
+    Sidecore's shell, not the guest; attaching again reaches the same shell."""
+    run, budget = start(machine, "shell", {"linux0": None}, extra_s=300)
+    m = run.m
+    run.check_report("linux0", run.report("linux0", budget), 1)
+    run.wait(r"^\[linux0\] Busybox shell on the console\.", 300,
+             "the guest's '[linux0] Busybox shell on the console...' banner")
+    # The guest's shell prompt ("linux-guest:/# ") has no newline, so it shows up
+    # as a "[linux0] " line only once Enter has reached the shell.
+    guest_prompt = r"^\[linux0\] .*linux-guest:\S*# .*\n"
+
+    def attach():
+        mark = len(m.log)
+        m.send_line("console linux0 attach")
+        run.wait(r"^attached to linux0's console; type ~\. at the start of a line to detach\n",
+                 120, "'attached to linux0's console...'", after=mark)
+        mark = len(m.log)
+        m.send("\r")
+        run.wait(guest_prompt, 240, "the guest shell's prompt line after Enter", after=mark)
+
+    def detach():
+        mark = len(m.log)
+        m.send("\r")  # ~. counts only at the start of a line
+        run.wait(guest_prompt, 240, "the guest shell's prompt line after Enter", after=mark)
+        m.send("~.")
+        run.wait(r"^detached from linux0\n", 60, "'detached from linux0'", after=mark)
+        m.expect(r"^detached from linux0\n", 10)  # then Sidecore's prompt after it
+        m.wait_prompt(60)
+
+    m.wait_prompt(120)  # Sidecore's shell is up before anything is typed
+    attach()
+    mark = len(m.log)
+    m.send("echo attach-$((6*7))\r")
+    run.wait(r"^\[linux0\] attach-42\n", 240,
+             "the guest's answer '[linux0] attach-42' (not the echo of the command)", after=mark)
+    detach()
+
+    rows = guest_rows(m.command("guests", timeout=120))
+    assert rows["linux0"][1] == "running", rows["linux0"]
+    out = m.command("echo leaked-$((1+1))", timeout=120)
+    assert "unknown command 'echo'" in out, f"Sidecore's shell did not take the line: {out!r}"
+    time.sleep(10)
+    assert "leaked" not in "\n".join(run.guest_output("linux0")), \
+        "text typed after the detach reached the guest:\n" + \
+        "\n".join(run.guest_output("linux0")[-10:])
+    assert "attach-42" in m.command("console linux0", timeout=120)
+
+    # Attached again, the same shell answers; the line typed while detached has
+    # still not reached it (it would have run before this command).
+    attach()
+    mark = len(m.log)
+    m.send("echo again-$((2+3))\r")
+    run.wait(r"^\[linux0\] again-5\n", 240, "the guest's answer '[linux0] again-5'", after=mark)
+    detach()
+    guest = "\n".join(run.guest_output("linux0"))
+    assert "leaked" not in guest, f"text typed while detached reached the guest:\n{guest[-500:]}"
+    rows = guest_rows(m.command("guests", timeout=120))
+    assert rows["linux0"][1] == "running", rows["linux0"]
