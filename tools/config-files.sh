@@ -8,6 +8,10 @@ sed -e 's/#.*//' "$cfg" | while IFS= read -r line; do
     val=$(printf '%s' "$line" | sed -n 's/^[^=]*=[[:space:]]*//p' | sed 's/[[:space:]]*$//')
     case "$key" in
     kernel | initrd) [ -n "$val" ] && printf '%s\n' "$val" ;;
-    disk) case "$val" in ram:*) printf '%s\n' "${val#ram:}" ;; esac ;;
+    disk)
+        case "$val" in
+        ram:*) path=${val#ram:}; path=$(printf '%s' "$path" | sed 's/^[[:space:]]*//'); [ -n "$path" ] && printf '%s\n' "$path" ;;
+        esac
+        ;;
     esac
 done | sort -u

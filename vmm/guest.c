@@ -24,6 +24,7 @@
 #include "vmm/ept.h"
 #include "vmm/guest_apic.h"
 #include "vmm/guest_devices.h"
+#include "vmm/guest_disk.h"
 #include "vmm/guest_load.h"
 #include "vmm/guest_power.h"
 #include "vmm/io_policy.h"
@@ -318,7 +319,8 @@ struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus)
     }
     guests[nguests++] = g;
     if (!build_slat(g, why, sizeof(why)) || !build_bitmaps(g, why, sizeof(why)) ||
-        !create_vcpus(g, why, sizeof(why)) || !guest_load(g, why, sizeof(why))) {
+        !create_vcpus(g, why, sizeof(why)) || !guest_disk_create(g, why, sizeof(why)) ||
+        !guest_load(g, why, sizeof(why))) {
         g->state = GUEST_STOPPED;
         fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "%s", why);
         log_error("guest %s: %s", cfg->name, why);

@@ -74,7 +74,8 @@ struct guest {
     struct rtc rtc;
     struct i8042 kbc;
     struct pci_host pci;
-    struct vioapic ioapic; /* has its own lock */
+    struct vioapic ioapic;   /* has its own lock */
+    struct guest_disk *disk; /* NULL: none (vmm/guest_disk.c) */
 };
 
 /* Builds a guest from its (validated) configuration on the given physical

@@ -3,7 +3,9 @@
 
 #include "kernel/console/log.h"
 #include "kernel/x86/cpu.h"
+#include "kernel/cpu/percpu.h"
 #include "vmm/guest.h"
+#include "vmm/sidecore/sidecore.h"
 
 /* The APIC timer counts at the TSC rate (divided by its divide register);
  * CPUID leaf 0x15 tells the guest so. */
@@ -102,4 +104,39 @@ void guest_apic_eoi(struct vcpu *v, uint8_t vector)
     /* The model's TMR bit for it is cleared with the EOI, as the APIC does. */
     __atomic_fetch_and(&v->lapic.tmr[vector / 32], ~(1u << (vector % 32)), __ATOMIC_ACQ_REL);
     vioapic_eoi(&v->guest->ioapic, vector);
+}
+
+#define MSI_ADDR_BASE    0xfee00000ull
+#define MSI_ADDR_DEST(a) (((a) >> 12) & 0xff)
+#define MSI_ADDR_LOGICAL (1u << 2)
+#define MSI_DATA_VECTOR  0xffu
+#define MSI_DATA_MODE(d) (((d) >> 8) & 7)
+#define MSI_DATA_LEVEL   (1u << 15)
+
+enum guest_msi_result guest_apic_msi(struct guest *g, uint64_t address, uint32_t data)
+{
+    uint64_t targets[GUEST_MAX_VCPUS / 64] = {0};
+    uint8_t vector = data & MSI_DATA_VECTOR;
+    unsigned mode = MSI_DATA_MODE(data);
+
+    if ((address & 0xfff00000ull) != MSI_ADDR_BASE || vector < 16 ||
+        (mode != VLAPIC_DM_FIXED && mode != VLAPIC_DM_LOWEST))
+        return GUEST_MSI_DROPPED;
+    vlapic_dest_targets(MSI_ADDR_DEST(address), address & MSI_ADDR_LOGICAL, g->nvcpus, targets);
+    for (uint32_t i = 0; i < g->nvcpus; i++) {
+        if (!(targets[i / 64] & (1ull << (i % 64))))
+            continue;
+        struct vcpu *t = &g->vcpus[i];
+        const struct vcpu_ops *ops = vcpu_backend();
+        if (!(data & MSI_DATA_LEVEL) && ops->post_interrupt && ops->post_interrupt(t, vector))
+            return GUEST_MSI_POSTED;
+        if (!vlapic_accept(&t->lapic, vector, (data & MSI_DATA_LEVEL) != 0))
+            return GUEST_MSI_DROPPED;
+        if (t->cpu == this_cpu()->index)
+            return GUEST_MSI_LOCAL;
+        if (!sidecore_defer_kick(t))
+            vcpu_kick(t);
+        return GUEST_MSI_KICKED;
+    }
+    return GUEST_MSI_DROPPED;
 }

@@ -33,6 +33,21 @@ void guest_apic_base_changed(struct vcpu *v);
  * virtualization): the IOAPIC may deliver that pin again. */
 void guest_apic_eoi(struct vcpu *v, uint8_t vector);
 
+/* How an MSI reached its vCPU. */
+enum guest_msi_result {
+    GUEST_MSI_DROPPED, /* not an interrupt message Sidecore delivers */
+    GUEST_MSI_POSTED,  /* posted interrupt: no exit */
+    GUEST_MSI_KICKED,  /* accepted by the vCPU's APIC model, vCPU kicked (one exit) */
+    GUEST_MSI_LOCAL,   /* accepted on the caller's own vCPU: seen before its next entry */
+};
+
+/* A device's MSI (address and data as the guest programmed them), from any
+ * CPU. Fixed or lowest-priority delivery to one vCPU (lowest priority: the
+ * first of the destination set). Posted where the backend can; otherwise
+ * the vector is accepted by the target's APIC model and the target is
+ * kicked, on a sidecore once per round (vmm/sidecore/). */
+enum guest_msi_result guest_apic_msi(struct guest *g, uint64_t address, uint32_t data);
+
 /* A device drives an IOAPIC pin (any CPU). */
 void guest_apic_set_irq(struct guest *g, unsigned pin, bool level);
 

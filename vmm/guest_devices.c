@@ -9,6 +9,7 @@
 #include "kernel/x86/cpu.h"
 #include "vmm/guest.h"
 #include "vmm/guest_apic.h"
+#include "vmm/guest_disk.h"
 #include "vmm/guest_power.h"
 
 #define PM_TIMER_HZ 3579545ull
@@ -22,6 +23,7 @@ void guest_devices_reset(struct guest *g)
     rtc_init(&g->rtc, wallclock_now(), clock_uptime_ns());
     i8042_reset(&g->kbc);
     pci_host_init(&g->pci);
+    guest_disk_reset(g);
     io_seen_reset(&g->port_seen);
     spin_unlock_irqrestore(&g->dev_lock, flags);
 }

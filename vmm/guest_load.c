@@ -5,6 +5,7 @@
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 #include "vmm/acpi/guest_acpi.h"
+#include "vmm/guest_disk.h"
 #include "vmm/guest.h"
 #include "vmm/loader/boot_plan.h"
 #include "vmm/vmm.h"
@@ -46,7 +47,15 @@ static void boot_state_from_plan(struct vcpu_boot_state *b, const struct boot_en
  * in ACPI tables, which go where the plan set aside room for them. */
 static bool build_acpi_tables(struct guest *g, char *why, size_t why_size)
 {
-    struct guest_acpi_config cfg = {.vcpus = g->nvcpus};
+    struct guest_acpi_config cfg = {.vcpus = g->nvcpus, .has_pci = guest_has_pci(g)};
+    if (cfg.has_pci)
+        cfg.pci = (struct guest_acpi_pci){
+            .ecam_gpa = GUEST_PCI_ECAM_GPA,
+            .bus_first = 0,
+            .bus_last = 0,
+            .mmio_base = GUEST_PCI_MMIO_BASE,
+            .mmio_size = GUEST_PCI_MMIO_SIZE,
+        };
     uint8_t *at = (uint8_t *)(uintptr_t)(g->mem_hpa + plan.bzimage.acpi_gpa);
 
     if (guest_acpi_build(&cfg, at, plan.bzimage.acpi_size, plan.bzimage.acpi_gpa, NULL) == 0) {

@@ -12,6 +12,8 @@
 #include "kernel/shell/shell.h"
 #include "kernel/time/tsc.h"
 #include "vmm/guest.h"
+#include "vmm/guest_disk.h"
+#include "vmm/sidecore/sidecore.h"
 
 static const char *vcpu_state_name(enum vcpu_state s)
 {
@@ -69,16 +71,22 @@ static void print_vcpu_stats(struct vcpu *v)
     const struct vcpu_ops *ops = vcpu_backend();
     const struct vcpu_stats *s = &v->stats;
 
-    console_printf("guest=%s vcpu=%u cpu=%u state=%s exits=%lu guest_us=%lu hv_us=%lu "
-                   "injected=%lu",
-                   v->guest->cfg.name, v->index, v->cpu, vcpu_state_name(v->state),
-                   (unsigned long)s->exits_total, (unsigned long)tsc_to_us(s->guest_tsc),
-                   (unsigned long)tsc_to_us(s->hv_tsc), (unsigned long)s->injected);
-    for (unsigned r = 0; r < VCPU_MAX_RAW_REASONS; r++) {
+    /* One console write per line, so guest output from other CPUs lands
+     * between lines, never inside one a script is parsing. */
+    char line[1536];
+    size_t n =
+        (size_t)fmt_snprintf(line, sizeof(line),
+                             "guest=%s vcpu=%u cpu=%u state=%s exits=%lu guest_us=%lu hv_us=%lu "
+                             "injected=%lu",
+                             v->guest->cfg.name, v->index, v->cpu, vcpu_state_name(v->state),
+                             (unsigned long)s->exits_total, (unsigned long)tsc_to_us(s->guest_tsc),
+                             (unsigned long)tsc_to_us(s->hv_tsc), (unsigned long)s->injected);
+    for (unsigned r = 0; r < VCPU_MAX_RAW_REASONS && n < sizeof(line); r++) {
         if (s->exits[r])
-            console_printf(" exit_%s=%lu", ops->exit_name(r), (unsigned long)s->exits[r]);
+            n += (size_t)fmt_snprintf(line + n, sizeof(line) - n, " exit_%s=%lu", ops->exit_name(r),
+                                      (unsigned long)s->exits[r]);
     }
-    console_printf("\n");
+    console_printf("%s\n", line);
 }
 
 static int cmd_stats(int argc, char **argv)
@@ -95,7 +103,9 @@ static int cmd_stats(int argc, char **argv)
         struct guest *g = guest_at(i);
         for (uint32_t j = 0; g->vcpus && j < g->nvcpus; j++)
             print_vcpu_stats(&g->vcpus[j]);
+        guest_disk_print_stats(g);
     }
+    sidecore_print_stats();
     return 0;
 }
 
@@ -122,6 +132,6 @@ static int cmd_guest(int argc, char **argv)
 }
 
 SHELL_COMMAND("guests", "", "list the guests: state, cores, memory", cmd_guests);
-SHELL_COMMAND("stats", "", "per-vCPU exit counts and times, key=value", cmd_stats);
+SHELL_COMMAND("stats", "", "per-vCPU exits, disk queues and sidecores, key=value", cmd_stats);
 SHELL_COMMAND("guest", "restart|stop NAME", "restart a guest from its image, or stop it",
               cmd_guest);

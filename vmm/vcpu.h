@@ -206,6 +206,12 @@ struct vcpu_ops {
     bool (*apic_hw)(const struct vcpu *v);
     void (*apic_regs_changed)(struct vcpu *v);
     bool (*apic_pending)(struct vcpu *v);
+
+    /* Posted interrupts: makes vector pending in v's virtual APIC from any
+     * CPU, without an exit when v is in the guest. False (nothing done) when
+     * the backend does not use them for v: the caller then accepts the
+     * vector into v's struct vlapic and kicks v. May be NULL. */
+    bool (*post_interrupt)(struct vcpu *v, uint8_t vector);
 };
 
 /* Picks the backend for this CPU's vendor and probes it (boot CPU, once).

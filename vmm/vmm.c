@@ -9,6 +9,7 @@
 #include "kernel/mm/pmm.h"
 #include "vmm/guest.h"
 #include "vmm/guest_config.h"
+#include "vmm/sidecore/sidecore.h"
 #include "vmm/vcpu.h"
 
 /* Memory the hypervisor keeps for itself (tables, per-CPU data, drivers). */
@@ -71,6 +72,16 @@ static bool take_cpus(uint32_t count, uint32_t *out)
     return got == count;
 }
 
+/* Guests whose disk an I/O sidecore serves. */
+static unsigned sidecore_guests(const struct guest_config_set *set)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < set->count; i++)
+        n += set->guests[i].disk.kind != DISK_NONE && set->guests[i].io == GUEST_IO_SIDECORE;
+    return n;
+}
+
 void vmm_init(const struct handoff *h)
 {
     char why[200];
@@ -93,9 +104,17 @@ void vmm_init(const struct handoff *h)
         .cpus_available = free_cpu_count(),
         .memory_available = free_mem > HV_MEMORY_RESERVE ? free_mem - HV_MEMORY_RESERVE : 0,
         .file_exists = file_exists,
+        .no_sidecores = hv_config_sidecores_none(),
     };
-    guest_config_parse((const char *)(uintptr_t)cfg->base, cfg->size, &limits, &config_set,
-                       config_error, NULL);
+    const char *text = (const char *)(uintptr_t)cfg->base;
+    /* I/O sidecores are only kept when a guest's disk is served by one; a
+     * first, silent pass finds out, and the cores they take are then not
+     * offered to guests. */
+    guest_config_parse(text, cfg->size, &limits, &config_set, NULL, NULL);
+    unsigned wanted = sidecore_guests(&config_set);
+    if (can_run && wanted && sidecore_reserve(hv_config_sidecores(), wanted, cpu_taken, MAX_CPUS))
+        limits.cpus_available = free_cpu_count();
+    guest_config_parse(text, cfg->size, &limits, &config_set, config_error, NULL);
     if (config_set.errors)
         log_warn("%s: %u problem(s) reported above; the guests they concern were left out",
                  CONFIG_FILE_NAME, config_set.errors);
@@ -112,6 +131,7 @@ void vmm_init(const struct handoff *h)
     }
     /* Every guest is loaded before any starts, so they run side by side from
      * the first instruction. */
+    sidecore_start_all();
     for (unsigned i = 0; i < guest_count(); i++)
         guest_start(guest_at(i));
 }

@@ -102,6 +102,9 @@ void lapic_eoi(void)
 
 static void send_icr(uint32_t apic_id, uint32_t low)
 {
+    /* The x2APIC ICR write is not serializing: what the caller wrote for the
+     * target (pending bits, a mailbox) must be visible before the IPI. */
+    asm volatile("mfence; lfence" ::: "memory");
     if (x2apic) {
         wrmsr(0x830, ((uint64_t)apic_id << 32) | low);
         return;

@@ -17,6 +17,7 @@
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_ops.h"
+#include "vmm/vmx/vmx_posted.h"
 
 /* Register offsets in the virtual-APIC page (x2APIC MSR 0x800 + off/16). */
 enum {
@@ -165,6 +166,8 @@ bool vmx_apic_hw(const struct vcpu *v)
 bool vmx_apic_pending(struct vcpu *v)
 {
     struct vmx_vcpu *x = v->arch;
+
+    vmx_posted_sync(v); /* vectors posted while the vCPU was halted */
     uint32_t rvi = (uint32_t)vmread(VMCS_GUEST_INTR_STATUS) & 0xff;
 
     for (int i = 7; i >= 0; i--) {

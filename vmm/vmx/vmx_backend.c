@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The VT-x implementation of the vendor-neutral vCPU interface. */
 #include "vmm/vmx/vmx.h"
+#include "vmm/vmx/vmx_posted.h"
 
 const struct vcpu_ops vmx_vcpu_ops = {
     .name = "VT-x",
@@ -18,4 +19,5 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .apic_hw = vmx_apic_hw,
     .apic_regs_changed = vmx_apicv_mirror,
     .apic_pending = vmx_apic_pending,
+    .post_interrupt = vmx_posted_send,
 };

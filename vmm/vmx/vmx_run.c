@@ -9,6 +9,7 @@
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_ops.h"
+#include "vmm/vmx/vmx_posted.h"
 
 #define RFLAGS_IF (1ull << 9)
 #define CR4_VMXE  (1ull << 13)
@@ -200,8 +201,10 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
     struct vmx_vcpu *x = v->arch;
 
     for (;;) {
-        if (x->apicv)
+        if (x->apicv) {
+            vmx_posted_sync(v);
             vmx_apicv_sync(v);
+        }
         deliver_pending(v, x);
         program_timer(v, x);
         uint64_t entry = rdtsc();

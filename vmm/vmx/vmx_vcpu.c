@@ -16,6 +16,7 @@
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_ops.h"
+#include "vmm/vmx/vmx_posted.h"
 
 #define CR0_PE   (1ull << 0)
 #define CR0_ET   (1ull << 4)
@@ -241,6 +242,8 @@ bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t ept
     x->apicv = false;
     if (vmx_apicv_usable() && hv_config_apicv_allowed())
         vmx_apicv_setup(v, x, msr_bitmap); /* without it: the software model */
+    if (x->apicv)
+        vmx_posted_setup(v); /* without it: vlapic_accept and a kick */
     if (x->proc2 & PROC2_VPID)
         invvpid_single(v->vpid);
     invept_single(eptp);
@@ -253,6 +256,7 @@ void vmx_destroy(struct vcpu *v)
 
     if (!x)
         return;
+    vmx_posted_teardown(v);
     vmclear(x->vmcs_phys);
     pmm_free_pages(x->vmcs_phys, 2);
     v->arch = NULL;
@@ -354,6 +358,7 @@ void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 
 void vmx_sipi_start(struct vcpu *v, uint8_t vector)
 {
+    vmx_posted_reset(v);
     vmx_apicv_reset(v); /* INIT cleared the APIC */
     struct vcpu_boot_state b = {
         .mode = VCPU_MODE_REAL16, .rip = 0, .cs_sel = (uint16_t)(vector << 8), .cr0 = 0x60000010};

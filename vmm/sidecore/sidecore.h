@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * I/O sidecores (the ELVIS design): dedicated cores that never run a guest
+ * and poll every virtqueue assigned to them, so guests do I/O without
+ * exits. One per socket by default ([hypervisor] sidecores = auto), or as
+ * many as the configuration says; they are only reserved when a guest has
+ * a device in io = sidecore mode.
+ *
+ * A queue is a service function over a context (a virtio-blk queue, later
+ * a virtio-net one): the loop visits each queue in turn and lets it do at
+ * most SIDECORE_BATCH requests, so one busy queue cannot starve the others.
+ * Interrupts a visit raises for a vCPU without posted interrupts are
+ * gathered and sent as one kick per vCPU at the end of the round, so a
+ * batch of completions costs the guest one exit. The loop takes no lock and
+ * allocates nothing; its counters are plain words other CPUs read.
+ */
+#ifndef SIDECORE_VMM_SIDECORE_SIDECORE_H
+#define SIDECORE_VMM_SIDECORE_SIDECORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vcpu;
+
+#define SIDECORE_MAX        64
+#define SIDECORE_MAX_QUEUES 64
+#define SIDECORE_MAX_KICKS  64
+#define SIDECORE_BATCH      32
+
+/* Does up to budget units of work; returns how many it did. */
+typedef unsigned (*sidecore_service_fn)(void *ctx, unsigned budget);
+
+struct sidecore_queue_stats {
+    uint64_t busy_polls, idle_polls;
+    uint64_t work;                       /* units the service reported */
+    uint64_t pickups;                    /* visits that found work after an idle one */
+    uint64_t wait_tsc_sum, wait_tsc_max; /* time since the previous visit, at pickup */
+};
+
+struct sidecore_queue {
+    sidecore_service_fn service;
+    void *ctx;
+    char label[40]; /* "web0 disk q1" */
+    uint64_t last_visit_tsc;
+    bool was_idle;
+    struct sidecore_queue_stats stats;
+};
+
+struct sidecore {
+    uint32_t index; /* 0-based */
+    uint32_t cpu;   /* physical CPU index */
+    uint32_t socket;
+    volatile bool running;
+    unsigned nqueues;
+    struct sidecore_queue queues[SIDECORE_MAX_QUEUES];
+    /* vCPUs to kick at the end of this round. */
+    unsigned nkick;
+    struct vcpu *kick[SIDECORE_MAX_KICKS];
+    /* Counters. */
+    uint64_t rounds, busy_rounds, idle_rounds;
+    uint64_t kicks_sent;
+    uint64_t busy_tsc, idle_tsc;
+};
+
+/* Boot CPU, before guests take cores: reserves the sidecores' CPUs.
+ * count 0 = one per socket, but no more than wanted (the guests that need
+ * a sidecore: a socket without such a guest needs none). Returns how many
+ * were reserved; cpu_taken marks the CPUs (indexed by CPU index) so guests
+ * do not get them. */
+unsigned sidecore_reserve(unsigned count, unsigned wanted, bool *cpu_taken, unsigned max_cpus);
+unsigned sidecore_count(void);
+struct sidecore *sidecore_at(unsigned index);
+
+/* Assigns a queue to a sidecore, preferring the given socket and the one
+ * with the fewest queues; before sidecore_start_all() only. NULL when
+ * there is no sidecore or every one is full. */
+struct sidecore_queue *sidecore_add_queue(uint32_t socket, sidecore_service_fn fn, void *ctx,
+                                          const char *label);
+
+/* Starts every reserved sidecore's poll loop on its CPU. */
+void sidecore_start_all(void);
+
+/* On a sidecore CPU: queue a kick for v, sent at the end of the round.
+ * False when the caller does not run on a sidecore (kick at once). */
+bool sidecore_defer_kick(struct vcpu *v);
+
+/* The `stats` lines for sidecores and their queues. */
+void sidecore_print_stats(void);
+/* Mean and maximum wait before pickup of a queue, in nanoseconds. */
+uint64_t sidecore_wait_mean_ns(const struct sidecore_queue_stats *st);
+uint64_t sidecore_wait_max_ns(const struct sidecore_queue_stats *st);
+
+#endif
