@@ -51,8 +51,13 @@ GT_GUEST_LIST := \
 	counter:elf64:counter \
 	counter32:elf32:counter \
 	triplefault:elf64:triplefault \
-	xsetbv:elf64:xsetbv
+	xsetbv:elf64:xsetbv \
+	vblk-good:elf64:virtio_blk \
+	vblk-bad:elf64:virtio_blk
 GT_DEFS_isolation-hv := -DISOLATION_TARGET_HV
+# The virtio-blk guests and the disk each reads (tag 0x47 'G', 0x42 'B').
+GT_DEFS_vblk-good := -DVBLK_DISK_TAG=0x47
+GT_DEFS_vblk-bad := -DVBLK_MODE_BAD -DVBLK_DISK_TAG=0x42
 
 gt_field = $(word $(2),$(subst :, ,$(1)))
 gt_bits = $(if $(filter elf64,$(1)),64,32)
@@ -111,6 +116,19 @@ GT_SMOKE :=
 $(foreach g,$(GT_GUEST_LIST),$(eval $(call gt_guest,$(call gt_field,$(g),1),$(call \
 	gt_field,$(g),2),$(call gt_field,$(g),3),$(call gt_bits,$(call gt_field,$(g),2)))))
 
+# Disk images the configs name (disk = ram:NAME.img): NAME:SECTORS:TAG, written
+# by tools/mkdisk.py with the pattern of lib/disk_pattern.h.
+GT_DISK_LIST := vblk-good:512:G vblk-bad:512:B
+define gt_disk
+$(GT_OUT)/$(1).img: $(GT_SRC)/tools/mkdisk.py
+	@mkdir -p $$(dir $$@)
+	@echo "  MKDISK  $$@"
+	@python3 $(GT_SRC)/tools/mkdisk.py $$@ $(2) $(3)
+GUEST_TESTS += $(GT_OUT)/$(1).img
+endef
+$(foreach d,$(GT_DISK_LIST),$(eval $(call gt_disk,$(call gt_field,$(d),1),$(call \
+	gt_field,$(d),2),$(call gt_field,$(d),3))))
+
 # Configs sit beside the images; each depends on every image so that
 # `make image CONFIG=$(GT_OUT)/X.cfg` builds what X names.
 GT_IMAGES := $(GUEST_TESTS)
@@ -139,6 +157,15 @@ $(GT_BOOT64): $(GT_BOOT64_OBJ) $(GT_SRC)/tools/elf64-boot/elf64-boot.ld
 	@$(LD) -m elf_i386 $(filter-out -T $(GT_LDS),$(GT_LDFLAGS)) \
 		-T $(GT_SRC)/tools/elf64-boot/elf64-boot.ld -o $@ $(GT_BOOT64_OBJ)
 
+# Host test of the virtio guests' pure code (capability walk, disk pattern),
+# also run against the built disk images.
+$(GT_OUT)/tools/test_virtio_lib: $(GT_SRC)/tools/test_virtio_lib.c $(GT_SRC)/lib/virtio_caps.c \
+		$(GT_SRC)/lib/disk_pattern.c $(GT_SRC)/lib/virtio_caps.h $(GT_SRC)/lib/disk_pattern.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(HOSTCC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
+		-fno-sanitize-recover=all -I$(GT_SRC)/lib -o $@ $(filter %.c,$^)
+
 # Host test of the multiboot2 parser (pure C, see lib/mb2_info.h).
 $(GT_OUT)/tools/test_mb2_info: $(GT_SRC)/tools/test_mb2_info.c $(GT_SRC)/lib/mb2_info.c \
 		$(GT_SRC)/lib/mb2_info.h
@@ -148,8 +175,10 @@ $(GT_OUT)/tools/test_mb2_info: $(GT_SRC)/tools/test_mb2_info.c $(GT_SRC)/lib/mb2
 		-fno-sanitize-recover=all -I$(GT_SRC)/lib -o $@ $(filter %.c,$^)
 
 .PHONY: guest-tests-check guest-tests-smoke
-guest-tests-check: $(GUEST_TESTS) $(GT_SMOKE) $(GT_OUT)/tools/test_mb2_info
+guest-tests-check: $(GUEST_TESTS) $(GT_SMOKE) $(GT_OUT)/tools/test_mb2_info \
+		$(GT_OUT)/tools/test_virtio_lib
 	$(GT_OUT)/tools/test_mb2_info
+	$(GT_OUT)/tools/test_virtio_lib $(GT_OUT)/vblk-good.img:G $(GT_OUT)/vblk-bad.img:B
 	python3 $(GT_SRC)/tools/check-guest-image.py $(GT_CHECK_ARGS)
 	@for c in $(GT_CONFIGS); do \
 		for f in $$(tools/config-files.sh $$c); do \
