@@ -182,3 +182,168 @@ def test_lost_command_resets_controller(machine, tmp_path):
     assert "shut-down" in out and "PASS" not in out, out
     m.close()
     check_image(img, [(1 * MIB, 1 * MIB)])
+
+
+# --- blktest: the guest block path (virtio-blk driver + device on a spare core) ---
+#
+# `blktest DISK [verify|randread|pastend] [qd=N] [count=N] [bs=SIZE] [seed=N]` prints
+#   blktest: writing only bytes 0xSTART..0xLAST of nvmeCnN (SIZE)          (verify)
+#   blktest: verify nvmeCnN@... on cpu N through virtio-blk: qd=N bs=SIZE seed=0xSEED
+#   blktest: pass: ...   or   blktest: FAIL: ...
+#   blktest: result=pass|fail op=OP qd=N requests=N iops=N mean_us=N.N p99_us=N.N max_us=N.N
+# verify writes, in every 512-byte sector at absolute byte offset O: the words O, SEED, then
+# (SEED ^ (O + 8 * i)) * 0x9E3779B97F4A7C15 mod 2^64 for i = 2..63 (little-endian).
+
+FILLER = 0x5A
+BLKTEST_MULT = 0x9E3779B97F4A7C15
+MASK64 = (1 << 64) - 1
+RESULT_RE = re.compile(r"^blktest: result=(pass|fail) op=(\w+) qd=(\d+) requests=(\d+) iops=(\d+) "
+                       r"mean_us=(\d+\.\d) p99_us=(\d+\.\d) max_us=(\d+\.\d)$", re.M)
+SEED_RE = re.compile(r"^blktest: \w+ \S+ on cpu (\d+) through virtio-blk: .*seed=(0x[0-9a-f]+)$",
+                     re.M)
+
+
+def make_filled_image(tmp_path, name, size):
+    path = tmp_path / name
+    path.write_bytes(bytes([FILLER]) * size)
+    return path
+
+
+def blktest_pattern(seed, start, length):
+    out = bytearray()
+    for o in range(start, start + length, 512):
+        words = [o, seed] + [((seed ^ (o + 8 * i)) * BLKTEST_MULT) & MASK64 for i in range(2, 64)]
+        out += struct.pack("<64Q", *words)
+    return bytes(out)
+
+
+def check_blktest_image(path, start, length, seed):
+    """The blktest pattern of this seed in [start, start+length), the filler elsewhere."""
+    data = path.read_bytes()
+    got, want = data[start:start + length], blktest_pattern(seed, start, length)
+    if got != want:
+        bad = next(i for i in range(0, length, 8) if got[i:i + 8] != want[i:i + 8])
+        pytest.fail(f"{path.name}: blktest pattern wrong at byte {start + bad:#x} "
+                    f"(got {got[bad:bad + 8].hex()}, want {want[bad:bad + 8].hex()})")
+    check_untouched(path, data, [(0, start), (start + length, len(data) - start - length)])
+
+
+def check_untouched(path, data=None, ranges=None):
+    data = path.read_bytes() if data is None else data
+    for start, length in ranges or [(0, len(data))]:
+        piece = data[start:start + length]
+        if piece != bytes([FILLER]) * length:
+            first = start + next(i for i, b in enumerate(piece) if b != FILLER)
+            pytest.fail(f"{path.name}: byte {first:#x}, outside the tested range, was changed")
+
+
+def blktest_result(out):
+    m = RESULT_RE.search(out)
+    assert m, f"no result line:\n{out}"
+    assert len(RESULT_RE.findall(out)) == 1, f"more than one result line:\n{out}"
+    return {"result": m[1], "op": m[2], "qd": int(m[3]), "requests": int(m[4]),
+            "iops": int(m[5]), "mean_us": float(m[6]), "p99_us": float(m[7]),
+            "max_us": float(m[8])}
+
+
+def run_blktest_verify(m, disk, ns_name, start, length, extra=""):
+    out = m.command(f"blktest {disk} {extra}".strip(), timeout=240)
+    announce = (f"blktest: writing only bytes {start:#x}..{start + length - 1:#x} of {ns_name} "
+                f"({format_size(length)})")
+    assert announce in out, f"expected {announce!r}:\n{out}"
+    assert out.index(announce) < out.index("blktest: result="), out
+    s = SEED_RE.search(out)
+    assert s and int(s[1]) >= 1, f"no settings line naming a spare cpu and the seed:\n{out}"
+    assert re.search(r"^blktest: pass", out, re.M) and "FAIL" not in out, out
+    r = blktest_result(out)
+    assert r["result"] == "pass" and r["op"] == "verify", r
+    assert r["requests"] >= 2 * (length // (64 * 1024)) + 1, r
+    assert r["iops"] > 0 and 0 < r["mean_us"] <= r["max_us"] and r["p99_us"] <= r["max_us"], r
+    return int(s[2], 16), r
+
+
+def format_size(n):
+    for unit, shift in (("G", 30), ("M", 20), ("K", 10)):
+        if n >= 1 << shift and n % (1 << shift) == 0:
+            return f"{n >> shift}{unit}"
+    return f"{n}B"
+
+
+def test_blktest_one_controller_one_namespace(machine, tmp_path):
+    img = make_filled_image(tmp_path, "bt1.img", 16 * MIB)
+    m = boot(machine, drive("d0", img) + ["-device", "nvme,id=c0,serial=sc-bt1",
+                                          "-device", "nvme-ns,drive=d0,bus=c0,nsid=1"])
+    seed, _ = run_blktest_verify(m, "nvme:0:1:4M+2M", "nvme0n1", 4 * MIB, 2 * MIB, "qd=16")
+
+    # Reads only: a random-read run and the past-the-end check on the same range.
+    out = m.command("blktest nvme:0:1:4M+2M randread qd=8 count=300", timeout=120)
+    assert "blktest: reading only (nothing is written)" in out, out
+    r = blktest_result(out)
+    assert r["result"] == "pass" and r["op"] == "randread" and r["qd"] == 8, r
+    assert r["requests"] == 300, r
+    out = m.command("blktest nvme:0:1:4M+2M pastend", timeout=60)
+    assert "came back to the requester as IOERR" in out, out
+    r = blktest_result(out)
+    assert r["result"] == "pass" and r["op"] == "pastend" and r["requests"] == 2, r
+
+    # A range past the end of the namespace, a namespace and a controller that do not
+    # exist: a clear message, a result line, nothing written, and the shell carries on.
+    out = m.command("blktest nvme:0:1:15M+2M")
+    assert "runs past the end of nvme0n1" in out and "writing" not in out, out
+    assert blktest_result(out)["result"] == "fail"
+    out = m.command("blktest nvme:0:7")
+    assert "no usable namespace 7" in out, out
+    out = m.command("blktest nvme:3:1")
+    assert "no NVMe controller 3" in out, out
+    out = m.command("blktest ram:disk.img")
+    assert "only NVMe disks" in out, out
+    out = m.command("blktest nvme:0:1:4M+2M qd=0")
+    assert "bad argument 'qd=0'" in out, out
+    assert parse_nvme(m.command("nvme"))[0]["state"] == "online"
+    m.close()
+    check_blktest_image(img, 4 * MIB, 2 * MIB, seed)
+
+
+def test_blktest_one_controller_two_namespaces(machine, tmp_path):
+    a = make_filled_image(tmp_path, "bta.img", 8 * MIB)
+    b = make_filled_image(tmp_path, "btb.img", 8 * MIB)
+    m = boot(machine, drive("d0", a) + drive("d1", b) + [
+        "-device", "nvme,id=c0,serial=sc-bt2",
+        "-device", "nvme-ns,drive=d0,bus=c0,nsid=1",
+        "-device", "nvme-ns,drive=d1,bus=c0,nsid=2,logical_block_size=4096,"
+                   "physical_block_size=4096"])
+    seed, _ = run_blktest_verify(m, "nvme:0:2:1M+3M", "nvme0n2", 1 * MIB, 3 * MIB, "bs=16K")
+    # 4 KiB blocks: pastend reads two of them across the end.
+    r = blktest_result(m.command("blktest nvme:0:2:1M+3M pastend", timeout=60))
+    assert r["result"] == "pass" and r["requests"] == 2, r
+    out = m.command("blktest nvme:0:2:1M+3M bs=2K")
+    assert "not a multiple of nvme0n2@1M+3M's 4096-byte blocks" in out, out
+    m.close()
+    check_blktest_image(b, 1 * MIB, 3 * MIB, seed)
+    check_untouched(a)
+
+
+def test_blktest_two_controllers(machine, tmp_path):
+    a = make_filled_image(tmp_path, "btc0.img", 8 * MIB)
+    b = make_filled_image(tmp_path, "btc1.img", 4 * MIB)
+    m = boot(machine, drive("d0", a) + drive("d1", b) + [
+        "-device", "nvme,drive=d0,serial=sc-bt-first",
+        "-device", "nvme,id=c1,serial=sc-bt-second",
+        "-device", "nvme-ns,drive=d1,bus=c1,nsid=1"])
+    ctrls = parse_nvme(m.command("nvme"))
+    second = next(i for i, c in ctrls.items() if c["serial"] == "sc-bt-second")
+    seed, _ = run_blktest_verify(m, f"nvme:{second}:1", f"nvme{second}n1", 0, 4 * MIB, "qd=32")
+
+    # A command the first controller never answers: the NVMe driver times it out and resets
+    # the controller, blktest gets the error back (no hang), and the next run passes.
+    first = 1 - second
+    m.command(f"nvme lose {first}")
+    out = m.command(f"blktest nvme:{first}:1:1M+1M", timeout=120)
+    assert re.search(r"^blktest: FAIL: write of \d+ bytes at byte 0x[0-9a-f]+: status 1, "
+                     r"expected 0$", out, re.M), out
+    assert blktest_result(out)["result"] == "fail", out
+    first_seed, _ = run_blktest_verify(m, f"nvme:{first}:1:1M+1M", f"nvme{first}n1", 1 * MIB,
+                                       1 * MIB)
+    m.close()
+    check_blktest_image(b, 0, 4 * MIB, seed)
+    check_blktest_image(a, 1 * MIB, 1 * MIB, first_seed)
