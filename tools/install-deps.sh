@@ -3,6 +3,8 @@
 # (`make deps`). Idempotent and non-interactive: it asks dpkg which packages
 # are missing, and only if some are does it run `apt-get update` once and
 # install them. Nothing missing costs one dpkg-query call.
+# Arguments name further packages a target needs beyond these (`make bench-nvme`
+# passes fio, which `make test` does not need).
 set -euo pipefail
 
 packages=(
@@ -20,6 +22,7 @@ packages=(
     python3-pexpect acpica-tools
     # `script` (runs Bochs under a pseudo-terminal)
     bsdutils
+    "$@"
 )
 
 # dpkg-query prints one status line per package it knows; a package it has
