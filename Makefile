@@ -57,8 +57,11 @@ fuzz_sources = $(shell sed -n 's/.*fuzz-sources:\(.*\)/\1/p' tests/fuzz/$(1).c |
 GUEST_TESTS :=
 -include guest-tests/guest-tests.mk
 # The default Linux guest (Debian's kernel, a busybox initramfs) and its
-# scenarios; bench-boot compares its boot bare and under Sidecore.
+# scenarios; bench-boot compares its boot bare and under Sidecore, bench-io the
+# virtio-blk workload served by the I/O sidecore and trapped.
 -include tools/linux-guest/linux-guest.mk
+# bench-nvme: 4 KiB random reads through blktest and through Linux+fio, same QEMU.
+-include tools/bench-nvme.mk
 
 .PHONY: all kernel efi images image iso usb pxe test unit system deps run clean format format-check \
 	fuzz guest-tests acpi-check

@@ -18,6 +18,12 @@
 static bool apicv_allowed = true;
 static unsigned sidecores = HV_SIDECORES_AUTO;
 static bool sidecores_none;
+static bool sidecore_nap;
+
+bool hv_config_sidecore_nap(void)
+{
+    return sidecore_nap;
+}
 
 bool hv_config_apicv_allowed(void)
 {
@@ -78,6 +84,14 @@ static void on_item(void *ctx, const struct ini_item *it)
         parse_sidecores(it);
         return;
     }
+    if (strcmp(it->key, "sidecore_idle") == 0) {
+        if (strcmp(it->value, "poll") == 0 || strcmp(it->value, "nap") == 0)
+            sidecore_nap = strcmp(it->value, "nap") == 0;
+        else
+            log_error("%s:%u: sidecore_idle = %s: must be 'poll' or 'nap'", CONFIG_FILE_NAME,
+                      it->line, it->value);
+        return;
+    }
     if (strcmp(it->key, "apic_virtualization") == 0) {
         if (strcmp(it->value, "auto") == 0 || strcmp(it->value, "off") == 0)
             apicv_allowed = strcmp(it->value, "auto") == 0;
@@ -94,6 +108,7 @@ void hv_config_apply(const struct handoff *h)
     apicv_allowed = true;
     sidecores = HV_SIDECORES_AUTO;
     sidecores_none = false;
+    sidecore_nap = false;
     for (uint32_t i = 0; i < h->file_count; i++) {
         if (strcmp(h->files[i].name, CONFIG_FILE_NAME) != 0)
             continue;

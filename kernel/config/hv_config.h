@@ -36,4 +36,12 @@ bool hv_config_apicv_allowed(void);
 unsigned hv_config_sidecores(void);
 bool hv_config_sidecores_none(void);
 
+/* [hypervisor] sidecore_idle = poll | nap: what an I/O sidecore does when it
+ * has found nothing to do for a while. poll (the default) keeps polling, the
+ * design's lowest latency. nap halts it for short spells once it has been
+ * idle for a millisecond, which costs the first request after a quiet spell
+ * up to the nap's length, and gives the core's time back where that matters
+ * (an emulator, where a polling CPU slows every other). */
+bool hv_config_sidecore_nap(void);
+
 #endif

@@ -238,6 +238,23 @@ static void test_apic_virtualization(void **state)
     assert_true(hv_config_apicv_allowed());
 }
 
+static void test_sidecore_idle(void **state)
+{
+    apply("[hypervisor]\n");
+    assert_false(hv_config_sidecore_nap()); /* poll by default */
+    apply("[hypervisor]\nsidecore_idle = nap\n");
+    expect_no_logs();
+    assert_true(hv_config_sidecore_nap());
+    apply("[hypervisor]\nsidecore_idle = poll\n");
+    expect_no_logs();
+    assert_false(hv_config_sidecore_nap());
+    apply("[hypervisor]\nsidecore_idle = nap\nsidecore_idle = sleep\n");
+    expect_one_error("sidecore.cfg:3: sidecore_idle = sleep: must be 'poll' or 'nap'");
+    assert_true(hv_config_sidecore_nap()); /* the bad value changes nothing */
+    apply("[hypervisor]\n");
+    assert_false(hv_config_sidecore_nap()); /* each apply starts from the defaults */
+}
+
 static void test_unknown_key_and_console(void **state)
 {
     apply("[hypervisor]\nsidecore = 1\n");
@@ -266,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_sidecores_only_in_hypervisor),
         cmocka_unit_test(test_apply_resets_defaults),
         cmocka_unit_test(test_apic_virtualization),
+        cmocka_unit_test(test_sidecore_idle),
         cmocka_unit_test(test_unknown_key_and_console),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

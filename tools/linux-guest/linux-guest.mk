@@ -25,7 +25,7 @@ LINUX_DEB_CACHE ?= $(LG_OUT)/debs
 export LINUX_DEB_CACHE
 
 LG_CONFIGS := $(patsubst $(LG_SRC)/%.cfg,$(LG_OUT)/%.cfg,$(wildcard $(LG_SRC)/*.cfg))
-LINUX_GUEST := $(LG_OUT)/vmlinuz $(LG_OUT)/initrd.gz $(LG_CONFIGS)
+LINUX_GUEST := $(LG_OUT)/vmlinuz $(LG_OUT)/initrd.gz $(LG_OUT)/initrd-modules.gz $(LG_CONFIGS)
 # What `make run` boots.
 LINUX_GUEST_DEFAULT := $(LG_OUT)/default.cfg
 
@@ -44,11 +44,11 @@ $(LG_OUT)/initrd-modules.gz: $(LG_TOOLS)/build-initramfs.sh $(LG_TOOLS)/init $(L
 
 # A config is copied once the files it names exist, so `make image
 # CONFIG=$(LG_OUT)/X.cfg` (tools/mkimage.sh) finds them beside it.
-$(LG_OUT)/%.cfg: $(LG_SRC)/%.cfg $(LG_OUT)/vmlinuz $(LG_OUT)/initrd.gz
+$(LG_OUT)/%.cfg: $(LG_SRC)/%.cfg $(LG_OUT)/vmlinuz $(LG_OUT)/initrd.gz $(LG_OUT)/initrd-modules.gz
 	@echo "  CP      $@"
 	@cp $< $@
 
-.PHONY: linux-guest linux-guest-modules linux-guest-smoke bench-boot
+.PHONY: linux-guest linux-guest-modules linux-guest-smoke bench-boot bench-io
 linux-guest: $(LINUX_GUEST)
 linux-guest-modules: $(LG_OUT)/initrd-modules.gz
 
@@ -57,5 +57,9 @@ linux-guest-smoke: $(LINUX_GUEST) $(LG_OUT)/initrd-modules.gz
 
 bench-boot: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 	BUILD=$(BUILD) tools/bench-boot.sh
+
+# The same virtio-blk workload served by the I/O sidecore and trapped, side by side.
+bench-io: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
+	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_io.py </dev/null
 
 .DEFAULT_GOAL := $(lg_saved_default_goal)

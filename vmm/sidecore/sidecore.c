@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "vmm/sidecore/sidecore.h"
 
+#include "kernel/config/hv_config.h"
 #include "kernel/console/console.h"
 #include "kernel/console/log.h"
 #include "kernel/cpu/cpu_call.h"
 #include "kernel/cpu/percpu.h"
 #include "kernel/lib/fmt.h"
+#include "kernel/time/timer.h"
 #include "kernel/time/tsc.h"
 #include "kernel/x86/cpu.h"
 #include "vmm/vcpu.h"
@@ -155,12 +157,28 @@ static unsigned visit(struct sidecore_queue *q, uint64_t now)
     return n;
 }
 
+/* sidecore_idle = nap: after NAP_AFTER_US without work, halt for NAP_US at a
+ * time (the CPU's one-shot timer wakes it), then poll again. */
+#define NAP_AFTER_US 1000
+#define NAP_US       100
+
+static void nap(struct sidecore *s)
+{
+    timer_oneshot(NAP_US * 1000ull, NULL);
+    asm volatile("sti; hlt; cli" ::: "memory");
+    s->naps++;
+}
+
 static void sidecore_loop(void *arg)
 {
     struct sidecore *s = arg;
+    bool may_nap = hv_config_sidecore_nap();
+    uint64_t nap_after = tsc_from_ns(NAP_AFTER_US * 1000ull);
+    uint64_t last_work = rdtsc();
 
     s->running = true;
-    log_info("sidecore %u: polling %u queue(s) on CPU %u", s->index, s->nqueues, s->cpu);
+    log_info("sidecore %u: polling %u queue(s) on CPU %u%s", s->index, s->nqueues, s->cpu,
+             may_nap ? " (napping when idle: sidecore_idle = nap)" : "");
     uint64_t t0 = rdtsc();
     for (;;) {
         unsigned work = 0;
@@ -176,10 +194,18 @@ static void sidecore_loop(void *arg)
         if (work) {
             s->busy_rounds++;
             s->busy_tsc += t1 - t0;
+            last_work = t1;
         } else {
             s->idle_rounds++;
             s->idle_tsc += t1 - t0;
-            cpu_relax();
+            if (may_nap && t1 - last_work > nap_after) {
+                nap(s);
+                uint64_t t2 = rdtsc();
+                s->idle_tsc += t2 - t1;
+                t1 = t2;
+            } else {
+                cpu_relax();
+            }
         }
         t0 = t1;
     }
@@ -205,12 +231,13 @@ void sidecore_print_stats(void)
     for (unsigned k = 0; k < nsidecores; k++) {
         const struct sidecore *s = &sidecores[k];
         uint64_t total = s->busy_tsc + s->idle_tsc;
-        console_printf(
-            "sidecore=%u cpu=%u socket=%u state=%s queues=%u rounds=%lu "
-            "busy_rounds=%lu idle_rounds=%lu busy_pct=%lu kicks_sent=%lu\n",
-            s->index, s->cpu, s->socket, s->running ? "polling" : "not-started", s->nqueues,
-            (unsigned long)s->rounds, (unsigned long)s->busy_rounds, (unsigned long)s->idle_rounds,
-            (unsigned long)(total ? s->busy_tsc * 100 / total : 0), (unsigned long)s->kicks_sent);
+        console_printf("sidecore=%u cpu=%u socket=%u state=%s queues=%u rounds=%lu "
+                       "busy_rounds=%lu idle_rounds=%lu busy_pct=%lu kicks_sent=%lu naps=%lu\n",
+                       s->index, s->cpu, s->socket, s->running ? "polling" : "not-started",
+                       s->nqueues, (unsigned long)s->rounds, (unsigned long)s->busy_rounds,
+                       (unsigned long)s->idle_rounds,
+                       (unsigned long)(total ? s->busy_tsc * 100 / total : 0),
+                       (unsigned long)s->kicks_sent, (unsigned long)s->naps);
     }
 }
 

@@ -59,6 +59,7 @@ struct sidecore {
     /* Counters. */
     uint64_t rounds, busy_rounds, idle_rounds;
     uint64_t kicks_sent;
+    uint64_t naps; /* sidecore_idle = nap: halts while idle */
     uint64_t busy_tsc, idle_tsc;
 };
 
