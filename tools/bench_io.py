@@ -28,42 +28,25 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "system"))
 
 from machine import Machine, MachineError, build_dir  # noqa: E402
-from scenarios import image_for, parse_stats  # noqa: E402
+from scenarios import disk_stats, fresh_command, image_for, parse_stats  # noqa: E402
 
 GUESTS = {"io-sc": "sidecore", "io-trap": "trap"}
 DISK_MB = 8
 
 
-def kv(line):
-    out = {}
-    for word in line.split():
-        k, eq, v = word.partition("=")
-        if eq:
-            out[k] = int(v) if v.isdigit() else v
-    return out
-
-
 def snapshot(text, guest):
     """Counters of one guest from a `stats` text."""
     s = {"exits": 0, "notify_exits": 0, "msi": 0, "requests": 0}
-    for (g, _), fields in parse_stats(text).items():
+    for (g, _), vcpu in parse_stats(text).items():
         if g == guest:
-            s["exits"] += fields.get("exits", 0)
-    for line in text.splitlines():
-        if line.startswith(f"disk guest={guest} "):
-            d = kv(line)
-            s["notify_exits"] = d.get("notify_exits", 0)
-            s["msi"] = d.get("msi", 0)
-            s["kicked"] = d.get("msi_kicked", 0)
-        elif line.startswith(f"queue guest={guest} "):
-            s["requests"] += kv(line).get("requests", 0)
+            s["exits"] += vcpu.get("exits", 0)
+    disks, queues, _ = disk_stats(text)
+    d = disks.get(guest, {})
+    s["notify_exits"] = d.get("notify_exits", 0)
+    s["msi"] = d.get("msi", 0)
+    s["kicked"] = d.get("msi_kicked", 0)
+    s["requests"] = sum(q.get("requests", 0) for (g, _), q in queues.items() if g == guest)
     return s
-
-
-def stats_now(m):
-    m.send_line("")
-    m.wait_prompt(120)
-    return m.command("stats", timeout=120)
 
 
 def main():
@@ -103,7 +86,7 @@ def main():
                 i, text = found
                 kind, g = pending.pop(text)
                 line = m.log[i:m.log.find("\n", i)]
-                snap = snapshot(stats_now(m), g)
+                snap = snapshot(fresh_command(m, "stats"), g)
                 (before if kind == "begin" else after)[g] = snap
                 if kind == "end":
                     seconds[g] = float(re.search(r"seconds=([0-9.]+)", line)[1])

@@ -10,14 +10,6 @@
  */
 #include "virtio/virtq_driver.h"
 
-#define AVAIL_FLAGS 0
-#define AVAIL_IDX   2
-#define AVAIL_RING  4
-#define USED_FLAGS  0
-#define USED_IDX    2
-#define USED_RING   4
-#define USED_ELEM   8
-
 /* Where used_event goes while interrupts are off: as far from the
  * device's position as the 16-bit index allows. */
 #define INTERRUPT_OFF_DISTANCE 0x8000u
@@ -84,11 +76,11 @@ bool virtq_driver_init(struct virtq_driver *d, const struct vmem *mem, uint64_t 
     d->avail = base + avail_offset(size);
     d->used = base + used_offset(size);
     d->avail_idx = d->kick_idx = d->last_used = first_idx;
-    store16(d->avail + AVAIL_IDX, first_idx);
-    store16(d->used + USED_IDX, first_idx);
+    store16(d->avail + VQ_AVAIL_IDX, first_idx);
+    store16(d->used + VQ_USED_IDX, first_idx);
     /* Interrupts on: with EVENT_IDX, for the first entry to come. */
-    store16(d->avail + AVAIL_RING + 2u * size, first_idx);
-    store16(d->used + USED_RING + USED_ELEM * size, first_idx);
+    store16(d->avail + VQ_AVAIL_RING + 2u * size, first_idx);
+    store16(d->used + VQ_USED_RING + VQ_USED_ELEM * size, first_idx);
 
     d->free_head = 0;
     d->num_free = size;
@@ -119,10 +111,10 @@ static int desc_alloc(struct virtq_driver *d, unsigned n)
 
 void virtq_driver_post(struct virtq_driver *d, uint16_t head)
 {
-    store16(d->avail + AVAIL_RING + 2u * (d->avail_idx & (d->size - 1)), head);
+    store16(d->avail + VQ_AVAIL_RING + 2u * (d->avail_idx & (d->size - 1)), head);
     d->avail_idx++;
     /* Release: the descriptors and the ring entry are visible first. */
-    __atomic_store_n((uint16_t *)(d->avail + AVAIL_IDX), d->avail_idx, __ATOMIC_RELEASE);
+    __atomic_store_n((uint16_t *)(d->avail + VQ_AVAIL_IDX), d->avail_idx, __ATOMIC_RELEASE);
 }
 
 int virtq_driver_add(struct virtq_driver *d, const struct virtq_sg *sg, unsigned nread,
@@ -196,8 +188,9 @@ bool virtq_driver_kick_needed(struct virtq_driver *d)
      * device turning notifications on just now could miss our chains. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (d->event_idx)
-        return need_event(load16(d->used + USED_RING + USED_ELEM * d->size), d->avail_idx, old);
-    return !(load16(d->used + USED_FLAGS) & VIRTQ_USED_F_NO_NOTIFY);
+        return need_event(load16(d->used + VQ_USED_RING + VQ_USED_ELEM * d->size), d->avail_idx,
+                          old);
+    return !(load16(d->used + VQ_USED_FLAGS) & VIRTQ_USED_F_NO_NOTIFY);
 }
 
 static int driver_fail(struct virtq_driver *d, const char *why)
@@ -215,12 +208,12 @@ int virtq_driver_take_used(struct virtq_driver *d, uint16_t *id, uint32_t *len)
     if (d->error)
         return -1;
     /* Acquire: the entry (and the data the device wrote) after the index. */
-    used_idx = __atomic_load_n((const uint16_t *)(d->used + USED_IDX), __ATOMIC_ACQUIRE);
+    used_idx = __atomic_load_n((const uint16_t *)(d->used + VQ_USED_IDX), __ATOMIC_ACQUIRE);
     if (used_idx == d->last_used)
         return 0;
     if ((uint16_t)(used_idx - d->last_used) > virtq_driver_in_flight(d))
         return driver_fail(d, "used->idx ahead of the chains in flight");
-    elem = d->used + USED_RING + USED_ELEM * (d->last_used & (d->size - 1));
+    elem = d->used + VQ_USED_RING + VQ_USED_ELEM * (d->last_used & (d->size - 1));
     raw_id = load32(elem);
     if (raw_id >= d->size || d->chain_len[raw_id] == 0)
         return driver_fail(d, "used entry names a descriptor that is not in flight");
@@ -243,21 +236,21 @@ int virtq_driver_take_used(struct virtq_driver *d, uint16_t *id, uint32_t *len)
 bool virtq_driver_set_interrupt(struct virtq_driver *d, bool enabled)
 {
     if (d->event_idx)
-        store16(d->avail + AVAIL_RING + 2u * d->size,
+        store16(d->avail + VQ_AVAIL_RING + 2u * d->size,
                 enabled ? d->last_used : (uint16_t)(d->last_used + INTERRUPT_OFF_DISTANCE));
     else
-        store16(d->avail + AVAIL_FLAGS, enabled ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT);
+        store16(d->avail + VQ_AVAIL_FLAGS, enabled ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT);
     if (!enabled)
         return false;
     /* Our wish must be visible before we look at used->idx: the device
      * stores used->idx, fences, then reads it. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    return __atomic_load_n((const uint16_t *)(d->used + USED_IDX), __ATOMIC_ACQUIRE) !=
+    return __atomic_load_n((const uint16_t *)(d->used + VQ_USED_IDX), __ATOMIC_ACQUIRE) !=
            d->last_used;
 }
 
 void virtq_driver_interrupt_at(struct virtq_driver *d, uint16_t idx)
 {
-    store16(d->avail + AVAIL_RING + 2u * d->size, idx);
+    store16(d->avail + VQ_AVAIL_RING + 2u * d->size, idx);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 }

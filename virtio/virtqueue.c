@@ -13,13 +13,6 @@
 
 /* Offsets inside the available ring (flags, idx, ring[size], used_event)
  * and the used ring (flags, idx, ring[size] of {id, len}, avail_event). */
-#define AVAIL_FLAGS 0
-#define AVAIL_IDX   2
-#define AVAIL_RING  4
-#define USED_FLAGS  0
-#define USED_IDX    2
-#define USED_RING   4
-#define USED_ELEM   8
 
 /* Bytes of each ring part for a queue of n entries (2.7 "Queue Part
  * sizes"); the event fields are counted whether negotiated or not. */
@@ -143,10 +136,10 @@ bool virtq_start(struct virtq *q, const struct vmem *mem)
     /* Whatever sits between used->idx and avail->idx is pending work: a
      * driver may make buffers available before it sets DRIVER_OK, and a
      * restarted ring (no chain in flight) resumes where it stopped. */
-    q->used_idx = load16(q->used + USED_IDX);
+    q->used_idx = load16(q->used + VQ_USED_IDX);
     q->used_published = q->used_idx;
     q->last_avail = q->used_idx;
-    avail_idx = __atomic_load_n((const uint16_t *)(q->avail + AVAIL_IDX), __ATOMIC_ACQUIRE);
+    avail_idx = __atomic_load_n((const uint16_t *)(q->avail + VQ_AVAIL_IDX), __ATOMIC_ACQUIRE);
     if ((uint16_t)(avail_idx - q->last_avail) > q->size) {
         struct errfmt e = err_begin(q);
 
@@ -156,10 +149,10 @@ bool virtq_start(struct virtq *q, const struct vmem *mem)
         err_num(&e, q->last_avail, 10);
         return false;
     }
-    store16(q->used + USED_FLAGS, 0);
+    store16(q->used + VQ_USED_FLAGS, 0);
     if (q->event_idx) {
         q->avail_event = q->last_avail;
-        store16(q->used + USED_RING + USED_ELEM * q->size, q->avail_event);
+        store16(q->used + VQ_USED_RING + VQ_USED_ELEM * q->size, q->avail_event);
     }
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     return true;
@@ -175,7 +168,7 @@ uint16_t virtq_avail_count(struct virtq *q)
         return 0;
     /* Acquire: the ring entries and descriptors the driver wrote before
      * this index are visible to the loads that follow. */
-    idx = __atomic_load_n((const uint16_t *)(q->avail + AVAIL_IDX), __ATOMIC_ACQUIRE);
+    idx = __atomic_load_n((const uint16_t *)(q->avail + VQ_AVAIL_IDX), __ATOMIC_ACQUIRE);
     n = (uint16_t)(idx - q->last_avail);
     if (n > q->size) {
         struct errfmt e = err_begin(q);
@@ -340,7 +333,7 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
         return q->error ? -1 : 0;
 
     slot = q->last_avail & (q->size - 1);
-    head = load16(q->avail + AVAIL_RING + 2 * slot);
+    head = load16(q->avail + VQ_AVAIL_RING + 2 * slot);
     if (head >= q->size) {
         struct errfmt e = err_begin(q);
 
@@ -383,7 +376,7 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 
     q->last_avail++;
     if (q->event_idx) {
-        uint8_t *avail_event = q->used + USED_RING + USED_ELEM * q->size;
+        uint8_t *avail_event = q->used + VQ_USED_RING + VQ_USED_ELEM * q->size;
 
         if (!q->suppress_notify) {
             /* Trap mode: the next chain the driver adds is the one we
@@ -409,7 +402,7 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 
     if (q->error)
         return;
-    elem = q->used + USED_RING + USED_ELEM * (q->used_idx & (q->size - 1));
+    elem = q->used + VQ_USED_RING + VQ_USED_ELEM * (q->used_idx & (q->size - 1));
     store32(elem, head);
     store32(elem + 4, written);
     q->used_idx++;
@@ -430,7 +423,7 @@ bool virtq_publish(struct virtq *q)
         return false;
     /* Release: the used elements (and the data the device wrote into the
      * buffers) are visible before the index that hands them over. */
-    __atomic_store_n((uint16_t *)(q->used + USED_IDX), q->used_idx, __ATOMIC_RELEASE);
+    __atomic_store_n((uint16_t *)(q->used + VQ_USED_IDX), q->used_idx, __ATOMIC_RELEASE);
     q->used_published = q->used_idx;
     /* The index store must be visible before we read the driver's wish:
      * the driver stores used_event, fences, then rereads used->idx. With
@@ -439,11 +432,11 @@ bool virtq_publish(struct virtq *q)
     if (q->event_idx) {
         /* Entries old .. new-1 were written by this publish; the driver
          * asked for an interrupt when the entry at used_event is. */
-        uint16_t used_event = load16(q->avail + AVAIL_RING + 2 * q->size);
+        uint16_t used_event = load16(q->avail + VQ_AVAIL_RING + 2 * q->size);
 
         return need_event(used_event, q->used_idx, old);
     }
-    return !(load16(q->avail + AVAIL_FLAGS) & VIRTQ_AVAIL_F_NO_INTERRUPT);
+    return !(load16(q->avail + VQ_AVAIL_FLAGS) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
 /* --- notification suppression -------------------------------------------- */
@@ -459,9 +452,9 @@ void virtq_set_notify(struct virtq *q, bool enabled)
          * than size ahead of us) cannot reach it; virtq_pop keeps it
          * there as last_avail advances. */
         q->avail_event = enabled ? q->last_avail : (uint16_t)(q->last_avail + SUPPRESS_DISTANCE);
-        store16(q->used + USED_RING + USED_ELEM * q->size, q->avail_event);
+        store16(q->used + VQ_USED_RING + VQ_USED_ELEM * q->size, q->avail_event);
     } else {
-        store16(q->used + USED_FLAGS, enabled ? 0 : VIRTQ_USED_F_NO_NOTIFY);
+        store16(q->used + VQ_USED_FLAGS, enabled ? 0 : VIRTQ_USED_F_NO_NOTIFY);
     }
     if (enabled)
         __atomic_thread_fence(__ATOMIC_SEQ_CST); /* before the caller's look at the ring */

@@ -32,6 +32,15 @@
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1
 #define VIRTQ_USED_F_NO_NOTIFY     1
 
+/* Byte offsets in the available and used rings, and a used element's size. */
+#define VQ_AVAIL_FLAGS 0
+#define VQ_AVAIL_IDX   2
+#define VQ_AVAIL_RING  4
+#define VQ_USED_FLAGS  0
+#define VQ_USED_IDX    2
+#define VQ_USED_RING   4
+#define VQ_USED_ELEM   8
+
 struct virtq_desc {
     uint64_t addr;
     uint32_t len;

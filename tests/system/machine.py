@@ -283,7 +283,51 @@ class Machine:
         self._sock = self._connect(address)
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._reader.start()
+        if self.emulator == "bochs":
+            threading.Thread(target=self._drain_bochs_screen, daemon=True).start()
         return self
+
+    def _drain_bochs_screen(self):
+        """Reads and drops what Bochs's term display writes to its screen.
+
+        Built with its debugger, Bochs puts the screen on a pseudo-terminal of its
+        own ("Bochs connected to screen /dev/pts/N") that nobody opens. Its text
+        display redraws the cursor on every blink, so after some minutes of
+        emulation the terminal's buffer is full and Bochs blocks in write():
+        every emulated CPU stops at once, which looked like the guests hanging."""
+        out = self._workdir / "emulator.out"
+        deadline = time.monotonic() + 60
+        name = None
+        while name is None and time.monotonic() < deadline and self._proc.poll() is None:
+            try:
+                m = re.search(r'connected to screen "?(/dev/pts/\d+)', out.read_text(errors="replace"))
+            except OSError:
+                m = None
+            if m:
+                name = m[1]
+            else:
+                time.sleep(0.2)
+        if name is None:
+            return
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOCTTY)
+        except OSError:
+            return
+        try:
+            # Raw: a canonical-mode read waits for a newline the screen never
+            # sends, and echo would feed the output back to Bochs as keys.
+            import tty
+            tty.setraw(fd)
+        except (OSError, ImportError):
+            pass
+        try:
+            while self._proc.poll() is None:
+                if not os.read(fd, 65536):
+                    break
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
     def _connect(self, address):
         family, addr = address

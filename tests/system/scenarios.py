@@ -7,7 +7,6 @@ import fcntl
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 from machine import REPO, build_dir
 
@@ -94,3 +93,42 @@ def guest_rows(out):
             cols = line.split(None, 4)
             rows[cols[0]] = cols
     return rows
+
+
+def fresh_command(m, text, timeout=120):
+    """Runs a shell command when the last prompt may have scrolled away under guest
+    output: Enter first brings a new one."""
+    m.send_line("")
+    m.wait_prompt(timeout)
+    return m.command(text, timeout=timeout)
+
+
+def fields(line):
+    """'a=1 b=x' -> {'a': 1, 'b': 'x'} (numbers as int); words without '=' dropped."""
+    out = {}
+    for word in line.split():
+        key, eq, value = word.partition("=")
+        if eq:
+            out[key] = int(value) if value.isdigit() else value
+    return out
+
+
+# A guest's console line ("[NAME] text") printed while a stats line was half out.
+GUEST_LINE_RE = re.compile(r"\[[A-Za-z0-9_-]+\] [^\n]*\n")
+
+
+def disk_stats(text):
+    """`stats` output -> ({guest: disk fields}, {(guest, queue): queue fields},
+    [sidecore fields]). Guest lines are cut out first, so a stats line a guest
+    line landed in is whole again."""
+    disks, queues, cores = {}, {}, []
+    for line in GUEST_LINE_RE.sub("", text).splitlines():
+        if line.startswith("disk guest="):
+            f = fields(line)
+            disks[f["guest"]] = f
+        elif line.startswith("queue guest=") and "disk_queue=" in line:
+            f = fields(line)
+            queues[(f["guest"], f["disk_queue"])] = f
+        elif line.startswith("sidecore="):
+            cores.append(fields(line))
+    return disks, queues, cores

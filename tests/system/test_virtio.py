@@ -11,13 +11,13 @@ io = trap ("virtio-trap")."""
 import re
 import time
 
-from scenarios import assert_guest_passed, guest_lines, guest_test_image
+from scenarios import (assert_guest_passed, disk_stats, fields, fresh_command, guest_lines,
+                       guest_test_image)
 
 BOCHS = dict(emulator="bochs", smp=4, memory=512, timeout=500)
 BROKEN_RE = re.compile(r"sidecore: guest disk-bad: disk broken: ([^;\n]+);")
 PROGRESS_RE = re.compile(r"^\[disk-good\] vblk: cycle (\d+) ok \(", re.M)
 TOTALS_RE = re.compile(r"^vblk: totals (.*)$")
-GUEST_LINE_RE = re.compile(r"\[disk-(?:good|bad)\] [^\n]*\n")
 
 
 def wait_for_all(m, needles, timeout=300):
@@ -30,40 +30,6 @@ def wait_for_all(m, needles, timeout=300):
         m._check_fatal()
         time.sleep(0.5)
     raise AssertionError(f"{m.name}: still missing after {timeout}s: {missing}")
-
-
-def fresh_command(m, text):
-    """Runs a shell command when the last prompt has scrolled away under guest
-    output: Enter first brings a new one."""
-    m.send_line("")
-    m.wait_prompt(120)
-    return m.command(text, timeout=120)
-
-
-def fields(line):
-    """'a=1 b=x' -> {'a': 1, 'b': 'x'} (numbers as int); words without '=' dropped."""
-    out = {}
-    for word in line.split():
-        key, eq, value = word.partition("=")
-        if eq:
-            out[key] = int(value) if value.isdigit() else value
-    return out
-
-
-def disk_stats(text):
-    """`stats` output -> ({guest: disk fields}, {(guest, queue): queue fields}). A
-    guest's line can land in the middle of a stats line (the console does not
-    start guest lines on a fresh line): cutting it out rejoins the stats line."""
-    disks, queues = {}, {}
-    text = GUEST_LINE_RE.sub("", text)
-    for line in text.splitlines():
-        if line.startswith("disk guest="):
-            f = fields(line)
-            disks[f["guest"]] = f
-        elif line.startswith("queue guest=") and "disk_queue=" in line:
-            f = fields(line)
-            queues[(f["guest"], f["disk_queue"])] = f
-    return disks, queues
 
 
 def guest_totals(log, guest):
@@ -91,7 +57,7 @@ def run_breakage_scenario(machine, scenario, io):
     # While it is broken, `stats` says so (unless the guest got to its reset
     # before the command ran; then the check below about ok applies).
     during = fresh_command(m, "stats")
-    disks, _ = disk_stats(during)
+    disks, _, _ = disk_stats(during)
     assert "disk-bad" in disks and "disk-good" in disks, during
     if "vblk: resetting the device" not in m.log:
         assert disks["disk-bad"]["state"] == "needs-reset", disks["disk-bad"]
@@ -120,7 +86,7 @@ def run_breakage_scenario(machine, scenario, io):
     assert cycles == sorted(cycles) and len(set(cycles)) == len(cycles), cycles
 
     # `stats` agrees with what each guest counted.
-    disks, queues = disk_stats(fresh_command(m, "stats"))
+    disks, queues, _ = disk_stats(fresh_command(m, "stats"))
     for g in ("disk-good", "disk-bad"):
         d = disks[g]
         assert d["io"] == io and d["queues"] == 1 and d["state"] == "ok", d
