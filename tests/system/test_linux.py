@@ -72,8 +72,9 @@ class LinuxRun:
     stops maps each guest to a regex its stop reason may match (None: the guest
     must not stop at all); panics lists the guests allowed a kernel panic."""
 
-    def __init__(self, m, cfg, stops, panics=()):
+    def __init__(self, m, cfg, stops, panics=(), silence_s=SILENCE_S):
         self.m = m
+        self.silence_s = silence_s
         self.cfg = cfg
         self.stops = stops
         self.panics = set(panics)
@@ -100,8 +101,8 @@ class LinuxRun:
         if len(log) != self.last_len:
             self.last_len = len(log)
             self.last_output = time.monotonic()
-        elif time.monotonic() - self.last_output > SILENCE_S:
-            self._fail(f"no output at all for {SILENCE_S} s")
+        elif time.monotonic() - self.last_output > self.silence_s:
+            self._fail(f"no output at all for {self.silence_s} s")
         if not m.running():
             time.sleep(1)  # let the reader take the last output
             self._fail(f"{m.emulator} exited")

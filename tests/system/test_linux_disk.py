@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Virtio-blk disks of Linux guests, in Bochs: the stock kernel's own virtio_pci
 and virtio_blk drivers against Sidecore's virtio-blk device on a RAM disk, in both
-I/O modes at once (guest-tests/linux/disk.cfg): disk-sc is served by the I/O
-sidecore (io = sidecore), disk-trap the conventional way (io = trap).
+I/O modes, one Bochs run each (guest-tests/linux/disk-sc.cfg, disk-trap.cfg):
+disk-sc is served by the I/O sidecore (io = sidecore), disk-trap the conventional
+way (io = trap).
 
 Each guest's /init (tools/linux-guest/init, sidecore.test=disk) reads the pattern
 this test wrote into its disk image, writes 1 MiB of random data from each of its
@@ -16,12 +17,11 @@ import re
 
 import pytest
 
-from scenarios import disk_stats, fields, image_for
+from scenarios import disk_stats, fields, fresh_command, image_for
 from test_linux import BOOT_S, LINE, LinuxRun, linux_dir
 
 DISK_MB = 16
 PATTERN_MB = 4
-GUESTS = {"disk-sc": "sidecore", "disk-trap": "trap"}
 
 
 def pattern():
@@ -30,12 +30,13 @@ def pattern():
                     for i in range(PATTERN_MB * 2**20 // 32))
 
 
-def write_disks():
+def write_disk(guest):
+    """Writes GUEST.img beside the configs: the pattern, then zeros; returns the
+    pattern's md5."""
     data = pattern()
-    for g in GUESTS:
-        with open(linux_dir() / f"{g}.img", "wb") as f:
-            f.write(data)
-            f.write(bytes(DISK_MB * 2**20 - len(data)))
+    with open(linux_dir() / f"{guest}.img", "wb") as f:
+        f.write(data)
+        f.write(bytes(DISK_MB * 2**20 - len(data)))
     return hashlib.md5(data).hexdigest()
 
 
@@ -45,45 +46,57 @@ def guest_field(run, guest, key):
     return m[1]
 
 
-@pytest.mark.timeout(2 * BOOT_S[2] + 900)
-def test_linux_disk_in_sidecore_and_trap_modes(machine):
-    """Both guests find a 16 MiB virtio disk with 2 queues, read the test's pattern
-    intact, and read back what both vCPUs wrote; afterwards `stats` shows requests on
-    both queues of each guest, a polling sidecore, notification exits for the trap
-    guest only, and interrupts delivered to both."""
-    md5 = write_disks()
-    cfg = linux_dir() / "disk.cfg"
-    # The boot CPU, 2 + 2 guest cores and the I/O sidecore.
-    m = machine(image=image_for("linux-disk", cfg), emulator="bochs", smp=6, memory=512,
-                timeout=2 * BOOT_S[2] + 840)
-    run = LinuxRun(m, cfg, {g: r"power-off" for g in GUESTS})
-    for g in GUESTS:
-        r = run.report(g, 2 * BOOT_S[2])
-        assert r["nproc"] == 2, r
-        disk = fields(run.wait(rf"^\[{g}\] {LINE}disk=.*\n", 300, f"[{g}] disk= line")[0])
-        assert disk.get("disk") == "vda", f"{g}: no virtio disk: {disk}"
-        assert disk["sectors"] == DISK_MB * 2048, disk
-        assert disk["queues"] == 2, disk
-        assert guest_field(run, g, "disk_pattern_md5") == md5, f"{g}: the pattern read back wrong"
-        written = guest_field(run, g, "disk_written")
-        back = guest_field(run, g, "disk_read")
-        assert written == back and len(written.split(",")) == 2, (written, back)
-        assert guest_field(run, g, "disk_verify") == "ok"
-    for g in GUESTS:
-        run.wait(rf"^sidecore: guest {g} stopped: power-off.*$", 300,
-                 f"'sidecore: guest {g} stopped: power-off'")
-    disks, queues, cores = disk_stats(m.command("stats", timeout=120))
-    for g, mode in GUESTS.items():
-        d = disks[g]
-        assert d["io"] == mode and d["state"] == "ok" and d["queues"] == 2, d
-        assert d["msi"] > 0, f"{g}: no interrupts delivered: {d}"
-        for q in (0, 1):
-            s = queues[(g, q)]
-            assert s["writes"] > 0 and s["requests"] > 0 and s["errors"] == 0, s
-    assert disks["disk-sc"]["notify_exits"] == 0, disks["disk-sc"]
-    assert disks["disk-trap"]["notify_exits"] > 0, disks["disk-trap"]
+def boot_and_check(machine, guest, mode, cpus):
+    """Boots guest's scenario (BUILD/linux/GUEST.cfg, one guest with 2 vCPUs) and
+    checks what its /init reports; returns its disk and queue `stats` lines."""
+    md5 = write_disk(guest)
+    cfg = linux_dir() / f"{guest}.cfg"
+    m = machine(image=image_for(f"linux-{guest}", cfg), emulator="bochs", smp=cpus, memory=512,
+                timeout=BOOT_S[2] + 840)
+    run = LinuxRun(m, cfg, {guest: r"power-off"})
+    r = run.report(guest, BOOT_S[2])
+    assert r["nproc"] == 2, r
+    disk = fields(run.wait(rf"^\[{guest}\] {LINE}disk=.*\n", 300, f"[{guest}] disk= line")[0])
+    assert disk.get("disk") == "vda", f"{guest}: no virtio disk: {disk}"
+    assert disk["sectors"] == DISK_MB * 2048, disk
+    assert disk["queues"] == 2, disk
+    assert guest_field(run, guest, "disk_pattern_md5") == md5, f"{guest}: the pattern read back wrong"
+    written = guest_field(run, guest, "disk_written")
+    back = guest_field(run, guest, "disk_read")
+    assert written == back and len(written.split(",")) == 2, (written, back)
+    assert guest_field(run, guest, "disk_verify") == "ok"
+    run.wait(rf"^sidecore: guest {guest} stopped: power-off.*$", 300,
+             f"'sidecore: guest {guest} stopped: power-off'")
+    disks, queues, cores = disk_stats(fresh_command(m, "stats"))
+    d = disks[guest]
+    assert d["io"] == mode and d["state"] == "ok" and d["queues"] == 2, d
+    assert d["msi"] > 0, f"{guest}: no interrupts delivered: {d}"
     for q in (0, 1):
-        assert queues[("disk-sc", q)]["io_exits"] == 0, queues[("disk-sc", q)]
-        assert queues[("disk-sc", q)]["busy_polls"] > 0, queues[("disk-sc", q)]
-        assert queues[("disk-trap", q)]["kicks"] > 0, queues[("disk-trap", q)]
+        s = queues[(guest, q)]
+        # Both vCPUs wrote at once, each through its own queue.
+        assert s["writes"] > 0 and s["requests"] > 0 and s["errors"] == 0, s
+    return d, [queues[(guest, q)] for q in (0, 1)], cores
+
+
+@pytest.mark.timeout(BOOT_S[2] + 900)
+def test_linux_disk_served_by_the_sidecore(machine):
+    """io = sidecore: the guest finds a 16 MiB virtio disk with 2 queues, reads the
+    test's pattern intact and reads back what both vCPUs wrote; `stats` shows both
+    queues busy, no notification exits at all, and a polling sidecore."""
+    # The boot CPU, 2 guest cores and the I/O sidecore.
+    d, queues, cores = boot_and_check(machine, "disk-sc", "sidecore", 4)
+    assert d["notify_exits"] == 0, d
+    for s in queues:
+        assert s["io_exits"] == 0 and s["kicks"] == 0 and s["busy_polls"] > 0, s
     assert len(cores) == 1 and cores[0]["state"] == "polling" and cores[0]["queues"] == 2, cores
+
+
+@pytest.mark.timeout(BOOT_S[2] + 900)
+def test_linux_disk_trapped_baseline(machine):
+    """io = trap: the same guest passes the same test, and `stats` shows a
+    notification exit per kick and no sidecore at all."""
+    d, queues, cores = boot_and_check(machine, "disk-trap", "trap", 3)
+    assert d["notify_exits"] > 0, d
+    for s in queues:
+        assert s["kicks"] > 0 and s["io_exits"] == s["kicks"], s
+    assert cores == [], cores
