@@ -6,6 +6,7 @@ set per scenario under BUILD/images/NAME/, and helpers to read guest output and 
 import fcntl
 import re
 import shutil
+import time
 import subprocess
 
 from machine import REPO, build_dir
@@ -132,3 +133,15 @@ def disk_stats(text):
         elif line.startswith("sidecore="):
             cores.append(fields(line))
     return disks, queues, cores
+
+
+def wait_for_all(m, needles, timeout=240):
+    """Waits until every string in needles has appeared in the serial output."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        missing = [n for n in needles if n not in m.log]
+        if not missing:
+            return
+        m._check_fatal()
+        time.sleep(0.5)
+    raise AssertionError(f"{m.name}: still missing after {timeout}s: {missing}")

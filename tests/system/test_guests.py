@@ -8,22 +8,10 @@ import re
 import shutil
 import time
 
-from scenarios import (assert_guest_passed, guest_lines, guest_rows, guest_test_image,
+from scenarios import (assert_guest_passed, guest_lines, guest_rows, guest_test_image, wait_for_all,
                        guest_tests_dir, image_for, parse_stats)
 
 BOCHS = dict(emulator="bochs", smp=4, memory=512, timeout=400)
-
-
-def wait_for_all(m, needles, timeout=240):
-    """Waits until every string in needles has appeared in the serial output."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        missing = [n for n in needles if n not in m.log]
-        if not missing:
-            return
-        m._check_fatal()
-        time.sleep(0.5)
-    raise AssertionError(f"{m.name}: still missing after {timeout}s: {missing}")
 
 
 def stopped(guest):

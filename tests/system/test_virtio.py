@@ -9,27 +9,14 @@ themselves counted. Once with io = sidecore (scenario "virtio"), once with
 io = trap ("virtio-trap")."""
 
 import re
-import time
 
 from scenarios import (assert_guest_passed, disk_stats, fields, fresh_command, guest_lines,
-                       guest_test_image)
+                       guest_test_image, wait_for_all)
 
 BOCHS = dict(emulator="bochs", smp=4, memory=512, timeout=500)
 BROKEN_RE = re.compile(r"sidecore: guest disk-bad: disk broken: ([^;\n]+);")
 PROGRESS_RE = re.compile(r"^\[disk-good\] vblk: cycle (\d+) ok \(", re.M)
 TOTALS_RE = re.compile(r"^vblk: totals (.*)$")
-
-
-def wait_for_all(m, needles, timeout=300):
-    """Waits until every string in needles has appeared in the serial output."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        missing = [n for n in needles if n not in m.log]
-        if not missing:
-            return
-        m._check_fatal()
-        time.sleep(0.5)
-    raise AssertionError(f"{m.name}: still missing after {timeout}s: {missing}")
 
 
 def guest_totals(log, guest):
@@ -65,7 +52,8 @@ def run_breakage_scenario(machine, scenario, io):
         print("disk-bad reset its device before `stats` ran: needs-reset not observed")
     assert disks["disk-good"]["state"] == "ok", disks["disk-good"]
 
-    wait_for_all(m, ["sidecore: guest disk-good stopped:", "sidecore: guest disk-bad stopped:"])
+    wait_for_all(m, ["sidecore: guest disk-good stopped:", "sidecore: guest disk-bad stopped:"],
+                 timeout=300)
     log = m.log
     assert_guest_passed(log, "disk-bad")
     assert_guest_passed(log, "disk-good")

@@ -286,7 +286,7 @@ static void test_header(void **state)
     assert_int_equal(cfg_rd(0x3d, 1), 1);  /* INTA# */
     assert_true(cfg_rd(0x06, 2) & 0x0010); /* capabilities list */
     assert_int_equal(cfg_rd(0x04, 2), 0);  /* decoding off */
-    assert_int_equal(cfg_rd(0x18, 4), 0);  /* BAR 2..5 unimplemented */
+    assert_int_equal(cfg_rd(0x18, 4), 0);  /* BARs 2..5 absent: one 64-bit BAR */
     assert_int_equal(cfg_rd(0x30, 4), 0);  /* no expansion ROM */
     assert_int_equal(cfg_rd(0x100, 4), 0); /* no extended capabilities */
 

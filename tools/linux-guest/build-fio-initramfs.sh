@@ -24,11 +24,11 @@ fio=${FIO:-$(command -v fio || true)}
 grep -qx 'nvme.ko' "$modules/load-order" ||
     { echo "fio-initramfs: $modules has no nvme.ko" >&2; exit 1; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/fio-initramfs.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-"$here/build-initramfs.sh" "$work/base.gz" "$here/init-fio" "$modules" >/dev/null
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fio-initramfs.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+"$here/build-initramfs.sh" "$tmp/base.gz" "$here/init-fio" "$modules" >/dev/null
 
-stage=$work/stage
+stage=$tmp/stage
 mkdir -p "$stage/usr/bin" "$stage/lib64"
 cp "$fio" "$stage/usr/bin/fio"
 # ldd lines: "libX.so.N => /path (0x...)" and the loader as "/lib64/ld-linux-x86-64.so.2 (0x...)".
@@ -53,8 +53,8 @@ cp "$(readlink -f "$loader")" "$stage$loader"
 find "$stage" -exec touch -h -d @0 {} +
 
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
-    cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -n -6 >"$work/fio.gz"
+    cpio --quiet -o -H newc -R 0:0 --reproducible) | gzip -n -6 >"$tmp/fio.gz"
 mkdir -p "$(dirname "$out")"
-cat "$work/base.gz" "$work/fio.gz" >"$out.tmp"
+cat "$tmp/base.gz" "$tmp/fio.gz" >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "fio-initramfs: $out ($(stat -c %s "$out") bytes; fio $("$fio" --version), $count libraries)"
