@@ -14,6 +14,8 @@
 
 %define CR0_PE  (1 << 0)
 %define CR0_WP  (1 << 16)
+%define CR0_NW  (1 << 29)
+%define CR0_CD  (1 << 30)
 %define CR0_PG  (1 << 31)
 %define CR4_PAE (1 << 5)
 %define MSR_EFER 0xC0000080
@@ -94,6 +96,7 @@ mb2_entry32:
     or eax, EFER_LME
     wrmsr
     mov eax, cr0
+    and eax, ~(CR0_CD | CR0_NW)             ; caches on, whatever the loader left
     or eax, CR0_PG | CR0_PE | CR0_WP
     mov cr0, eax
 

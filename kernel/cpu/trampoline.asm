@@ -30,7 +30,11 @@ trampoline_start:
     rdmsr
     or eax, (1 << 8) | (1 << 11)            ; LME, NXE
     wrmsr
+    ; An AP leaves INIT with CD and NW set (caches off); clear them, or the
+    ; core runs uncached, and so do the guests it enters (VM entry keeps
+    ; the host's CR0.CD/NW).
     mov eax, cr0
+    and eax, ~((1 << 30) | (1 << 29))       ; CD, NW
     or eax, (1 << 31) | (1 << 16) | 1       ; PG, WP, PE
     mov cr0, eax
     o32 jmp far [farptr - trampoline_start]
