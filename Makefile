@@ -145,7 +145,7 @@ deps:
 	tools/install-deps.sh
 
 unit: deps $(UNIT_BIN)
-	tools/run-unit.sh $(UNIT_BIN)
+	BUILD=$(BUILD) tools/run-unit.sh $(UNIT_BIN)
 
 system: deps images guest-tests linux-guest
 	tools/run-system.sh

@@ -56,9 +56,9 @@ static bool build_acpi_tables(struct guest *g, char *why, size_t why_size)
             .mmio_base = GUEST_PCI_MMIO_BASE,
             .mmio_size = GUEST_PCI_MMIO_SIZE,
         };
-    uint8_t *at = (uint8_t *)(uintptr_t)(g->mem_hpa + plan.bzimage.acpi_gpa);
+    uint8_t *at = (uint8_t *)(uintptr_t)(g->mem_hpa + plan.acpi_gpa);
 
-    if (guest_acpi_build(&cfg, at, plan.bzimage.acpi_size, plan.bzimage.acpi_gpa, NULL) == 0) {
+    if (guest_acpi_build(&cfg, at, plan.acpi_size, plan.acpi_gpa, NULL) == 0) {
         const char *reason = guest_acpi_config_check(&cfg);
         fmt_snprintf(why, why_size, "cannot build its ACPI tables: %s",
                      reason ? reason : "no room for them");
@@ -96,7 +96,7 @@ bool guest_load(struct guest *g, char *why, size_t why_size)
     if (!guest_boot_plan_apply(&plan, &img, (void *)(uintptr_t)g->mem_hpa, g->mem_size, true, why,
                                why_size))
         return false;
-    if (plan.kind == GUEST_IMAGE_BZIMAGE && !build_acpi_tables(g, why, why_size))
+    if (plan.acpi_size && !build_acpi_tables(g, why, why_size))
         return false;
     if (plan.warning[0])
         log_warn("guest %s: %s", g->cfg.name, plan.warning);

@@ -508,6 +508,13 @@ class Machine:
                     raise self._failure(f"{self.name}: no {what} within {timeout} s")
                 self._cond.wait(min(left, 0.5))
 
+    def skip_output(self):
+        """Moves past everything printed so far: the next expect() only searches what
+        comes after (a prompt printed long ago must not answer for a new one)."""
+        with self._cond:
+            self._pos = len(self._buf)
+            self._at_prompt = False
+
     def send(self, data):
         """Types raw bytes (or text) on the console."""
         if isinstance(data, str):

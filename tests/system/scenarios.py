@@ -98,7 +98,8 @@ def guest_rows(out):
 
 def fresh_command(m, text, timeout=120):
     """Runs a shell command when the last prompt may have scrolled away under guest
-    output: Enter first brings a new one."""
+    output: Enter first brings a new one (and only a prompt printed after it counts)."""
+    m.skip_output()
     m.send_line("")
     m.wait_prompt(timeout)
     return m.command(text, timeout=timeout)

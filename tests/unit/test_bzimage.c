@@ -6,7 +6,7 @@
  * selectors, the identity page tables and the entry registers. Every
  * refusal the loader promises is provoked, and Debian's real kernel is
  * parsed when one is at hand (LINUX_BZIMAGE=path or /boot/vmlinuz-*).
- * test-sources: vmm/loader/boot_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/plan_util.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/acpi/guest_acpi.c vmm/acpi/acpi_writer.c vmm/acpi/guest_fadt.c vmm/acpi/guest_madt.c vmm/acpi/guest_mcfg.c vmm/acpi/guest_dsdt.c vmm/acpi/aml.c kernel/lib/fmt.c kernel/lib/str.c
+ * test-sources: vmm/loader/boot_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/plan_util.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c vmm/acpi/guest_acpi.c vmm/acpi/acpi_writer.c vmm/acpi/guest_fadt.c vmm/acpi/guest_madt.c vmm/acpi/guest_mcfg.c vmm/acpi/guest_dsdt.c vmm/acpi/aml.c kernel/lib/fmt.c kernel/lib/str.c
  */
 #include <glob.h>
 #include <setjmp.h>
@@ -245,8 +245,8 @@ static void test_plan_good(void **state)
     assert_int_equal(plan.bzimage.kernel_reserved, 0x400000);
     assert_int_equal(plan.bzimage.boot_params_gpa, LINUX_BOOT_PARAMS_GPA);
     assert_int_equal(plan.bzimage.cmdline_gpa, LINUX_CMDLINE_GPA);
-    assert_int_equal(plan.bzimage.acpi_gpa, 0xe0000);
-    assert_int_equal(plan.bzimage.acpi_size, LINUX_ACPI_SIZE);
+    assert_int_equal(plan.acpi_gpa, 0xe0000);
+    assert_int_equal(plan.acpi_size, LINUX_ACPI_SIZE);
     assert_string_equal(plan.warning, "");
 
     /* entry state of the 64-bit boot protocol */
@@ -559,9 +559,8 @@ static void test_acpi_where_boot_params_says(void **state)
     uint8_t *mem = apply(&gi);
     struct guest_acpi_config cfg = {.vcpus = 2};
     uint64_t rsdp = 0;
-    size_t used = guest_acpi_build(&cfg, mem + plan.bzimage.acpi_gpa, plan.bzimage.acpi_size,
-                                   plan.bzimage.acpi_gpa, &rsdp);
-    assert_true(used > 0 && used <= plan.bzimage.acpi_size);
+    size_t used = guest_acpi_build(&cfg, mem + plan.acpi_gpa, plan.acpi_size, plan.acpi_gpa, &rsdp);
+    assert_true(used > 0 && used <= plan.acpi_size);
     assert_int_equal(rsdp, r64(mem + LINUX_BOOT_PARAMS_GPA + BP_ACPI_RSDP_ADDR));
     assert_memory_equal(mem + rsdp, "RSD PTR ", 8);
     free(mem);

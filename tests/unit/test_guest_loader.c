@@ -4,7 +4,7 @@
  * and the result is checked from the guest's point of view (page-table
  * walks, the boot information parsed as a kernel would), plus every
  * malformed image the loader must refuse.
- * test-sources: vmm/loader/boot_plan.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/plan_util.c kernel/lib/fmt.c kernel/lib/str.c
+ * test-sources: vmm/loader/boot_plan.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/plan_util.c kernel/lib/fmt.c kernel/lib/str.c
  */
 #include <setjmp.h>
 #include <stdarg.h>

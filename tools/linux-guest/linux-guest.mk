@@ -2,6 +2,8 @@
 # Everything lands in $(BUILD)/linux/:
 #   vmlinuz            Debian's stock kernel (tools/linux-guest/fetch-kernel.sh;
 #                      the .deb is downloaded once and cached in LINUX_DEB_CACHE)
+#   vmlinux            the same kernel uncompressed, for the PVH entry
+#                      (tools/linux-guest/vmlinux-pvh.py): no self-decompression
 #   initrd.gz          busybox initramfs with tools/linux-guest/init
 #   modules/           virtio, nvme and pvpanic modules of the same kernel, and
 #   initrd-modules.gz  the initramfs with them (make linux-guest-modules)
@@ -25,7 +27,7 @@ LINUX_DEB_CACHE ?= $(LG_OUT)/debs
 export LINUX_DEB_CACHE
 
 LG_CONFIGS := $(patsubst $(LG_SRC)/%.cfg,$(LG_OUT)/%.cfg,$(wildcard $(LG_SRC)/*.cfg))
-LINUX_GUEST := $(LG_OUT)/vmlinuz $(LG_OUT)/initrd.gz $(LG_OUT)/initrd-modules.gz $(LG_CONFIGS)
+LINUX_GUEST := $(LG_OUT)/vmlinuz $(LG_OUT)/vmlinux $(LG_OUT)/initrd.gz $(LG_OUT)/initrd-modules.gz $(LG_CONFIGS)
 # What `make run` boots.
 LINUX_GUEST_DEFAULT := $(LG_OUT)/default.cfg
 
@@ -33,6 +35,10 @@ LINUX_GUEST_DEFAULT := $(LG_OUT)/default.cfg
 $(LG_OUT)/vmlinuz: $(LG_TOOLS)/fetch-kernel.sh
 	@echo "  KERNEL  $@"
 	@$(LG_TOOLS)/fetch-kernel.sh $(LG_OUT)
+
+$(LG_OUT)/vmlinux: $(LG_TOOLS)/vmlinux-pvh.py $(LG_OUT)/vmlinuz
+	@echo "  VMLINUX $@"
+	@$(LG_TOOLS)/vmlinux-pvh.py $(LG_OUT)/vmlinuz $@
 
 $(LG_OUT)/initrd.gz: $(LG_TOOLS)/build-initramfs.sh $(LG_TOOLS)/init
 	@echo "  INITRD  $@"
@@ -44,7 +50,7 @@ $(LG_OUT)/initrd-modules.gz: $(LG_TOOLS)/build-initramfs.sh $(LG_TOOLS)/init $(L
 
 # A config is copied once the files it names exist, so `make image
 # CONFIG=$(LG_OUT)/X.cfg` (tools/mkimage.sh) finds them beside it.
-$(LG_OUT)/%.cfg: $(LG_SRC)/%.cfg $(LG_OUT)/vmlinuz $(LG_OUT)/initrd.gz $(LG_OUT)/initrd-modules.gz
+$(LG_OUT)/%.cfg: $(LG_SRC)/%.cfg $(LG_OUT)/vmlinuz $(LG_OUT)/vmlinux $(LG_OUT)/initrd.gz $(LG_OUT)/initrd-modules.gz
 	@echo "  CP      $@"
 	@cp $< $@
 

@@ -3,7 +3,7 @@
  * guest_boot_plan_build: checks the guest's memory size, recognises the
  * image format and hands it to the planner for that format. A Linux bzImage
  * is recognised first, by its setup header magic at a fixed offset
- * (linux_plan.c). A multiboot2
+ * (linux_plan.c), then an ELF carrying a PVH entry note (pvh_plan.c). A multiboot2
  * header wins over plain ELF, because a kernel that carries one (Sidecore
  * itself does) expects the multiboot2 entry state; a plain ELF64 starts in
  * 64-bit mode, a plain ELF32 in 32-bit protected mode.
@@ -21,6 +21,7 @@ const char *guest_image_kind_name(enum guest_image_kind kind)
     case GUEST_IMAGE_MB2_ELF: return "multiboot2 ELF";
     case GUEST_IMAGE_MB2_FLAT: return "multiboot2 flat binary";
     case GUEST_IMAGE_BZIMAGE: return "Linux bzImage";
+    case GUEST_IMAGE_PVH: return "Linux PVH vmlinux";
     }
     return "unknown";
 }
@@ -36,7 +37,7 @@ static bool plain_elf_plan(struct guest_boot_plan *p, const struct guest_image *
                          (unsigned long long)(BOOT_MEM_MAX_LONG64 >> 30));
     uint64_t limit = is64 || p->mem_size < GIB4 ? p->mem_size : GIB4;
     struct elf_load_result elf;
-    if (!elf_plan_segments(p, img, limit, &elf))
+    if (!elf_plan_segments(p, img, limit, true, &elf))
         return false;
     if (img->initrd_size)
         str_copy(p->warning, "initrd ignored: a plain ELF kernel has no way to receive it",
@@ -67,6 +68,9 @@ bool guest_boot_plan_build(const struct guest_image *img, struct guest_boot_plan
     int bz = bzimage_plan(p, img);
     if (bz != 0)
         return bz > 0;
+    int pvh = pvh_plan(p, img);
+    if (pvh != 0)
+        return pvh > 0;
     int mb2 = mb2_plan(p, img);
     if (mb2 != 0)
         return mb2 > 0;

@@ -18,6 +18,7 @@
 #define EM_386        3
 #define EM_X86_64     62
 #define PT_LOAD       1
+#define PT_NOTE       4
 #define EHDR32_SIZE   52
 #define EHDR64_SIZE   64
 #define PHDR32_SIZE   32
@@ -55,8 +56,67 @@ bool elf_has_magic(const struct guest_image *img)
                                     4) == 0;
 }
 
+/* The program headers of a checked ELF header: false if the header is
+ * not a little-endian 32/64-bit one or the table runs past the file. */
+static bool phdr_table(const struct guest_image *img, bool *is64, uint64_t *phoff,
+                       uint16_t *phentsize, uint16_t *phnum)
+{
+    const uint8_t *f = img->data;
+    if (!elf_has_magic(img) || img->size < EHDR32_SIZE || f[EI_DATA] != ELFDATA2LSB)
+        return false;
+    if (f[EI_CLASS] != ELFCLASS32 && f[EI_CLASS] != ELFCLASS64)
+        return false;
+    *is64 = f[EI_CLASS] == ELFCLASS64;
+    if (*is64 && img->size < EHDR64_SIZE)
+        return false;
+    *phoff = *is64 ? rd64(f + 32) : rd32(f + 28);
+    *phentsize = rd16(f + (*is64 ? 54 : 42));
+    *phnum = rd16(f + (*is64 ? 56 : 44));
+    return *phentsize >= (*is64 ? PHDR64_SIZE : PHDR32_SIZE) && *phnum <= ELF_MAX_PHDRS &&
+           range_within(*phoff, (uint64_t)*phnum * *phentsize, img->size);
+}
+
+static uint64_t align4(uint64_t v)
+{
+    return (v + 3) & ~3ull;
+}
+
+bool elf_find_note(const struct guest_image *img, const char *name, uint32_t type,
+                   uint64_t *desc_offset, uint32_t *desc_size)
+{
+    bool is64;
+    uint64_t phoff;
+    uint16_t phentsize, phnum;
+    if (!phdr_table(img, &is64, &phoff, &phentsize, &phnum))
+        return false;
+    uint64_t name_size = strlen(name) + 1;
+    for (unsigned i = 0; i < phnum; i++) {
+        struct phdr ph;
+        phdr_read(img->data + phoff + (uint64_t)i * phentsize, is64, &ph);
+        if (ph.type != PT_NOTE || !range_within(ph.offset, ph.filesz, img->size))
+            continue;
+        /* Each note: namesz, descsz, type, then name and desc, each padded
+         * to 4 bytes. A note that runs past its segment ends the walk. */
+        uint64_t at = 0;
+        while (ph.filesz - at >= 12) {
+            const uint8_t *n = img->data + ph.offset + at;
+            uint64_t nsz = rd32(n), dsz = rd32(n + 4);
+            uint64_t body = align4(nsz) + align4(dsz);
+            if (body > ph.filesz - at - 12)
+                break;
+            if (nsz == name_size && rd32(n + 8) == type && memcmp(n + 12, name, nsz) == 0) {
+                *desc_offset = ph.offset + at + 12 + align4(nsz);
+                *desc_size = (uint32_t)dsz;
+                return true;
+            }
+            at += 12 + body;
+        }
+    }
+    return false;
+}
+
 bool elf_plan_segments(struct guest_boot_plan *p, const struct guest_image *img, uint64_t limit,
-                       struct elf_load_result *out)
+                       bool need_entry, struct elf_load_result *out)
 {
     const uint8_t *f = img->data;
     if (!elf_has_magic(img))
@@ -125,6 +185,7 @@ bool elf_plan_segments(struct guest_boot_plan *p, const struct guest_image *img,
     out->is64 = is64;
     out->machine = machine;
     out->load_end = 0;
+    out->entry_phys = 0;
     bool entry_found = false;
     for (unsigned i = 0; i < phnum; i++) {
         struct phdr ph;
@@ -149,7 +210,7 @@ bool elf_plan_segments(struct guest_boot_plan *p, const struct guest_image *img,
             entry_found = true;
         }
     }
-    if (!entry_found)
+    if (need_entry && !entry_found)
         return plan_fail(p, "entry point 0x%llx is outside the loaded segments",
                          (unsigned long long)entry);
     return true;

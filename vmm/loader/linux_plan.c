@@ -152,23 +152,19 @@ static bool place_kernel(struct guest_boot_plan *p, const struct bzimage_header 
         (unsigned long long)mem);
 }
 
-static bool place_initrd(struct guest_boot_plan *p, const struct guest_image *img,
-                         const struct bzimage_header *h, uint64_t *gpa)
+bool linux_place_initrd(struct guest_boot_plan *p, const struct guest_image *img, uint64_t limit,
+                        uint64_t *gpa)
 {
-    uint64_t limit = p->mem_size;
-    if ((uint64_t)h->initrd_addr_max + 1 < limit)
-        limit = (uint64_t)h->initrd_addr_max + 1;
+    if (p->mem_size < limit)
+        limit = p->mem_size;
     uint64_t size = img->initrd_size;
     if (size > p->mem_size || !plan_find_free(p, align_up(size, PAGE_4K), PAGE_4K, limit, gpa) ||
         *gpa < LINUX_KERNEL_MIN_GPA)
-        return plan_fail(
-            p,
-            "initrd too large for the guest: no room for its 0x%llx bytes between "
-            "1 MiB and 0x%llx (guest memory 0x%llx bytes, the kernel at "
-            "0x%llx-0x%llx)",
-            (unsigned long long)size, (unsigned long long)limit, (unsigned long long)p->mem_size,
-            (unsigned long long)p->bzimage.kernel_gpa,
-            (unsigned long long)(p->bzimage.kernel_gpa + p->bzimage.kernel_reserved - 1));
+        return plan_fail(p,
+                         "initrd too large for the guest: no room for its 0x%llx bytes between "
+                         "1 MiB and 0x%llx beside the kernel (guest memory 0x%llx bytes)",
+                         (unsigned long long)size, (unsigned long long)limit,
+                         (unsigned long long)p->mem_size);
     return plan_add_copy(p, BOOT_SRC_INITRD, 0, *gpa, size, align_up(size, PAGE_4K), p->mem_size,
                          "initrd");
 }
@@ -211,15 +207,20 @@ static uint64_t cmdline_length(const char *s)
     return s ? strnlen(s, LINUX_CMDLINE_MAX + 1) : 0;
 }
 
-static bool reserve_low(struct guest_boot_plan *p, uint64_t cmdline_bytes)
+bool linux_reserve_low(struct guest_boot_plan *p, uint64_t cmdline_bytes, bool page_tables)
 {
-    struct boot_identity_map *m = &p->identity_map;
-    m->gpa = LINUX_PAGE_TABLES_GPA;
-    m->map_bytes = align_up(p->mem_size, PAGE_2M);
-    m->table_bytes = (2 + (m->map_bytes + PAGE_1G - 1) / PAGE_1G) * PAGE_4K;
-    p->has_identity_map = true;
-    return plan_reserve(p, m->gpa, m->table_bytes, "page tables") &&
-           plan_reserve(p, LINUX_GDT_GPA, PAGE_4K, "GDT") &&
+    if (page_tables) {
+        struct boot_identity_map *m = &p->identity_map;
+        m->gpa = LINUX_PAGE_TABLES_GPA;
+        m->map_bytes = align_up(p->mem_size, PAGE_2M);
+        m->table_bytes = (2 + (m->map_bytes + PAGE_1G - 1) / PAGE_1G) * PAGE_4K;
+        p->has_identity_map = true;
+        if (!plan_reserve(p, m->gpa, m->table_bytes, "page tables"))
+            return false;
+    }
+    p->acpi_gpa = LINUX_ACPI_GPA;
+    p->acpi_size = LINUX_ACPI_SIZE;
+    return plan_reserve(p, LINUX_GDT_GPA, PAGE_4K, "GDT") &&
            plan_reserve(p, LINUX_BOOT_PARAMS_GPA, PAGE_4K, "boot_params") &&
            plan_reserve(p, LINUX_STACK_GPA, BOOT_STACK_SIZE, "boot stack") &&
            plan_reserve(p, LINUX_CMDLINE_GPA, align_up(cmdline_bytes, PAGE_4K), "command line") &&
@@ -257,9 +258,7 @@ int bzimage_plan(struct guest_boot_plan *p, const struct guest_image *img)
     p->bzimage.protocol = h.version;
     p->bzimage.boot_params_gpa = LINUX_BOOT_PARAMS_GPA;
     p->bzimage.cmdline_gpa = LINUX_CMDLINE_GPA;
-    p->bzimage.acpi_gpa = LINUX_ACPI_GPA;
-    p->bzimage.acpi_size = LINUX_ACPI_SIZE;
-    if (!reserve_low(p, cmd_len + 1))
+    if (!linux_reserve_low(p, cmd_len + 1, true))
         return -1;
 
     uint64_t load = 0;
@@ -271,7 +270,8 @@ int bzimage_plan(struct guest_boot_plan *p, const struct guest_image *img)
                        p->mem_size, "kernel") ||
         !plan_reserve(p, load + h.kernel_size, h.init_size - h.kernel_size, "kernel init_size"))
         return -1;
-    if (img->initrd_size && !place_initrd(p, img, &h, &p->initrd_gpa))
+    if (img->initrd_size &&
+        !linux_place_initrd(p, img, (uint64_t)h.initrd_addr_max + 1, &p->initrd_gpa))
         return -1;
 
     uint8_t *bp = plan_add_blob(p, "boot_params", LINUX_BOOT_PARAMS_GPA, LINUX_BOOT_PARAMS_SIZE);

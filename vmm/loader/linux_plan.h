@@ -109,4 +109,50 @@ void linux_boot_params_build(uint8_t *bp, const uint8_t *image, const struct bzi
  */
 int bzimage_plan(struct guest_boot_plan *p, const struct guest_image *img);
 
+/*
+ * Reserves the fixed low-memory pieces both Linux boot paths use (GDT,
+ * boot_params or start info page, boot stack, command line, the EBDA,
+ * VGA and BIOS areas, the ACPI tables, whose place it records in
+ * acpi_gpa/acpi_size) and, with page_tables, the identity page tables.
+ */
+bool linux_reserve_low(struct guest_boot_plan *p, uint64_t cmdline_bytes, bool page_tables);
+
+/* Plans the initrd as high as possible below limit (and the guest's
+ * memory), at or above 1 MiB and clear of everything reserved. */
+bool linux_place_initrd(struct guest_boot_plan *p, const struct guest_image *img, uint64_t limit,
+                        uint64_t *gpa);
+
+/*
+ * PVH boot (pvh_plan.c): Xen's direct-boot ABI, which Linux (CONFIG_PVH)
+ * also accepts without Xen. The uncompressed vmlinux ELF is loaded at its
+ * physical addresses and entered in 32-bit protected mode without paging
+ * at the address of its XEN_ELFNOTE_PHYS32_ENTRY note, with EBX pointing
+ * at a struct hvm_start_info (version 1: command line, the initrd as the
+ * first module, the RSDP and the e820-style memory map). It skips the
+ * bzImage's self-decompression, which costs minutes in an emulator.
+ */
+#define PVH_NOTE_NAME          "Xen"
+#define PVH_NOTE_PHYS32_ENTRY  18u
+#define PVH_START_MAGIC        0x336ec578u
+#define PVH_START_INFO_GPA     LINUX_BOOT_PARAMS_GPA
+#define PVH_START_INFO_SIZE    56u /* struct hvm_start_info, version 1 */
+#define PVH_MODLIST_OFFSET     64u /* from the start info: one hvm_modlist_entry */
+#define PVH_MODLIST_ENTRY_SIZE 32u
+#define PVH_MEMMAP_OFFSET      128u /* from the start info: hvm_memmap_table_entry[] */
+#define PVH_MEMMAP_ENTRY_SIZE  24u
+#define PVH_CMDLINE_MAX        2047u /* Linux's COMMAND_LINE_SIZE on x86, less the NUL */
+
+/* hvm_start_info field offsets. */
+#define PVH_SI_MAGIC          0
+#define PVH_SI_VERSION        4
+#define PVH_SI_NR_MODULES     12
+#define PVH_SI_MODLIST_PADDR  16
+#define PVH_SI_CMDLINE_PADDR  24
+#define PVH_SI_RSDP_PADDR     32
+#define PVH_SI_MEMMAP_PADDR   40
+#define PVH_SI_MEMMAP_ENTRIES 48
+
+/* 1 planned, 0 not a PVH image (no ELF with that note), -1 refused. */
+int pvh_plan(struct guest_boot_plan *p, const struct guest_image *img);
+
 #endif

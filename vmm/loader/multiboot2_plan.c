@@ -302,7 +302,7 @@ int mb2_plan(struct guest_boot_plan *p, const struct guest_image *img)
     if (elf_has_magic(img)) {
         p->kind = GUEST_IMAGE_MB2_ELF;
         struct elf_load_result elf;
-        if (!elf_plan_segments(p, img, limit, &elf))
+        if (!elf_plan_segments(p, img, limit, true, &elf))
             return -1;
         entry = h.has_entry ? h.entry_addr : elf.entry_phys;
     } else {

@@ -106,10 +106,18 @@ struct elf_load_result {
     uint64_t load_end;   /* highest byte loaded + 1 */
 };
 
-/* Plans the PT_LOAD segments of the ELF in img below limit; the entry point
- * must lie in a segment's file bytes. */
+/* Plans the PT_LOAD segments of the ELF in img below limit; with need_entry
+ * the entry point (e_entry) must lie in a segment's file bytes (a PVH kernel
+ * is entered elsewhere: entry_phys is then 0 if it does not). */
 bool elf_plan_segments(struct guest_boot_plan *p, const struct guest_image *img, uint64_t limit,
-                       struct elf_load_result *out);
+                       bool need_entry, struct elf_load_result *out);
+
+/* Finds the first note called name with the given type in the ELF's
+ * PT_NOTE segments; true with its descriptor's file offset and size (inside
+ * the file). Segments or notes that run past their bounds are not searched:
+ * such an image is then not taken for what the note would announce. */
+bool elf_find_note(const struct guest_image *img, const char *name, uint32_t type,
+                   uint64_t *desc_offset, uint32_t *desc_size);
 
 /* Whether the image starts with the ELF magic. */
 bool elf_has_magic(const struct guest_image *img);
