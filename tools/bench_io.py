@@ -10,8 +10,9 @@ guest's /init does N 4 KiB O_DIRECT reads of its disk (one request in flight)
 between a "disk_bench begin" and a "disk_bench reads=N seconds=S" line, pausing
 2 s around them; the harness reads `stats` at both lines. It prints side by side,
 for the workload window: requests the device completed, exits of the guest's
-vCPUs (all reasons, and notification exits), interrupts sent to the guest, each
-per request, and requests per second of the guest's own (emulated) time.
+vCPUs (all reasons, then per reason), notification exits, interrupts sent to
+the guest, each per request, and requests per second of the guest's own
+(emulated) time.
 
 Bochs emulates every instruction, so the absolute rates say little about real
 hardware; the ratios (exits and interrupts per request) are what the design
@@ -28,18 +29,23 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "system"))
 
 from machine import Machine, MachineError, build_dir  # noqa: E402
-from scenarios import disk_stats, fresh_command, image_for, parse_stats  # noqa: E402
+from scenarios import (GUEST_LINE_RE, disk_stats, fresh_command, image_for,  # noqa: E402
+                       parse_stats)
 
 GUESTS = {"io-sc": "sidecore", "io-trap": "trap"}
 DISK_MB = 8
 
 
 def snapshot(text, guest):
-    """Counters of one guest from a `stats` text."""
+    """Counters of one guest from a `stats` text: exits (all, and exit_REASON per
+    reason), notification exits, interrupts and requests."""
     s = {"exits": 0, "notify_exits": 0, "msi": 0, "requests": 0}
-    for (g, _), vcpu in parse_stats(text).items():
-        if g == guest:
-            s["exits"] += vcpu.get("exits", 0)
+    for (g, _), vcpu in parse_stats(GUEST_LINE_RE.sub("", text)).items():
+        if g != guest:
+            continue
+        for key, value in vcpu.items():
+            if (key == "exits" or key.startswith("exit_")) and isinstance(value, int):
+                s[key] = s.get(key, 0) + value
     disks, queues, _ = disk_stats(text)
     d = disks.get(guest, {})
     s["notify_exits"] = d.get("notify_exits", 0)
@@ -107,7 +113,7 @@ def main():
         print(f"{label:44} {cells[0]:>14} {cells[1]:>14}")
 
     def d(g, k):
-        return after[g][k] - before[g][k]
+        return after[g].get(k, 0) - before[g].get(k, 0)
 
     print()
     print(f"{'':44} {'io = sidecore':>14} {'io = trap':>14}")
@@ -115,6 +121,10 @@ def main():
     row("guest time for the reads (emulated s)", lambda g: seconds[g], "{:.3f}")
     row("requests per second (emulated)", lambda g: reads / seconds[g], "{:.0f}")
     row("exits per request (all reasons)", lambda g: d(g, "exits") / d(g, "requests"), "{:.2f}")
+    reasons = sorted({k for g in GUESTS for k in after.get(g, {}) if k.startswith("exit_")})
+    for reason in reasons:
+        if any(g in before and d(g, reason) for g in GUESTS):
+            row(f"  {reason[5:]}", lambda g, r=reason: d(g, r) / d(g, "requests"), "{:.2f}")
     row("notification exits per request", lambda g: d(g, "notify_exits") / d(g, "requests"),
         "{:.2f}")
     row("interrupts per request", lambda g: d(g, "msi") / d(g, "requests"), "{:.2f}")

@@ -19,7 +19,7 @@ py=${PYTHON:-/usr/bin/python3}
     exit 1
 }
 
-args=(-v -p no:cacheprovider -r fEs --tb=short)
+args=(-v -p no:cacheprovider -r fEs --tb=short --durations=30)
 # Per-test limit on top of the Machine's own watchdog, when pytest-timeout exists.
 if "$py" -c 'import pytest_timeout' 2>/dev/null; then
     args+=(--timeout="${SYSTEM_TEST_TIMEOUT:-600}")

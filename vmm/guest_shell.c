@@ -77,10 +77,11 @@ static void print_vcpu_stats(struct vcpu *v)
     size_t n =
         (size_t)fmt_snprintf(line, sizeof(line),
                              "guest=%s vcpu=%u cpu=%u state=%s exits=%lu guest_us=%lu hv_us=%lu "
-                             "injected=%lu",
+                             "injected=%lu rip=%#lx",
                              v->guest->cfg.name, v->index, v->cpu, vcpu_state_name(v->state),
                              (unsigned long)s->exits_total, (unsigned long)tsc_to_us(s->guest_tsc),
-                             (unsigned long)tsc_to_us(s->hv_tsc), (unsigned long)s->injected);
+                             (unsigned long)tsc_to_us(s->hv_tsc), (unsigned long)s->injected,
+                             (unsigned long)s->last_rip);
     for (unsigned r = 0; r < VCPU_MAX_RAW_REASONS && n < sizeof(line); r++) {
         if (s->exits[r])
             n += (size_t)fmt_snprintf(line + n, sizeof(line) - n, " exit_%s=%lu", ops->exit_name(r),
@@ -99,6 +100,15 @@ static int cmd_stats(int argc, char **argv)
         console_printf("stats: no guests (virtualization unavailable)\n");
         return 0;
     }
+    /* A kick makes each running vCPU exit once, so its rip= is where it is
+     * now (a vCPU spinning in the guest would otherwise show an old one). */
+    for (unsigned i = 0; i < guest_count(); i++) {
+        struct guest *g = guest_at(i);
+        for (uint32_t j = 0; g->vcpus && j < g->nvcpus; j++)
+            if (g->vcpus[j].state == VCPU_RUNNING)
+                vcpu_kick(&g->vcpus[j]);
+    }
+    tsc_delay_us(1000);
     for (unsigned i = 0; i < guest_count(); i++) {
         struct guest *g = guest_at(i);
         for (uint32_t j = 0; g->vcpus && j < g->nvcpus; j++)

@@ -130,6 +130,7 @@ struct vcpu_stats {
     uint64_t guest_tsc; /* TSC ticks spent in the guest */
     uint64_t hv_tsc;    /* TSC ticks spent handling its exits */
     uint64_t injected;  /* interrupts and exceptions injected */
+    uint64_t last_rip;  /* the guest's RIP at its latest exit */
 };
 
 enum vcpu_state { VCPU_IDLE, VCPU_RUNNING, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };

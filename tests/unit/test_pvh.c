@@ -82,7 +82,7 @@ static void note(unsigned *at, const char *name, uint32_t type, const void *desc
 static size_t make_vmlinux(uint32_t entry_size, uint64_t entry)
 {
     memset(img, 0, sizeof(img));
-    memcpy(img, "\x7f" "ELF", 4);
+    memcpy(img, "\177ELF", 4);
     img[4] = 2; /* ELFCLASS64 */
     img[5] = 1; /* little-endian */
     img[6] = 1;
@@ -304,8 +304,7 @@ static void test_real_kernel(void **state)
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        print_message("no vmlinux at %s (make linux-guest, or set LINUX_VMLINUX): skipped\n",
-                      path);
+        print_message("no vmlinux at %s (make linux-guest, or set LINUX_VMLINUX): skipped\n", path);
         skip();
     }
     fseek(f, 0, SEEK_END);
@@ -315,8 +314,11 @@ static void test_real_kernel(void **state)
     assert_non_null(data);
     assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
     fclose(f);
-    struct guest_image gi = {.data = data, .size = (uint64_t)size, .cmdline = "console=ttyS0",
-                             .initrd = initrd, .initrd_size = sizeof(initrd),
+    struct guest_image gi = {.data = data,
+                             .size = (uint64_t)size,
+                             .cmdline = "console=ttyS0",
+                             .initrd = initrd,
+                             .initrd_size = sizeof(initrd),
                              .mem_size = 128 * MIB};
     if (!guest_boot_plan_build(&gi, &plan))
         fail_msg("plan failed: %s", plan.error);
@@ -330,10 +332,8 @@ static void test_real_kernel(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plan_and_apply),
-        cmocka_unit_test(test_without_initrd_or_cmdline),
-        cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_not_pvh),
+        cmocka_unit_test(test_plan_and_apply), cmocka_unit_test(test_without_initrd_or_cmdline),
+        cmocka_unit_test(test_refusals),       cmocka_unit_test(test_not_pvh),
         cmocka_unit_test(test_real_kernel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,8 +29,7 @@ static int pvh_entry(struct guest_boot_plan *p, const struct guest_image *img, u
         return plan_fail(p, "PVH entry note has %u bytes (expected 4 or 8)", size), -1;
     *entry = size == 4 ? rd32(img->data + off) : rd64(img->data + off);
     if (*entry >= GIB4)
-        return plan_fail(p, "PVH entry 0x%llx is not below 4 GiB", (unsigned long long)*entry),
-               -1;
+        return plan_fail(p, "PVH entry 0x%llx is not below 4 GiB", (unsigned long long)*entry), -1;
     return 1;
 }
 
