@@ -9,11 +9,6 @@
  */
 #include "vmm/loader/plan_util.h"
 
-static struct boot_segment segment_from(uint64_t desc, uint16_t sel)
-{
-    return (struct boot_segment){sel, 0, 0xffffffffu, (uint16_t)((desc >> 40) & 0xf0ff)};
-}
-
 static bool place_gdt(struct guest_boot_plan *p, uint64_t code, uint64_t limit)
 {
     uint64_t gpa;
@@ -29,8 +24,8 @@ static bool place_gdt(struct guest_boot_plan *p, uint64_t code, uint64_t limit)
     wr64(b + BOOT_SEL_DATA, GDT_DATA);
     p->entry.gdt_base = gpa;
     p->entry.gdt_limit = 3 * 8 - 1;
-    p->entry.cs = segment_from(code, BOOT_SEL_CODE);
-    p->entry.ds = segment_from(GDT_DATA, BOOT_SEL_DATA);
+    p->entry.cs = plan_segment(code, BOOT_SEL_CODE);
+    p->entry.ds = plan_segment(GDT_DATA, BOOT_SEL_DATA);
     return true;
 }
 

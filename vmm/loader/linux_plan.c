@@ -152,6 +152,26 @@ static bool place_kernel(struct guest_boot_plan *p, const struct bzimage_header 
         (unsigned long long)mem);
 }
 
+bool linux_mem_fits(struct guest_boot_plan *p)
+{
+    if (p->mem_size <= LINUX_MEM_MAX)
+        return true;
+    return plan_fail(p,
+                     "guest memory 0x%llx is larger than the 3 GiB a Linux guest may have "
+                     "(its RAM must stay below the 3-4 GiB device hole)",
+                     (unsigned long long)p->mem_size);
+}
+
+bool linux_plan_cmdline(struct guest_boot_plan *p, const char *cmdline, uint64_t len)
+{
+    uint8_t *cmd = plan_add_blob(p, "command line", LINUX_CMDLINE_GPA, (uint32_t)len + 1);
+    if (!cmd)
+        return false;
+    memcpy(cmd, len ? cmdline : "", len);
+    cmd[len] = 0;
+    return true;
+}
+
 bool linux_place_initrd(struct guest_boot_plan *p, const struct guest_image *img, uint64_t limit,
                         uint64_t *gpa)
 {
@@ -167,11 +187,6 @@ bool linux_place_initrd(struct guest_boot_plan *p, const struct guest_image *img
                          (unsigned long long)p->mem_size);
     return plan_add_copy(p, BOOT_SRC_INITRD, 0, *gpa, size, align_up(size, PAGE_4K), p->mem_size,
                          "initrd");
-}
-
-static struct boot_segment segment_from(uint64_t desc, uint16_t sel)
-{
-    return (struct boot_segment){sel, 0, 0xffffffffu, (uint16_t)((desc >> 40) & 0xf0ff)};
 }
 
 static bool plan_entry(struct guest_boot_plan *p, uint64_t kernel_gpa)
@@ -195,8 +210,8 @@ static bool plan_entry(struct guest_boot_plan *p, uint64_t kernel_gpa)
     e->efer = EFER_LME | EFER_LMA;
     e->gdt_base = LINUX_GDT_GPA;
     e->gdt_limit = GDT_BYTES - 1;
-    e->cs = segment_from(GDT_CODE64, LINUX_BOOT_CS);
-    e->ds = segment_from(GDT_DATA, LINUX_BOOT_DS);
+    e->cs = plan_segment(GDT_CODE64, LINUX_BOOT_CS);
+    e->ds = plan_segment(GDT_DATA, LINUX_BOOT_DS);
     p->stack_gpa = LINUX_STACK_GPA;
     return true;
 }
@@ -239,12 +254,8 @@ int bzimage_plan(struct guest_boot_plan *p, const struct guest_image *img)
     char why[BZ_ERROR_LEN];
     if (!bzimage_parse(img->data, img->size, &h, why, sizeof(why)))
         return plan_fail(p, "%s", why), -1;
-    if (p->mem_size > LINUX_MEM_MAX)
-        return plan_fail(p,
-                         "guest memory 0x%llx is larger than the 3 GiB a Linux guest may have "
-                         "(its RAM must stay below the 3-4 GiB device hole)",
-                         (unsigned long long)p->mem_size),
-               -1;
+    if (!linux_mem_fits(p))
+        return -1;
     uint64_t cmd_len = cmdline_length(img->cmdline);
     if (cmd_len > h.cmdline_size || cmd_len > LINUX_CMDLINE_MAX)
         return plan_fail(
@@ -285,10 +296,7 @@ int bzimage_plan(struct guest_boot_plan *p, const struct guest_image *img)
         .rsdp_gpa = LINUX_ACPI_GPA,
     };
     linux_boot_params_build(bp, img->data, &h, &info);
-    uint8_t *cmd = plan_add_blob(p, "command line", LINUX_CMDLINE_GPA, (uint32_t)cmd_len + 1);
-    if (!cmd)
+    if (!linux_plan_cmdline(p, img->cmdline, cmd_len))
         return -1;
-    memcpy(cmd, cmd_len ? img->cmdline : "", cmd_len);
-    cmd[cmd_len] = 0;
     return plan_entry(p, load) ? 1 : -1;
 }

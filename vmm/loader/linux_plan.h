@@ -117,6 +117,13 @@ int bzimage_plan(struct guest_boot_plan *p, const struct guest_image *img);
  */
 bool linux_reserve_low(struct guest_boot_plan *p, uint64_t cmdline_bytes, bool page_tables);
 
+/* Whether the guest's memory is within LINUX_MEM_MAX (else plan->error says
+ * why). */
+bool linux_mem_fits(struct guest_boot_plan *p);
+
+/* The command line (len bytes, then a NUL) at LINUX_CMDLINE_GPA. */
+bool linux_plan_cmdline(struct guest_boot_plan *p, const char *cmdline, uint64_t len);
+
 /* Plans the initrd as high as possible below limit (and the guest's
  * memory), at or above 1 MiB and clear of everything reserved. */
 bool linux_place_initrd(struct guest_boot_plan *p, const struct guest_image *img, uint64_t limit,

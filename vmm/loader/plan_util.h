@@ -34,6 +34,12 @@
 #define PAGE_2M (1ull << 21)
 #define PAGE_1G (1ull << 30)
 
+/* The segment register state a flat GDT descriptor gives (base 0, limit 4 GiB). */
+static inline struct boot_segment plan_segment(uint64_t desc, uint16_t sel)
+{
+    return (struct boot_segment){sel, 0, 0xffffffffu, (uint16_t)((desc >> 40) & 0xf0ff)};
+}
+
 /* Formats the error into plan->error; returns false for `return plan_fail(...)`. */
 bool plan_fail(struct guest_boot_plan *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -13,11 +13,6 @@
 
 #define GDT_BYTES 24u /* null, BOOT_SEL_CODE (32-bit code), BOOT_SEL_DATA */
 
-static struct boot_segment segment_from(uint64_t desc, uint16_t sel)
-{
-    return (struct boot_segment){sel, 0, 0xffffffffu, (uint16_t)((desc >> 40) & 0xf0ff)};
-}
-
 /* The PVH entry address from its note: 1 found, 0 no note, -1 refused. */
 static int pvh_entry(struct guest_boot_plan *p, const struct guest_image *img, uint64_t *entry)
 {
@@ -83,8 +78,8 @@ static bool plan_entry(struct guest_boot_plan *p, uint64_t entry)
     e->cr0 = CR0_PE | CR0_ET | CR0_NE;
     e->gdt_base = LINUX_GDT_GPA;
     e->gdt_limit = GDT_BYTES - 1;
-    e->cs = segment_from(GDT_CODE32, BOOT_SEL_CODE);
-    e->ds = segment_from(GDT_DATA, BOOT_SEL_DATA);
+    e->cs = plan_segment(GDT_CODE32, BOOT_SEL_CODE);
+    e->ds = plan_segment(GDT_DATA, BOOT_SEL_DATA);
     p->stack_gpa = LINUX_STACK_GPA;
     return true;
 }
@@ -95,12 +90,8 @@ int pvh_plan(struct guest_boot_plan *p, const struct guest_image *img)
     int found = pvh_entry(p, img, &entry);
     if (found <= 0)
         return found;
-    if (p->mem_size > LINUX_MEM_MAX)
-        return plan_fail(p,
-                         "guest memory 0x%llx is larger than the 3 GiB a Linux guest may have "
-                         "(its RAM must stay below the 3-4 GiB device hole)",
-                         (unsigned long long)p->mem_size),
-               -1;
+    if (!linux_mem_fits(p))
+        return -1;
     uint64_t cmd_len = img->cmdline ? strnlen(img->cmdline, PVH_CMDLINE_MAX + 1) : 0;
     if (cmd_len > PVH_CMDLINE_MAX)
         return plan_fail(p, "command line too long: more than %u bytes, the kernel accepts %u",
@@ -120,10 +111,7 @@ int pvh_plan(struct guest_boot_plan *p, const struct guest_image *img)
         return -1;
     if (!plan_start_info(p, img))
         return -1;
-    uint8_t *cmd = plan_add_blob(p, "command line", LINUX_CMDLINE_GPA, (uint32_t)cmd_len + 1);
-    if (!cmd)
+    if (!linux_plan_cmdline(p, img->cmdline, cmd_len))
         return -1;
-    memcpy(cmd, cmd_len ? img->cmdline : "", cmd_len);
-    cmd[cmd_len] = 0;
     return plan_entry(p, entry) ? 1 : -1;
 }
