@@ -151,10 +151,9 @@ system: deps images guest-tests linux-guest
 	tools/run-system.sh
 
 # Stock Linux using its virtio-blk disk in both I/O modes (two Bochs runs, about
-# 10 min); kept out of `make test` until an intermittent guest deadlock on its
-# serial port is understood (tests/system/test_linux_disk.py).
+# 8 min; also part of `make system`).
 test-linux-disk: deps images linux-guest
-	SIDECORE_LINUX_DISK=1 tools/run-system.sh tests/system/test_linux_disk.py
+	tools/run-system.sh tests/system/test_linux_disk.py
 
 test: deps
 	$(MAKE) format-check
