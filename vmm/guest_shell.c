@@ -100,13 +100,17 @@ static int cmd_stats(int argc, char **argv)
         console_printf("stats: no guests (virtualization unavailable)\n");
         return 0;
     }
-    /* A kick makes each running vCPU exit once, so its rip= is where it is
-     * now (a vCPU spinning in the guest would otherwise show an old one). */
+    /* A kick makes each running vCPU exit once and record its RIP, so rip=
+     * is where it is now (a vCPU spinning in the guest would otherwise show
+     * an old one). Halted vCPUs recorded theirs when they halted. */
     for (unsigned i = 0; i < guest_count(); i++) {
         struct guest *g = guest_at(i);
-        for (uint32_t j = 0; g->vcpus && j < g->nvcpus; j++)
-            if (g->vcpus[j].state == VCPU_RUNNING)
-                vcpu_kick(&g->vcpus[j]);
+        for (uint32_t j = 0; g->vcpus && j < g->nvcpus; j++) {
+            if (g->vcpus[j].state != VCPU_RUNNING)
+                continue;
+            g->vcpus[j].stats.rip_wanted = true;
+            vcpu_kick(&g->vcpus[j]);
+        }
     }
     tsc_delay_us(1000);
     for (unsigned i = 0; i < guest_count(); i++) {

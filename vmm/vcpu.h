@@ -127,10 +127,11 @@ struct vcpu_exit {
 struct vcpu_stats {
     uint64_t exits[VCPU_MAX_RAW_REASONS];
     uint64_t exits_total;
-    uint64_t guest_tsc; /* TSC ticks spent in the guest */
-    uint64_t hv_tsc;    /* TSC ticks spent handling its exits */
-    uint64_t injected;  /* interrupts and exceptions injected */
-    uint64_t last_rip;  /* the guest's RIP at its latest exit */
+    uint64_t guest_tsc;       /* TSC ticks spent in the guest */
+    uint64_t hv_tsc;          /* TSC ticks spent handling its exits */
+    uint64_t injected;        /* interrupts and exceptions injected */
+    uint64_t last_rip;        /* the guest's RIP when it last halted or stats asked */
+    volatile bool rip_wanted; /* stats asks: record the RIP at the next exit */
 };
 
 enum vcpu_state { VCPU_IDLE, VCPU_RUNNING, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };

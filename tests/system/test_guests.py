@@ -58,6 +58,7 @@ def test_traps_hlt_and_exceptions(machine):
     s = parse_stats(m.command("stats", timeout=60))[("hlt", 0)]
     assert s["exit_hlt"] > 0 and s["exit_vmcall"] > 0, s
     assert s["injected"] > 0, s
+    assert int(s["rip"], 16) != 0, s  # where it last halted
 
 
 def test_isolation_stops_only_the_offender(machine):
@@ -86,6 +87,13 @@ def test_isolation_stops_only_the_offender(machine):
 
 def test_pair_runs_on_two_cores_at_once(machine):
     m = machine(image=guest_test_image("pair"), **BOCHS)
+    wait_for_all(m, ["[pair-a] counter: 1\n", "[pair-b] counter: 1\n"], timeout=120)
+    # Both spin without exits for 1.9 s more: `stats` makes each exit once to show
+    # where it is (the RIP is otherwise recorded only when a vCPU halts).
+    stats = parse_stats(m.command("stats", timeout=60))
+    for g in ("pair-a", "pair-b"):
+        s = stats[(g, 0)]
+        assert s["state"] == "running" and int(s["rip"], 16) != 0, s
     wait_for_all(m, [stopped("pair-a"), stopped("pair-b")])
     assert_guest_passed(m.log, "pair-a")
     assert_guest_passed(m.log, "pair-b")

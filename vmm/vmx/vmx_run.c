@@ -224,12 +224,16 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
         uint32_t full = (uint32_t)vmread(VMCS_EXIT_REASON);
         uint32_t reason = full & 0xffff;
         v->stats.exits_total++;
-        v->stats.last_rip = vmread(VMCS_GUEST_RIP);
         v->stats.exits[reason < VCPU_MAX_RAW_REASONS ? reason : VCPU_MAX_RAW_REASONS - 1]++;
         if (full & EXIT_REASON_ENTRY_FAIL) {
             e->kind = VCPU_EXIT_ENTRY_FAILED;
             e->raw_reason = reason;
             return;
+        }
+        /* One VMCS read fewer per exit: the RIP only for a halt or for stats. */
+        if (reason == EXIT_REASON_HLT || v->stats.rip_wanted) {
+            v->stats.last_rip = vmread(VMCS_GUEST_RIP);
+            v->stats.rip_wanted = false;
         }
         uint32_t vectoring = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
         if (vectoring & INTR_INFO_VALID) {
