@@ -19,7 +19,6 @@ hardware; the ratios (exits and interrupts per request) are what the design
 changes. Exit status 0 when both guests finished the workload."""
 
 import argparse
-import hashlib
 import re
 import sys
 import time
@@ -30,7 +29,7 @@ sys.path.insert(0, str(REPO / "tests" / "system"))
 
 from machine import Machine, MachineError, build_dir  # noqa: E402
 from scenarios import (GUEST_LINE_RE, disk_stats, fresh_command, image_for,  # noqa: E402
-                       parse_stats)
+                       parse_stats, write_linux_disk)
 
 GUESTS = {"io-sc": "sidecore", "io-trap": "trap"}
 DISK_MB = 8
@@ -63,9 +62,8 @@ def main():
     if not cfg.exists():
         raise SystemExit(f"bench-io: {cfg} not found (make linux-guest)")
     reads = int(re.search(r"sidecore\.disk_bench=(\d+)", cfg.read_text())[1])
-    data = b"".join(hashlib.sha256(i.to_bytes(8, "little")).digest() for i in range(2**20 // 32))
     for g in GUESTS:
-        (cfg.parent / f"{g}.img").write_bytes(data + bytes(DISK_MB * 2**20 - len(data)))
+        write_linux_disk(cfg.parent / f"{g}.img", DISK_MB, 1)  # sidecore.disk_pattern_mb=1
     print(f"bench-io: {reads} x 4 KiB O_DIRECT reads per guest, io-sc (io = sidecore) and "
           f"io-trap (io = trap) at once, Sidecore in Bochs (4 CPUs)", flush=True)
     before, after, seconds = {}, {}, {}

@@ -103,6 +103,7 @@ static int cmd_stats(int argc, char **argv)
     /* A kick makes each running vCPU exit once and record its RIP, so rip=
      * is where it is now (a vCPU spinning in the guest would otherwise show
      * an old one). Halted vCPUs recorded theirs when they halted. */
+    unsigned kicked = 0;
     for (unsigned i = 0; i < guest_count(); i++) {
         struct guest *g = guest_at(i);
         for (uint32_t j = 0; g->vcpus && j < g->nvcpus; j++) {
@@ -110,9 +111,11 @@ static int cmd_stats(int argc, char **argv)
                 continue;
             g->vcpus[j].stats.rip_wanted = true;
             vcpu_kick(&g->vcpus[j]);
+            kicked++;
         }
     }
-    tsc_delay_us(1000);
+    if (kicked)
+        tsc_delay_us(1000);
     for (unsigned i = 0; i < guest_count(); i++) {
         struct guest *g = guest_at(i);
         for (uint32_t j = 0; g->vcpus && j < g->nvcpus; j++)

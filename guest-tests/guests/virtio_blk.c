@@ -741,12 +741,12 @@ static bool good_cycle(uint32_t c)
 }
 
 /* Interrupts wait while the guest has them off. With IF=0 the guest reads
- * a few times and spins after each completion (with the I/O sidecore each
- * completion is an IPI to this core), executing CLI again as Linux's
- * spin_lock_irqsave does; none of queue 0's interrupts may be taken before
- * STI, and the held one must arrive after it. Prints how many came early
- * and how many after STI: the system test checks the numbers (Bochs 2.7's APIC virtualization gets
- * this wrong, see docs/testing.md). */
+ * a few times, spins after each completion (with the I/O sidecore each
+ * completion is an IPI to this core) and then executes CLI again, as Linux's
+ * spin_lock_irqsave does. None of queue 0's interrupts may be taken before
+ * STI. Prints how many came early and how many after STI, for the system
+ * test to check (Bochs 2.7's APIC virtualization gets this wrong, see
+ * docs/testing.md). */
 #define IRQS_OFF_READS   8
 #define IRQS_OFF_SPIN_US 2000
 
@@ -759,7 +759,6 @@ static bool irqs_off_check(void)
     irqs_off = true;
     for (unsigned i = 0; i < IRQS_OFF_READS && ok; i++) {
         ok = io_sync(BLK_T_IN, i, buf_r, DISK_SECTOR_BYTES, "vblk: read with interrupts off");
-        cli();
         tsc_delay_us(IRQS_OFF_SPIN_US);
         cli();
     }

@@ -4,6 +4,7 @@ set per scenario under BUILD/images/NAME/, and helpers to read guest output and 
 `stats` lines. Safe when several test workers build at once (a file lock)."""
 
 import fcntl
+import hashlib
 import re
 import shutil
 import time
@@ -65,6 +66,27 @@ def guest_lines(log, guest):
     """The lines guest printed (without the "[NAME] " prefix)."""
     prefix = f"[{guest}] "
     return [line[len(prefix):] for line in log.splitlines() if line.startswith(prefix)]
+
+
+def last_guest_match(log, guest, regex, what):
+    """The match of regex (compiled) on the last line of guest's output it fits."""
+    found = [regex.match(l) for l in guest_lines(log, guest)]
+    found = [f for f in found if f]
+    assert found, f"{guest} printed no {what} line"
+    return found[-1]
+
+
+def write_linux_disk(path, disk_mb, pattern_mb):
+    """Writes a disk image for the Linux guests' /init (tools/linux-guest/init,
+    sidecore.disk_pattern_mb): pattern_mb MiB that no two sectors share (SHA-256 of
+    each 32-byte block's index), then zeros up to disk_mb MiB. Returns the
+    pattern's md5."""
+    data = b"".join(hashlib.sha256(i.to_bytes(8, "little")).digest()
+                    for i in range(pattern_mb * 2**20 // 32))
+    with open(path, "wb") as f:
+        f.write(data)
+        f.write(bytes(disk_mb * 2**20 - len(data)))
+    return hashlib.md5(data).hexdigest()
 
 
 def assert_guest_passed(log, guest):

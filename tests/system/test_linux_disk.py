@@ -18,32 +18,15 @@ it has interrupts off, and this guest deadlocked on its serial port lock (a time
 interrupt taken right after a CLI inside uart_write). That is Bochs's erratum, not
 Sidecore's: see docs/testing.md and the interrupts-off check in test_virtio.py."""
 
-import hashlib
 import re
 
 import pytest
 
-from scenarios import disk_stats, fields, fresh_command, image_for
+from scenarios import disk_stats, fields, fresh_command, image_for, write_linux_disk
 from test_linux import BOOT_S, LINE, LinuxRun, linux_dir
 
 DISK_MB = 16
 PATTERN_MB = 4
-
-
-def pattern():
-    """PATTERN_MB MiB that no two sectors share: SHA-256 of each 32-byte block's index."""
-    return b"".join(hashlib.sha256(i.to_bytes(8, "little")).digest()
-                    for i in range(PATTERN_MB * 2**20 // 32))
-
-
-def write_disk(guest):
-    """Writes GUEST.img beside the configs: the pattern, then zeros; returns the
-    pattern's md5."""
-    data = pattern()
-    with open(linux_dir() / f"{guest}.img", "wb") as f:
-        f.write(data)
-        f.write(bytes(DISK_MB * 2**20 - len(data)))
-    return hashlib.md5(data).hexdigest()
 
 
 def guest_field(run, guest, key):
@@ -55,7 +38,7 @@ def guest_field(run, guest, key):
 def boot_and_check(machine, guest, mode, cpus):
     """Boots guest's scenario (BUILD/linux/GUEST.cfg, one guest with 2 vCPUs) and
     checks what its /init reports; returns its disk and queue `stats` lines."""
-    md5 = write_disk(guest)
+    md5 = write_linux_disk(linux_dir() / f"{guest}.img", DISK_MB, PATTERN_MB)
     cfg = linux_dir() / f"{guest}.cfg"
     m = machine(image=image_for(f"linux-{guest}", cfg), emulator="bochs", smp=cpus, memory=512,
                 timeout=BOOT_S[2] + 840)

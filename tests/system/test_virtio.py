@@ -15,8 +15,8 @@ software APIC."""
 
 import re
 
-from scenarios import (assert_guest_passed, disk_stats, fields, fresh_command, guest_lines,
-                       guest_test_image, wait_for_all)
+from scenarios import (assert_guest_passed, disk_stats, fields, fresh_command, guest_test_image,
+                       guest_lines, last_guest_match, wait_for_all)
 
 BOCHS = dict(emulator="bochs", smp=4, memory=512, timeout=500)
 BROKEN_RE = re.compile(r"sidecore: guest disk-bad: disk broken: ([^;\n]+);")
@@ -27,18 +27,13 @@ IRQS_OFF_RE = re.compile(r"^vblk: interrupts while off: (\d+), after STI: (\d+)$
 
 def guest_totals(log, guest):
     """The guest's own request counters (its "vblk: totals ..." line)."""
-    totals = [TOTALS_RE.match(l) for l in guest_lines(log, guest)]
-    totals = [t for t in totals if t]
-    assert totals, f"{guest} printed no totals line"
-    return fields(totals[-1][1])
+    return fields(last_guest_match(log, guest, TOTALS_RE, "totals")[1])
 
 
 def irqs_off_counts(log, guest="disk-good"):
     """(taken while off, taken after STI) from the guest's interrupts-off check."""
-    found = [IRQS_OFF_RE.match(l) for l in guest_lines(log, guest)]
-    found = [f for f in found if f]
-    assert found, f"{guest} printed no interrupts-off line"
-    return int(found[-1][1]), int(found[-1][2])
+    m = last_guest_match(log, guest, IRQS_OFF_RE, "interrupts-off")
+    return int(m[1]), int(m[2])
 
 
 def run_breakage_scenario(machine, scenario, io):
@@ -137,5 +132,5 @@ def test_virtio_trap_breakage_is_contained(machine):
     assert good["notifies"] > 0 and d["notify_exits"] == good["notifies"], (d, good)
     # Completions are raised on the guest's own core (no IPI, so no erratum):
     # they wait for its STI, with APIC virtualization too.
-    early, after = irqs_off_counts(log=m.log)
+    early, after = irqs_off_counts(m.log)
     assert early == 0 and after > 0, (early, after)

@@ -230,7 +230,7 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
             e->raw_reason = reason;
             return;
         }
-        /* One VMCS read fewer per exit: the RIP only for a halt or for stats. */
+        /* The RIP is read only where someone looks at it: a halt, or stats. */
         if (reason == EXIT_REASON_HLT || v->stats.rip_wanted) {
             v->stats.last_rip = vmread(VMCS_GUEST_RIP);
             v->stats.rip_wanted = false;
