@@ -125,7 +125,7 @@ static void publish(struct virtio_blk_queue *q)
     q->pushed = false;
     if (virtq_publish(q->vq)) {
         q->stats.interrupts++;
-        d->p.signal(d->p.ctx, q->index);
+        d->p.signal(d->p.signal_ctx ? d->p.signal_ctx : d->p.ctx, q->index);
     }
 }
 
@@ -517,14 +517,11 @@ static unsigned take_requests(struct virtio_blk_queue *q, unsigned budget)
     return n;
 }
 
-unsigned virtio_blk_service(struct virtio_blk *d, unsigned qi, unsigned budget)
+unsigned virtio_blk_queue_service(void *queue, unsigned budget)
 {
-    struct virtio_blk_queue *q;
+    struct virtio_blk_queue *q = queue;
     unsigned n;
 
-    if (qi >= d->p.num_queues)
-        return 0;
-    q = &d->q[qi];
     /* The handshake (top of file): announce, fence, look. */
     __atomic_store_n(&q->busy, 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -540,6 +537,25 @@ unsigned virtio_blk_service(struct virtio_blk *d, unsigned qi, unsigned budget)
         publish(q);
     __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
     return n;
+}
+
+unsigned virtio_blk_service(struct virtio_blk *d, unsigned qi, unsigned budget)
+{
+    return qi < d->p.num_queues ? virtio_blk_queue_service(&d->q[qi], budget) : 0;
+}
+
+void *virtio_blk_queue(void *dev, unsigned qi)
+{
+    struct virtio_blk *d = dev;
+
+    return qi < d->p.num_queues ? &d->q[qi] : NULL;
+}
+
+bool virtio_blk_queue_inflight(void *queue)
+{
+    struct virtio_blk_queue *q = queue;
+
+    return __atomic_load_n(&q->stats.inflight, __ATOMIC_RELAXED) != 0;
 }
 
 bool virtio_blk_queue_live(const struct virtio_blk *d, unsigned qi)
@@ -665,11 +681,29 @@ static bool queue_drain(struct virtio_blk *d, struct virtio_blk_queue *q)
     return true;
 }
 
+/* The drain gave up: before the queue is forgotten (and the guest's
+ * memory, which those requests point into, is reused by a restart), the
+ * backend must stop touching their buffers. False if it cannot be asked
+ * to (a backend without queue_abort never needs it). */
+static bool queue_abort(struct virtio_blk *d, struct virtio_blk_queue *q, int *status)
+{
+    if (!d->p.backend->ops->queue_abort)
+        return false;
+    *status = d->p.backend->ops->queue_abort(&q->bq);
+    q->stats.aborted += q->stats.inflight;
+    q->opened = false;
+    slots_reset(q);
+    q->stats.inflight = 0;
+    return true;
+}
+
 static void blk_reset(void *dev)
 {
     struct virtio_blk *d = dev;
     unsigned stuck_queue = 0;
     uint64_t stuck = 0;
+    bool aborted = true;
+    int abort_status = BLK_OK;
 
     for (unsigned i = 0; i < d->p.num_queues; i++)
         queue_stop(&d->q[i]);
@@ -684,7 +718,9 @@ static void blk_reset(void *dev)
         if (!queue_drain(d, q)) {
             stuck_queue = i;
             stuck += q->stats.inflight;
-            continue; /* stays open: the backend still holds its requests */
+            /* Aborted, or it stays open: the backend still holds them. */
+            aborted &= queue_abort(d, q, &abort_status);
+            continue;
         }
         if (d->p.backend->ops->queue_close(&q->bq) == BLK_OK)
             q->opened = false;
@@ -692,24 +728,12 @@ static void blk_reset(void *dev)
     d->error[0] = '\0';
     if (stuck)
         fmt_snprintf(d->error, sizeof(d->error),
-                     "%s: reset: the backend never completed %llu requests (queue %u)",
-                     d->p.name ? d->p.name : "virtio-blk", (unsigned long long)stuck, stuck_queue);
+                     "%s: reset: the backend never completed %llu requests (queue %u); %s",
+                     d->p.name ? d->p.name : "virtio-blk", (unsigned long long)stuck, stuck_queue,
+                     !aborted                 ? "they stay in flight"
+                     : abort_status == BLK_OK ? "aborted at the device"
+                                              : "the device was cut off to stop them");
     __atomic_store_n(&d->needs_reset, false, __ATOMIC_RELEASE);
-}
-
-/* A trapped notification: the vCPU services the queue itself, holding the
- * queue's lock, until it finds no more work (bounded, so a guest adding
- * requests from another vCPU cannot keep this one here forever). */
-static void blk_notify(void *dev, unsigned qi)
-{
-    struct virtio_blk *d = dev;
-
-    if (qi >= d->p.num_queues)
-        return;
-    d->q[qi].stats.kicks++;
-    for (unsigned round = 0; round < 64; round++)
-        if (!virtio_blk_service(d, qi, VIRTIO_BLK_QUEUE_SIZE))
-            break;
 }
 
 const struct virtio_pci_ops virtio_blk_pci_ops = {
@@ -718,7 +742,6 @@ const struct virtio_pci_ops virtio_blk_pci_ops = {
     .queue_enable = blk_queue_enable,
     .driver_ok = blk_driver_ok,
     .reset = blk_reset,
-    .notify = blk_notify,
 };
 
 /* --- setting up ---------------------------------------------------------- */

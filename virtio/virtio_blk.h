@@ -14,7 +14,7 @@
  * memory, directions, lengths) and submits them to the backend, at most
  * budget new requests per call. It never allocates and takes no lock: a
  * queue is serviced by one CPU at a time (its sidecore, or in trap mode the
- * notifying vCPU under the queue's lock). A malformed chain or request
+ * notifying vCPU under the queue's lock: vmm/guest_virtio.c decides). A malformed chain or request
  * puts the device into NEEDS_RESET with a message; its other queues stop,
  * requests already accepted by the backend still complete (nothing
  * acknowledged is lost), the guest's other devices and other guests carry
@@ -92,9 +92,9 @@ struct virtio_blk_queue_stats {
     uint64_t bytes;      /* data of successful reads and writes */
     uint64_t errors;     /* requests completed with a status other than OK */
     uint64_t interrupts; /* signals asked of the transport */
-    uint64_t kicks;      /* notifications received (trap mode) */
     uint64_t inflight;   /* taken from the ring, not completed yet */
     uint64_t busy;       /* times the backend was full (BLK_EBUSY) */
+    uint64_t aborted;    /* dropped at a reset the backend did not finish in time */
 };
 
 /* A request taken from the ring: where its status byte goes, and how many
@@ -161,6 +161,7 @@ struct virtio_blk_params {
     /* The device is broken until reset (the transport's NEEDS_RESET). */
     void (*broken)(void *ctx);
     void *ctx;
+    void *signal_ctx; /* signal's context, if not ctx (the transport's own) */
     /* Optional clock bounding the reset's wait for the backend
      * (clock_uptime_ns in the hypervisor). */
     uint64_t (*now_ns)(void);
@@ -190,11 +191,16 @@ bool virtio_blk_init(struct virtio_blk *d, const struct virtio_blk_params *p, ch
 /* The fast path: see above. Returns how many requests (or backend parts)
  * it started or completed (0: nothing to do; the caller counts an idle
  * poll). A queue runs from DRIVER_OK until reset; before that, and for a
- * queue number the device does not have, this returns 0. In trap mode the
- * notify operation calls this until it returns 0, which leaves requests a
- * backend completes later (NVMe) in flight: whoever owns the queue must go
- * on calling it while q[i].stats.inflight is not 0. */
+ * queue number the device does not have, this returns 0. Requests a
+ * backend completes later (NVMe) stay in flight after it returns: whoever
+ * owns the queue must go on calling it while q[i].stats.inflight is not 0. */
 unsigned virtio_blk_service(struct virtio_blk *d, unsigned q, unsigned budget);
+/* The same for one queue, in the form a sidecore or a trap-mode vCPU calls
+ * (queue from virtio_blk_queue()), and whether the backend still owes that
+ * queue completions. */
+unsigned virtio_blk_queue_service(void *queue, unsigned budget);
+void *virtio_blk_queue(void *dev, unsigned q);
+bool virtio_blk_queue_inflight(void *queue);
 
 /* Whether queue q is started and the device is sound. */
 bool virtio_blk_queue_live(const struct virtio_blk *d, unsigned q);

@@ -559,8 +559,8 @@ static void notify_write(struct virtio_pci *t, unsigned at)
     if (at % VIRTIO_PCI_NOTIFY_MULT || q >= t->p.num_queues ||
         !__atomic_load_n(&t->queue_enabled[q], __ATOMIC_ACQUIRE))
         return;
-    if (t->p.ops && t->p.ops->notify)
-        t->p.ops->notify(t->p.dev_ctx, q);
+    if (t->p.notify)
+        t->p.notify(t->p.notify_ctx, q);
 }
 
 void virtio_pci_bar_write(struct virtio_pci *t, uint64_t offset, unsigned size, uint64_t value)

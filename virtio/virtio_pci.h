@@ -18,11 +18,10 @@
  * configuration (into the device's struct virtq array) and MSI-X; the
  * device behind it (virtio-blk, later virtio-net) sees only struct
  * virtio_pci_ops. Configuration and BAR accesses come from the guest's
- * vCPUs and must be serialized by the caller (the guest's device lock),
- * except writes to the notification region: those only read what the
- * guest cannot change concurrently in a harmful way (queue count, queue
- * enabled flag) and call ops->notify, so they need only the lock the device
- * wants around notify. virtio_pci_signal_queue(), virtio_pci_set_needs_reset()
+ * vCPUs and must be serialized by the caller (the guest's device lock).
+ * Notifications, whichever way they arrive, leave through the one
+ * params.notify callback (the caller's gate: vmm/guest_virtio.c), never to
+ * the device directly. virtio_pci_signal_queue(), virtio_pci_set_needs_reset()
  * and virtio_pci_config_changed() come from the queue's owner (a sidecore)
  * at any time and take no lock: MSI-X masking is made race-free by the
  * pending bits (virtio_pci.c explains it). Pure code, host-tested.
@@ -84,10 +83,13 @@ struct virtio_pci_ops {
     /* The driver reset the device (status 0 written): stop using every queue;
      * return only when nothing touches the rings or buffers any more. */
     void (*reset)(void *dev);
-    /* A notification for queue q reached the transport (a trapped write to
-     * the notification page). */
-    void (*notify)(void *dev, unsigned q);
 };
+
+/* A notification for queue q reached the transport: a trapped write to the
+ * notify region of BAR 0, wherever the guest put the BAR, or through the
+ * VIRTIO_PCI_CAP_PCI_CFG window. The only way a notify leaves the
+ * transport (the caller's gate decides who services the queue). */
+typedef void (*virtio_pci_notify_fn)(void *ctx, unsigned q);
 
 /* Delivers an MSI: address and data as the guest programmed the MSI-X
  * table entry. */
@@ -112,6 +114,8 @@ struct virtio_pci_params {
     struct virtq *queues; /* num_queues of them, owned by the device */
     const struct virtio_pci_ops *ops;
     void *dev_ctx;
+    virtio_pci_notify_fn notify; /* optional (NULL: notifies are dropped) */
+    void *notify_ctx;
     virtio_pci_msi_fn msi;
     void *msi_ctx;
     virtio_pci_intx_fn intx; /* optional (NULL: no INTx); ctx is msi_ctx */

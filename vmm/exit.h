@@ -25,8 +25,10 @@ bool exit_mmio(struct vcpu *v, const struct vcpu_exit *e);
 bool exit_fatal(struct vcpu *v, const struct vcpu_exit *e);
 
 /* Work the vCPU's own CPU does for the guest's devices when it is kicked
- * (e.g. operator input for the console, on vCPU 0). */
-void vcpu_poll_devices(struct vcpu *v);
+ * or halted (operator input for the console, on vCPU 0; completions a
+ * backend owes trap-mode queues). True while such completions are still
+ * owed, so a halted vCPU comes back soon to reap them. */
+bool vcpu_poll_devices(struct vcpu *v);
 
 /* Waits (on the host CPU) until v has an interrupt to take, its timer is
  * due, or it is asked to stop. */

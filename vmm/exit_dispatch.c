@@ -7,6 +7,7 @@
 #include "vmm/guest_apic.h"
 #include "vmm/guest_devices.h"
 #include "vmm/guest_mmio.h"
+#include "vmm/guest_virtio.h"
 
 static bool exit_ext_intr(struct vcpu *v, const struct vcpu_exit *e)
 {
@@ -38,7 +39,14 @@ bool exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
     case VCPU_EXIT_CPUID: return exit_cpuid(v, e);
     case VCPU_EXIT_MSR_READ:
     case VCPU_EXIT_MSR_WRITE: return exit_msr(v, e);
-    case VCPU_EXIT_IO: return exit_io(v, e);
+    case VCPU_EXIT_IO: {
+        /* A port write to 0xCFC may have notified through a virtio
+         * device's PCI_CFG window: the gate only marks the queue, and the
+         * service happens here, outside the guest's device lock. */
+        bool ok = exit_io(v, e);
+        guest_virtio_after_exit(v);
+        return ok;
+    }
     case VCPU_EXIT_HLT: return exit_hlt(v, e);
     case VCPU_EXIT_XSETBV: return exit_xsetbv(v, e);
     case VCPU_EXIT_HYPERCALL: return exit_hypercall(v, e);
@@ -48,8 +56,11 @@ bool exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
     case VCPU_EXIT_INIT: return exit_init(v, e);
     case VCPU_EXIT_SIPI: return exit_sipi(v, e);
     case VCPU_EXIT_MEM_VIOLATION:
-        if (guest_mmio_claims(v->guest, e->mem.gpa))
-            return exit_mmio(v, e);
+        if (guest_mmio_claims(v->guest, e->mem.gpa)) {
+            bool ok = exit_mmio(v, e);
+            guest_virtio_after_exit(v); /* as for port I/O above */
+            return ok;
+        }
         return exit_fatal(v, e);
     case VCPU_EXIT_MEM_MISCONFIG:
     case VCPU_EXIT_TRIPLE_FAULT:
@@ -60,10 +71,12 @@ bool exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
     return exit_fatal(v, e);
 }
 
-void vcpu_poll_devices(struct vcpu *v)
+bool vcpu_poll_devices(struct vcpu *v)
 {
     struct guest *g = v->guest;
+    bool owed = guest_virtio_poll(v);
 
     if (v->index == 0 && g->in_tail != __atomic_load_n(&g->in_head, __ATOMIC_ACQUIRE))
         guest_devices_poll_input(g);
+    return owed;
 }

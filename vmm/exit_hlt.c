@@ -11,6 +11,8 @@
 #include "vmm/guest.h"
 
 #define RFLAGS_IF (1ull << 9)
+/* How often a halted vCPU reaps completions its trap-mode queues are owed. */
+#define TRAP_IO_POLL_US 20
 
 static void check_timer(struct vcpu *v)
 {
@@ -21,10 +23,17 @@ void vcpu_wait_for_event(struct vcpu *v)
 {
     for (;;) {
         check_timer(v);
-        vcpu_poll_devices(v);
+        bool io_owed = vcpu_poll_devices(v);
         if (vcpu_has_pending(v) || v->stop_requested)
             return;
         uint64_t deadline = vcpu_next_timer(v);
+        if (io_owed) {
+            /* Trap mode: a backend (NVMe) completes later and raises no
+             * interrupt here, so come back soon to reap it. */
+            uint64_t soon = rdtsc() + tsc_hz() / (1000000 / TRAP_IO_POLL_US);
+            if (!deadline || soon < deadline)
+                deadline = soon;
+        }
         if (deadline) {
             uint64_t now = rdtsc();
             uint64_t ticks = deadline > now ? deadline - now : 0;

@@ -25,6 +25,7 @@
 #include "vmm/guest_apic.h"
 #include "vmm/guest_devices.h"
 #include "vmm/guest_disk.h"
+#include "vmm/guest_pci.h"
 #include "vmm/guest_load.h"
 #include "vmm/guest_power.h"
 #include "vmm/io_policy.h"
@@ -308,6 +309,8 @@ struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus)
     g->out_lock = (struct spinlock)SPINLOCK_INIT;
     g->dev_lock = (struct spinlock)SPINLOCK_INIT;
     g->nvcpus = cfg->cpus;
+    guest_pci_init(&g->pci);
+    g->nvirtio = g->ndisks = 0;
     guest_devices_reset(g);
     memcpy(g->cpus, cpus, cfg->cpus * sizeof(uint32_t));
     g->mem_size = cfg->memory;
@@ -319,7 +322,7 @@ struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus)
     }
     guests[nguests++] = g;
     if (!build_slat(g, why, sizeof(why)) || !build_bitmaps(g, why, sizeof(why)) ||
-        !create_vcpus(g, why, sizeof(why)) || !guest_disk_create(g, why, sizeof(why)) ||
+        !create_vcpus(g, why, sizeof(why)) || !guest_disks_create(g, why, sizeof(why)) ||
         !guest_load(g, why, sizeof(why))) {
         g->state = GUEST_STOPPED;
         fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "%s", why);

@@ -14,10 +14,10 @@
 #include "kernel/lib/spinlock.h"
 #include "vmm/dev/com1.h"
 #include "vmm/dev/i8042.h"
-#include "vmm/dev/pci_host.h"
 #include "vmm/dev/rtc.h"
 #include "vmm/dev/vioapic.h"
 #include "vmm/guest_config.h"
+#include "vmm/guest_pci.h"
 #include "vmm/io_policy.h"
 #include "vmm/vcpu.h"
 
@@ -73,9 +73,14 @@ struct guest {
     bool uart_irq; /* the UART's interrupt line as last seen */
     struct rtc rtc;
     struct i8042 kbc;
-    struct pci_host pci;
-    struct vioapic ioapic;   /* has its own lock */
-    struct guest_disk *disk; /* NULL: none (vmm/guest_disk.c) */
+    struct guest_pci pci;  /* its PCI bus (vmm/guest_pci.c) */
+    struct vioapic ioapic; /* has its own lock */
+    /* The virtio devices on the bus (vmm/guest_virtio.c), and which of them
+     * are disks (vmm/guest_disk.c). */
+    struct guest_virtio *virtio[GUEST_PCI_MAX_DEVICES];
+    unsigned nvirtio;
+    struct guest_disk *disks[GUEST_DISKS_MAX];
+    unsigned ndisks;
 };
 
 /* Builds a guest from its (validated) configuration on the given physical

@@ -271,8 +271,7 @@ static void finish_guest(struct parse_state *s)
                    missing[1], missing[2]);
         s->cur_bad = true;
     }
-    if (g->disk.kind != DISK_NONE && g->io == GUEST_IO_SIDECORE && !s->key_bad[KEY_IO] &&
-        s->limits->no_sidecores) {
+    if (g->ndisks && g->io == GUEST_IO_SIDECORE && !s->key_bad[KEY_IO] && s->limits->no_sidecores) {
         /* At the io line if io = sidecore is written; the default is the
          * section's as a whole. */
         unsigned line = s->key_line[KEY_IO] ? s->key_line[KEY_IO] : g->line;
@@ -508,7 +507,7 @@ static bool check_ram_disk(struct parse_state *s, const struct ini_item *it)
     char shown[QUOTE_MAX];
     uint64_t size;
 
-    if (!check_boot_path(s, it, s->cur.disk.path, &size))
+    if (!check_boot_path(s, it, s->cur.disks[s->cur.ndisks].path, &size))
         return false;
     if (size == UINT64_MAX)
         return true; /* unknown: checked again when the disk is set up */
@@ -546,7 +545,7 @@ static struct disk_spec seen_disk_spec(const struct seen_disk *d)
  * with the disk of an earlier section; otherwise remembers it. */
 static bool check_disk_overlap(struct parse_state *s, const struct ini_item *it)
 {
-    const struct disk_spec *d = &s->cur.disk;
+    const struct disk_spec *d = &s->cur.disks[s->cur.ndisks];
     const char *who = NULL;
     unsigned line = 0;
     struct disk_spec other;
@@ -561,10 +560,12 @@ static bool check_disk_overlap(struct parse_state *s, const struct ini_item *it)
     /* Accepted guests past the table's end. */
     for (unsigned i = 0; i < s->out->count && !who; i++) {
         const struct guest_config *g = &s->out->guests[i];
-        if (disk_spec_overlaps(d, &g->disk)) {
-            other = g->disk;
-            who = g->name;
-            line = g->line;
+        for (unsigned k = 0; k < g->ndisks && !who; k++) {
+            if (disk_spec_overlaps(d, &g->disks[k])) {
+                other = g->disks[k];
+                who = g->name;
+                line = g->line;
+            }
         }
     }
     if (who) {
@@ -592,16 +593,26 @@ static bool parse_disk(struct parse_state *s, const struct ini_item *it)
 {
     char shown[QUOTE_MAX], why[160];
 
+    struct disk_spec *d = &s->cur.disks[s->cur.ndisks];
+
     if (!it->value[0])
         return true; /* "disk =" says: none */
-    if (!disk_spec_parse(it->value, &s->cur.disk, why, sizeof(why))) {
-        quote(shown, sizeof(shown), it->value);
-        report(s, it->line, "disk = %s: %s", shown, why);
+    quote(shown, sizeof(shown), it->value);
+    if (s->cur.ndisks == GUEST_DISKS_MAX) {
+        report(s, it->line, "disk = %s: one disk too many (at most %u a guest)", shown,
+               (unsigned)GUEST_DISKS_MAX);
         return false;
     }
-    bool ok = s->cur.disk.kind == DISK_RAM ? check_ram_disk(s, it) : check_disk_overlap(s, it);
-    if (!ok)
-        s->cur.disk.kind = DISK_NONE;
+    if (!disk_spec_parse(it->value, d, why, sizeof(why))) {
+        report(s, it->line, "disk = %s: %s", shown, why);
+        d->kind = DISK_NONE;
+        return false;
+    }
+    bool ok = d->kind == DISK_RAM ? check_ram_disk(s, it) : check_disk_overlap(s, it);
+    if (ok)
+        s->cur.ndisks++;
+    else
+        d->kind = DISK_NONE;
     return ok;
 }
 
@@ -696,10 +707,9 @@ static void on_guest_item(struct parse_state *s, const struct ini_item *it)
         s->cur_bad = true;
         return;
     }
-    if (s->key_line[key]) {
-        report(s, it->line, "'%s' given twice in [guest %s] (first at line %u%s)", key_names[key],
-               s->cur_label, s->key_line[key],
-               key == KEY_DISK ? "; one disk per guest for now" : "");
+    if (s->key_line[key] && key != KEY_DISK) {
+        report(s, it->line, "'%s' given twice in [guest %s] (first at line %u)", key_names[key],
+               s->cur_label, s->key_line[key]);
         s->cur_bad = true;
         return;
     }

@@ -20,6 +20,8 @@
 #define GUEST_MAX_VCPUS   64
 /* Virtqueues a guest's disk may have (as drivers/block/ramdisk.h's queues). */
 #define GUEST_DISK_QUEUES_MAX 16
+/* Disks a guest may have (`disk =` lines), each its own PCI function. */
+#define GUEST_DISKS_MAX 8
 
 /* Guest memory is mapped with 2 MiB EPT pages at least, and a guest smaller
  * than 4 MiB cannot hold a kernel and its page tables. */
@@ -43,12 +45,14 @@ struct guest_config {
     char cmdline[GUEST_CMDLINE_LEN];
     enum guest_on_event on_poweroff; /* default stop */
     enum guest_on_event on_reboot;   /* default restart */
-    /* kind DISK_NONE if the section has no disk (or "disk ="). NVMe ranges of
-     * accepted guests never overlap; whether the namespace exists and holds
-     * the range is only known at run time. A RAM disk's file is a non-zero
-     * multiple of 512 bytes whenever file_exists gave its size. */
-    struct disk_spec disk;
-    uint32_t disk_queues;  /* 1..16; 0: not given, see guest_disk_queues() */
+    /* One per `disk =` line, in file order ("disk =" adds none). NVMe ranges
+     * of accepted guests never overlap, within a guest or between guests;
+     * whether the namespace exists and holds the range is only known at run
+     * time. A RAM disk's file is a non-zero multiple of 512 bytes whenever
+     * file_exists gave its size. */
+    struct disk_spec disks[GUEST_DISKS_MAX];
+    uint32_t ndisks;
+    uint32_t disk_queues;  /* 1..16 for each disk; 0: not given, see guest_disk_queues() */
     enum guest_io_mode io; /* default sidecore */
 };
 
@@ -89,9 +93,9 @@ typedef void (*guest_config_error_fn)(void *ctx, unsigned line, const char *mess
  * passed through unchanged. Keys of [hypervisor] are not looked at (the
  * caller passes sidecores = 0 as limits->no_sidecores).
  *
- * An NVMe disk that shares blocks with the disk of an earlier [guest]
- * section (kept or not; a whole namespace shares with everything on it) is
- * reported at its disk line and its guest dropped. disk_queues without a
+ * An NVMe disk that shares blocks with another disk of its own section or
+ * of an earlier [guest] section (kept or not; a whole namespace shares with
+ * everything on it) is reported at its disk line and its guest dropped. disk_queues without a
  * disk is accepted and means nothing.
  * limits->file_exists may be NULL, which skips the boot-file checks.
  * err may be NULL; problems are still counted in out->errors.
@@ -105,7 +109,7 @@ const char *guest_on_event_name(enum guest_on_event ev);
 /* "sidecore" or "trap", as written in the config. */
 const char *guest_io_mode_name(enum guest_io_mode mode);
 
-/* The number of queues the guest's disk gets: disk_queues if given, else
+/* The number of queues each of the guest's disks gets: disk_queues if given, else
  * one per vCPU, at most GUEST_DISK_QUEUES_MAX. */
 uint32_t guest_disk_queues(const struct guest_config *g);
 

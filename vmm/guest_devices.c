@@ -9,7 +9,7 @@
 #include "kernel/x86/cpu.h"
 #include "vmm/guest.h"
 #include "vmm/guest_apic.h"
-#include "vmm/guest_disk.h"
+#include "vmm/guest_virtio.h"
 #include "vmm/guest_power.h"
 
 #define PM_TIMER_HZ 3579545ull
@@ -22,8 +22,9 @@ void guest_devices_reset(struct guest *g)
     g->uart_irq = false;
     rtc_init(&g->rtc, wallclock_now(), clock_uptime_ns());
     i8042_reset(&g->kbc);
-    pci_host_init(&g->pci);
-    guest_disk_reset(g);
+    guest_pci_reset(&g->pci);
+    for (unsigned i = 0; i < g->nvirtio; i++)
+        guest_virtio_reset(g->virtio[i]);
     io_seen_reset(&g->port_seen);
     spin_unlock_irqrestore(&g->dev_lock, flags);
 }
@@ -77,7 +78,7 @@ bool guest_device_in(struct vcpu *v, const struct io_policy_entry *p, uint16_t p
         break;
     case IO_RTC: *value = rtc_read(&g->rtc, port, clock_uptime_ns()); break;
     case IO_I8042: *value = i8042_read(&g->kbc, port); break;
-    case IO_PCI: *value = pci_host_io_read(&g->pci, port, size); break;
+    case IO_PCI: *value = pci_host_io_read(&g->pci.host, port, size); break;
     case IO_PM:
         /* PM1a_CNT reads with SCI_EN set: there is no SMI port, the
          * platform is in ACPI mode from the start. */
@@ -113,7 +114,7 @@ bool guest_device_out(struct vcpu *v, const struct io_policy_entry *p, uint16_t 
         break;
     case IO_RTC: rtc_write(&g->rtc, port, (uint8_t)value, clock_uptime_ns()); break;
     case IO_I8042: power = i8042_write(&g->kbc, port, (uint8_t)value) == I8042_RESET; break;
-    case IO_PCI: pci_host_io_write(&g->pci, port, size, value); break;
+    case IO_PCI: pci_host_io_write(&g->pci.host, port, size, value); break;
     case IO_RESET: power = io_reset_requested(port, size, value); break;
     case IO_PM:
         if (port == IO_PM1A_CNT && io_pm1_sleep_type((uint16_t)value) >= 0) {

@@ -5,7 +5,7 @@
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 #include "vmm/acpi/guest_acpi.h"
-#include "vmm/guest_disk.h"
+#include "vmm/guest_pci.h"
 #include "vmm/guest.h"
 #include "vmm/loader/boot_plan.h"
 #include "vmm/vmm.h"
@@ -47,7 +47,7 @@ static void boot_state_from_plan(struct vcpu_boot_state *b, const struct boot_en
  * in ACPI tables, which go where the plan set aside room for them. */
 static bool build_acpi_tables(struct guest *g, char *why, size_t why_size)
 {
-    struct guest_acpi_config cfg = {.vcpus = g->nvcpus, .has_pci = guest_has_pci(g)};
+    struct guest_acpi_config cfg = {.vcpus = g->nvcpus, .has_pci = guest_pci_present(&g->pci)};
     if (cfg.has_pci)
         cfg.pci = (struct guest_acpi_pci){
             .ecam_gpa = GUEST_PCI_ECAM_GPA,

@@ -120,7 +120,7 @@ static int cmd_stats(int argc, char **argv)
         struct guest *g = guest_at(i);
         for (uint32_t j = 0; g->vcpus && j < g->nvcpus; j++)
             print_vcpu_stats(&g->vcpus[j]);
-        guest_disk_print_stats(g);
+        guest_disks_print_stats(g);
     }
     sidecore_print_stats();
     return 0;

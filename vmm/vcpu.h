@@ -161,6 +161,10 @@ struct vcpu {
     struct msr_vcpu_state msr;
     /* The vCPU's local APIC, in x2APIC mode from reset (vmm/guest_apic.c). */
     struct vlapic lapic;
+    /* Devices' interrupts reach this vCPU posted, with no exit: set by the
+     * backend when it has set posting up for the vCPU (not from the CPU's
+     * capabilities alone). */
+    bool posted_intr;
 
     struct vcpu_stats stats;
 };

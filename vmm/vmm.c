@@ -78,7 +78,7 @@ static unsigned sidecore_guests(const struct guest_config_set *set)
     unsigned n = 0;
 
     for (unsigned i = 0; i < set->count; i++)
-        n += set->guests[i].disk.kind != DISK_NONE && set->guests[i].io == GUEST_IO_SIDECORE;
+        n += set->guests[i].ndisks && set->guests[i].io == GUEST_IO_SIDECORE;
     return n;
 }
 

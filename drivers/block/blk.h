@@ -102,6 +102,13 @@ struct blk_device_ops {
     /* Reaps at most budget completions, calling q->complete for each;
      * returns how many. Also notices requests that timed out. */
     unsigned (*poll)(struct blk_queue *q, unsigned budget);
+    /* When waiting for q's requests gave up (a reset's drain): makes sure
+     * the device never touches their memory again and forgets them (no
+     * completion follows), then closes q. Returns only when no DMA for
+     * them can happen any more: BLK_OK, or an error after the device was
+     * cut off (NVMe: taken offline). NULL for a backend whose requests
+     * complete before submit returns. */
+    int (*queue_abort)(struct blk_queue *q);
 };
 
 struct blk_device {

@@ -60,6 +60,11 @@ struct nvme_io_queue *nvme_create_io_queue(struct nvme_ctrl *c, blk_complete_fn 
                                            int *err);
 /* Deletes the pair; BLK_EBUSY while commands are in flight. */
 int nvme_delete_io_queue(struct nvme_io_queue *q);
+/* Deletes the pair with commands in flight: the controller aborts them and
+ * touches their buffers no more; they are forgotten (no completion). If the
+ * deletion fails the controller is taken offline (no DMA at all), and the
+ * error is returned. */
+int nvme_abort_io_queue(struct nvme_io_queue *q);
 unsigned nvme_io_queue_depth(const struct nvme_io_queue *q);
 
 /* One I/O command, in the namespace's own blocks. */

@@ -53,6 +53,16 @@ static int nvme_blk_queue_close(struct blk_queue *q)
     return BLK_OK;
 }
 
+static int nvme_blk_queue_abort(struct blk_queue *q)
+{
+    struct nvme_blk_dev *d = q->dev->backend_priv;
+    int err = nvme_abort_io_queue(q->backend_priv);
+
+    q->backend_priv = NULL;
+    __atomic_sub_fetch(&d->open_queues, 1, __ATOMIC_SEQ_CST);
+    return err;
+}
+
 static int nvme_blk_submit(struct blk_queue *q, const struct blk_request *req)
 {
     struct nvme_blk_dev *d = q->dev->backend_priv;
@@ -94,6 +104,7 @@ static unsigned nvme_blk_poll(struct blk_queue *q, unsigned budget)
 static const struct blk_device_ops nvme_blk_ops = {
     .queue_open = nvme_blk_queue_open,
     .queue_close = nvme_blk_queue_close,
+    .queue_abort = nvme_blk_queue_abort,
     .submit = nvme_blk_submit,
     .poll = nvme_blk_poll,
 };

@@ -124,6 +124,26 @@ int nvme_delete_io_queue(struct nvme_io_queue *q)
     return e;
 }
 
+int nvme_abort_io_queue(struct nvme_io_queue *q)
+{
+    struct nvme_ctrl *c = q->ctrl;
+    int e = BLK_OK;
+
+    spin_lock(&c->admin_lock);
+    /* Deleting the SQ makes the controller abort what it still holds of it,
+     * and the CQ deletion completes only after that (NVMe 1.4, 5.6, 5.7). */
+    if (c->state == NVME_CTRL_ONLINE && q->generation == c->generation && !q->dead)
+        e = nvme_admin_delete_io_pair(c, q);
+    if (e != BLK_OK)
+        nvme_ctrl_take_offline(c, "an I/O queue with requests in flight could not be deleted");
+    /* A controller that is offline or was reset since holds none of them
+     * either: reset clears every queue, offline cut its bus mastering. */
+    nvme_cid_init(&q->cids, q->cids.count);
+    q->in_use = false;
+    spin_unlock(&c->admin_lock);
+    return e;
+}
+
 unsigned nvme_io_queue_depth(const struct nvme_io_queue *q)
 {
     return q->cids.count;

@@ -4,6 +4,7 @@
 #ifndef SIDECORE_LIB_SPINLOCK_H
 #define SIDECORE_LIB_SPINLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct spinlock {
@@ -22,6 +23,16 @@ static inline void spin_lock(struct spinlock *l)
 
     while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != ticket)
         __builtin_ia32_pause();
+}
+
+/* Takes the lock only if nobody holds or waits for it. */
+static inline bool spin_trylock(struct spinlock *l)
+{
+    uint32_t owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+    uint32_t expected = owner;
+
+    return __atomic_compare_exchange_n(&l->next, &expected, owner + 1, false, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
 }
 
 static inline void spin_unlock(struct spinlock *l)

@@ -137,13 +137,25 @@ static void check(const struct guest_config_set *set, const struct guest_config_
         if (g->disk_queues > GUEST_DISK_QUEUES_MAX || guest_disk_queues(g) < 1 ||
             guest_disk_queues(g) > GUEST_DISK_QUEUES_MAX)
             abort();
-        check_disk(&g->disk);
-        if (limits->no_sidecores && g->disk.kind != DISK_NONE && g->io == GUEST_IO_SIDECORE)
+        if (g->ndisks > GUEST_DISKS_MAX)
             abort();
-        for (unsigned j = 0; j < i; j++) {
-            if (disk_spec_overlaps(&set->guests[j].disk, &g->disk))
+        for (unsigned k = 0; k < g->ndisks; k++) {
+            check_disk(&g->disks[k]);
+            if (g->disks[k].kind == DISK_NONE)
                 abort();
+            for (unsigned m = 0; m < k; m++) {
+                if (disk_spec_overlaps(&g->disks[m], &g->disks[k]))
+                    abort();
+            }
+            for (unsigned j = 0; j < i; j++) {
+                for (unsigned m = 0; m < set->guests[j].ndisks; m++) {
+                    if (disk_spec_overlaps(&set->guests[j].disks[m], &g->disks[k]))
+                        abort();
+                }
+            }
         }
+        if (limits->no_sidecores && g->ndisks && g->io == GUEST_IO_SIDECORE)
+            abort();
         for (unsigned j = 0; j < i; j++) {
             if (strcmp(set->guests[j].name, g->name) == 0 || set->guests[j].line >= g->line)
                 abort(); /* duplicate, or not in file order */

@@ -102,7 +102,8 @@ static unsigned flaky_poll(struct blk_queue *q, unsigned budget)
     return bench_of_flaky(q)->rd.dev.ops->poll(q, budget);
 }
 
-static const struct blk_device_ops flaky_ops = {flaky_open, flaky_close, flaky_submit, flaky_poll};
+static const struct blk_device_ops flaky_ops = {flaky_open, flaky_close, flaky_submit, flaky_poll,
+                                                NULL};
 
 static struct bench *current;
 
@@ -234,7 +235,12 @@ static void run(struct bench *b, struct input *in)
                 b->guest[at + i] = (uint8_t)take(in, 1);
             break;
         }
-        case 3: virtio_blk_pci_ops.notify(b->d, (unsigned)take(in, 1) % (b->nq + 1)); break;
+        case 3: {
+            void *q = virtio_blk_queue(b->d, (unsigned)take(in, 1) % (b->nq + 1));
+            if (q)
+                virtio_blk_queue_service(q, VIRTIO_BLK_QUEUE_SIZE);
+            break;
+        }
         case 4:
             virtio_blk_pci_ops.reset(b->d);
             check(!b->d->needs_reset, "still broken after reset");

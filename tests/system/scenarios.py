@@ -142,17 +142,20 @@ GUEST_LINE_RE = re.compile(r"\[[A-Za-z0-9_-]+\] [^\n]*\n")
 
 
 def disk_stats(text):
-    """`stats` output -> ({guest: disk fields}, {(guest, queue): queue fields},
-    [sidecore fields]). Guest lines are cut out first, so a stats line a guest
+    """`stats` output -> ({guest or (guest, disk): disk fields},
+    {(guest, queue) of disk 0, or (guest, disk, queue): queue fields}, [sidecore fields]). Guest lines are cut out first, so a stats line a guest
     line landed in is whole again."""
     disks, queues, cores = {}, {}, []
     for line in GUEST_LINE_RE.sub("", text).splitlines():
         if line.startswith("disk guest="):
             f = fields(line)
-            disks[f["guest"]] = f
+            disks[(f["guest"], f["disk"])] = f
+            disks.setdefault(f["guest"], f)  # a guest's first disk
         elif line.startswith("queue guest=") and "disk_queue=" in line:
             f = fields(line)
-            queues[(f["guest"], f["disk_queue"])] = f
+            queues[(f["guest"], f["disk"], f["disk_queue"])] = f
+            if f["disk"] == 0:
+                queues[(f["guest"], f["disk_queue"])] = f
         elif line.startswith("sidecore="):
             cores.append(fields(line))
     return disks, queues, cores

@@ -19,7 +19,7 @@ from scenarios import (assert_guest_passed, disk_stats, fields, fresh_command, g
                        guest_lines, last_guest_match, wait_for_all)
 
 BOCHS = dict(emulator="bochs", smp=4, memory=512, timeout=500)
-BROKEN_RE = re.compile(r"sidecore: guest disk-bad: disk broken: ([^;\n]+);")
+BROKEN_RE = re.compile(r"sidecore: guest disk-bad: disk 0 broken: ([^;\n]+);")
 PROGRESS_RE = re.compile(r"^\[disk-good\] vblk: cycle (\d+) ok \(", re.M)
 TOTALS_RE = re.compile(r"^vblk: totals (.*)$")
 IRQS_OFF_RE = re.compile(r"^vblk: interrupts while off: (\d+), after STI: (\d+)$")
@@ -68,7 +68,7 @@ def run_breakage_scenario(machine, scenario, io):
     assert_guest_passed(log, "disk-good")
     bad = guest_lines(log, "disk-bad")
     assert "vblk: resetting the device" in bad and "vblk: recovered after reset" in bad, bad[-8:]
-    assert not re.search(r"sidecore: guest disk-good: disk broken", log)
+    assert not re.search(r"sidecore: guest disk-good: disk \d+ broken", log)
     assert "vblk: GET_ID 'disk-good'" in guest_lines(log, "disk-good")
     assert "vblk: GET_ID 'disk-bad'" in bad
 

@@ -809,7 +809,7 @@ static void test_disk_defaults(void **state)
     /* b asks for more cores than there are, but was parsed to the end. */
     assert_int_equal(r->set.count, 1);
     const struct guest_config *g = &r->set.guests[0];
-    assert_int_equal(g->disk.kind, DISK_NONE);
+    assert_int_equal(g->ndisks, 0);
     assert_int_equal(g->disk_queues, 0);
     assert_int_equal(g->io, GUEST_IO_SIDECORE);
     assert_string_equal(guest_io_mode_name(g->io), "sidecore");
@@ -841,11 +841,11 @@ static void test_disk_ram(void **state)
                              "disk = ram:guests/disk.img\n"); /* the same image: a copy each */
     assert_int_equal(r->count, 0);
     assert_int_equal(r->set.count, 3);
-    assert_int_equal(r->set.guests[0].disk.kind, DISK_RAM);
-    assert_string_equal(r->set.guests[0].disk.path, "guests/disk.img");
-    assert_int_equal(r->set.guests[1].disk.kind, DISK_RAM);
-    assert_string_equal(r->set.guests[1].disk.path, "guests/sector.img");
-    assert_string_equal(r->set.guests[2].disk.path, "guests/disk.img");
+    assert_int_equal(r->set.guests[0].disks[0].kind, DISK_RAM);
+    assert_string_equal(r->set.guests[0].disks[0].path, "guests/disk.img");
+    assert_int_equal(r->set.guests[1].disks[0].kind, DISK_RAM);
+    assert_string_equal(r->set.guests[1].disks[0].path, "guests/sector.img");
+    assert_string_equal(r->set.guests[2].disks[0].path, "guests/disk.img");
     assert_int_equal(r->file_calls, 6); /* three kernels, three disks */
 }
 
@@ -886,8 +886,8 @@ static void test_disk_ram_size_unknown(void **state)
     guest_config_parse(text, strlen(text), &limits, &r.set, on_error, &r);
     assert_int_equal(r.count, 0);
     assert_int_equal(r.set.count, 1);
-    assert_int_equal(r.set.guests[0].disk.kind, DISK_RAM);
-    assert_string_equal(r.set.guests[0].disk.path, "whatever.img");
+    assert_int_equal(r.set.guests[0].disks[0].kind, DISK_RAM);
+    assert_string_equal(r.set.guests[0].disks[0].path, "whatever.img");
 }
 
 static void test_disk_nvme(void **state)
@@ -900,19 +900,19 @@ static void test_disk_nvme(void **state)
                              "disk = nvme:1:2:512+1536\n"); /* 15 */
     assert_int_equal(r->count, 0);
     assert_int_equal(r->set.count, 3);
-    const struct disk_spec *d = &r->set.guests[0].disk;
+    const struct disk_spec *d = &r->set.guests[0].disks[0];
     assert_int_equal(d->kind, DISK_NVME);
     assert_int_equal(d->ctrl, 0);
     assert_int_equal(d->nsid, 1);
     assert_true(d->whole);
-    d = &r->set.guests[1].disk;
+    d = &r->set.guests[1].disks[0];
     assert_int_equal(d->kind, DISK_NVME);
     assert_int_equal(d->ctrl, 1);
     assert_int_equal(d->nsid, 2);
     assert_false(d->whole);
     assert_int_equal(d->start, GIB);
     assert_int_equal(d->length, 4 * GIB);
-    d = &r->set.guests[2].disk;
+    d = &r->set.guests[2].disks[0];
     assert_int_equal(d->start, 512);
     assert_int_equal(d->length, 1536);
     assert_int_equal(r->file_calls, 3); /* NVMe disks are no boot files */
@@ -954,21 +954,35 @@ static void test_disk_bad_values(void **state)
     expect_guests(r, names, 1);
 }
 
-static void test_disk_given_twice(void **state)
+static void test_several_disks(void **state)
 {
-    static const char *const names[] = {"b"};
-    struct record *r = parse(GUEST("a") "disk = nvme:0:1:0+1G\n"  /* 5 */
-                                        "disk = nvme:0:1:1G+1G\n" /* 6 */
-                             GUEST("b") "disk = nvme:0:1:2G+1G\n");
-    expect_one_error(r, 6, "");
-    expect_exact_error(r, 6,
-                       "'disk' given twice in [guest a] (first at line 5; one disk per guest for "
-                       "now)");
-    expect_guests(r, names, 1);
+    static const char *const names[] = {"a", "c"};
+    struct record *r = parse(GUEST("a") "disk = nvme:0:1:0+1G\n"       /* 5 */
+                                        "disk = ram:guests/disk.img\n" /* 6 */
+                                        "disk =\n"                     /* 7: adds none */
+                                        "disk = nvme:0:1:1G+1G\n"      /* 8 */
+                             GUEST("b") "disk = nvme:0:1:2G+1G\n"      /* 13 */
+                                        "disk = nvme:0:1:2G+4K\n"      /* 14: its own first */
+                             GUEST("c") "disk = nvme:0:1:3G+1G\n");
+    expect_one_error(r, 14,
+                     "disk = nvme:0:1:2G+4K: overlaps nvme:0:1:2G+1G of [guest b] at line 9");
+    expect_guests(r, names, 2);
+    const struct guest_config *g = &r->set.guests[0];
+    assert_int_equal(g->ndisks, 3);
+    assert_int_equal(g->disks[0].kind, DISK_NVME);
+    assert_int_equal(g->disks[1].kind, DISK_RAM);
+    assert_string_equal(g->disks[1].path, "guests/disk.img");
+    assert_int_equal(g->disks[2].kind, DISK_NVME);
+    assert_int_equal(g->disks[2].start, 1ull << 30);
+    assert_int_equal(r->set.guests[1].ndisks, 1);
 
-    /* "disk =" still counts as the section's disk line. */
-    r = parse(GUEST("a") "disk =\ndisk = ram:guests/disk.img\n");
-    expect_one_error(r, 6, "'disk' given twice in [guest a] (first at line 5;");
+    /* At most GUEST_DISKS_MAX. */
+    char text[1024];
+    size_t n = (size_t)snprintf(text, sizeof(text), "%s", GUEST("m"));
+    for (unsigned i = 0; i <= GUEST_DISKS_MAX; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "disk = nvme:0:2:%uG+1G\n", i);
+    r = parse(text);
+    expect_one_error(r, 5 + GUEST_DISKS_MAX, "one disk too many (at most 8 a guest)");
 }
 
 static void test_disk_empty_means_none(void **state)
@@ -976,8 +990,8 @@ static void test_disk_empty_means_none(void **state)
     struct record *r = parse(GUEST("a") "disk =\n" GUEST("b") "disk = nvme:0:1\n");
     assert_int_equal(r->count, 0);
     assert_int_equal(r->set.count, 2);
-    assert_int_equal(r->set.guests[0].disk.kind, DISK_NONE);
-    assert_int_equal(r->set.guests[1].disk.kind, DISK_NVME);
+    assert_int_equal(r->set.guests[0].disks[0].kind, DISK_NONE);
+    assert_int_equal(r->set.guests[1].disks[0].kind, DISK_NVME);
 }
 
 /* ---- NVMe disks shared between guests ---- */
@@ -1218,9 +1232,9 @@ static void test_full_guest_with_disk(void **state)
     assert_int_equal(r->set.count, 1);
     const struct guest_config *g = &r->set.guests[0];
     assert_int_equal(g->io, GUEST_IO_TRAP);
-    assert_int_equal(g->disk.kind, DISK_NVME);
-    assert_int_equal(g->disk.start, GIB);
-    assert_int_equal(g->disk.length, 4 * GIB);
+    assert_int_equal(g->disks[0].kind, DISK_NVME);
+    assert_int_equal(g->disks[0].start, GIB);
+    assert_int_equal(g->disks[0].length, 4 * GIB);
     assert_int_equal(g->disk_queues, 2);
     assert_int_equal(guest_disk_queues(g), 2);
     assert_string_equal(g->cmdline, "root=/dev/vda");
@@ -1274,7 +1288,7 @@ int main(void)
         cmocka_unit_test(test_disk_ram_size_unknown),
         cmocka_unit_test(test_disk_nvme),
         cmocka_unit_test(test_disk_bad_values),
-        cmocka_unit_test(test_disk_given_twice),
+        cmocka_unit_test(test_several_disks),
         cmocka_unit_test(test_disk_empty_means_none),
         cmocka_unit_test(test_disk_overlap_whole_then_range),
         cmocka_unit_test(test_disk_overlap_range_then_whole),

@@ -240,10 +240,11 @@ bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t ept
     }
     vmx_load_boot_state(v, boot);
     x->apicv = false;
+    v->posted_intr = false;
     if (vmx_apicv_usable() && hv_config_apicv_allowed())
         vmx_apicv_setup(v, x, msr_bitmap); /* without it: the software model */
     if (x->apicv)
-        vmx_posted_setup(v); /* without it: vlapic_accept and a kick */
+        v->posted_intr = vmx_posted_setup(v); /* without it: vlapic_accept and a kick */
     if (x->proc2 & PROC2_VPID)
         invvpid_single(v->vpid);
     invept_single(eptp);
@@ -257,6 +258,7 @@ void vmx_destroy(struct vcpu *v)
     if (!x)
         return;
     vmx_posted_teardown(v);
+    v->posted_intr = false;
     vmclear(x->vmcs_phys);
     pmm_free_pages(x->vmcs_phys, 2);
     v->arch = NULL;

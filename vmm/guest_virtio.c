@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The shared virtio layer behind vmm/guest_virtio.h: a virtio device's
+ * place on the guest's PCI bus, its notify gate, who services its queues,
+ * and its interrupts.
+ */
+#include "vmm/guest_virtio.h"
+
+#include "kernel/console/console.h"
+#include "kernel/console/log.h"
+#include "kernel/cpu/percpu.h"
+#include "kernel/lib/fmt.h"
+#include "kernel/lib/string.h"
+#include "kernel/mm/pmm.h"
+#include "vmm/ept.h"
+#include "vmm/guest.h"
+#include "vmm/guest_apic.h"
+
+/* ---- interrupts ---- */
+
+static void deliver_msi(void *ctx, uint64_t address, uint32_t data)
+{
+    struct guest_virtio *vd = ctx;
+
+    __atomic_fetch_add(&vd->msi, 1, __ATOMIC_RELAXED);
+    switch (guest_apic_msi(vd->g, address, data)) {
+    case GUEST_MSI_POSTED: __atomic_fetch_add(&vd->msi_posted, 1, __ATOMIC_RELAXED); break;
+    case GUEST_MSI_KICKED: __atomic_fetch_add(&vd->msi_kicked, 1, __ATOMIC_RELAXED); break;
+    case GUEST_MSI_LOCAL: __atomic_fetch_add(&vd->msi_local, 1, __ATOMIC_RELAXED); break;
+    case GUEST_MSI_DROPPED: __atomic_fetch_add(&vd->msi_dropped, 1, __ATOMIC_RELAXED); break;
+    }
+}
+
+void guest_virtio_signal(void *ctx, unsigned q)
+{
+    struct guest_virtio *vd = ctx;
+
+    virtio_pci_signal_queue(&vd->pci, q);
+}
+
+void guest_virtio_broken(struct guest_virtio *vd, const char *why)
+{
+    virtio_pci_set_needs_reset(&vd->pci);
+    if (__atomic_exchange_n(&vd->broken_reported, true, __ATOMIC_ACQ_REL))
+        return;
+    console_printf("sidecore: guest %s: %s %u broken: %s; the device needs a reset by the guest, "
+                   "everything else keeps running\n",
+                   vd->g->cfg.name, vd->d.kind, vd->index, why);
+}
+
+/* ---- the notify gate ---- */
+
+/* Every notification that reaches the hypervisor comes here, whichever way
+ * the guest wrote it (the BAR's notify region wherever the BAR is, or the
+ * PCI_CFG window through ECAM or 0xCFC): the transport's notify_write is
+ * the only caller. It runs on the notifying vCPU with the guest's device
+ * lock held, so it never services a queue itself (guest_virtio_after_exit
+ * does, in trap mode). */
+static void notify_gate(void *ctx, unsigned qi)
+{
+    struct guest_virtio *vd = ctx;
+
+    if (qi < vd->d.num_queues && virtio_gate_notify(&vd->q[qi].gate))
+        __atomic_store_n(&vd->any_notified, 1, __ATOMIC_RELEASE);
+}
+
+void guest_virtio_after_exit(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+
+    for (unsigned i = 0; i < g->nvirtio; i++) {
+        struct guest_virtio *vd = g->virtio[i];
+        if (!__atomic_exchange_n(&vd->any_notified, 0, __ATOMIC_ACQ_REL))
+            continue;
+        for (unsigned k = 0; k < vd->d.num_queues; k++)
+            virtio_gate_service(&vd->q[k].gate, true, true);
+    }
+}
+
+bool guest_virtio_poll(struct vcpu *v)
+{
+    struct guest *g = v->guest;
+    bool owed = false;
+
+    for (unsigned i = 0; i < g->nvirtio; i++) {
+        struct guest_virtio *vd = g->virtio[i];
+        if (vd->polled || !vd->d.inflight)
+            continue;
+        for (unsigned k = 0; k < vd->d.num_queues; k++) {
+            struct guest_virtio_queue *q = &vd->q[k];
+            if (!vd->d.inflight(q->ctx))
+                continue;
+            virtio_gate_service(&q->gate, false, false);
+            owed |= vd->d.inflight(q->ctx);
+        }
+    }
+    return owed;
+}
+
+/* ---- the BAR ---- */
+
+static bool bar_address(void *ctx, uint64_t *gpa)
+{
+    struct guest_virtio *vd = ctx;
+
+    return virtio_pci_bar_address(&vd->pci, gpa);
+}
+
+static uint64_t bar_read(void *ctx, uint64_t offset, unsigned size)
+{
+    struct guest_virtio *vd = ctx;
+
+    return virtio_pci_bar_read(&vd->pci, offset, size);
+}
+
+static void bar_write(void *ctx, uint64_t offset, unsigned size, uint64_t value)
+{
+    struct guest_virtio *vd = ctx;
+
+    virtio_pci_bar_write(&vd->pci, offset, size, value);
+}
+
+static const struct guest_pci_bar_ops virtio_bar_ops = {
+    .address = bar_address,
+    .read = bar_read,
+    .write = bar_write,
+};
+
+/* ---- creation and reset ---- */
+
+/* The function's configuration space, rebuilt at every reset. */
+static bool transport_build(struct guest_virtio *vd)
+{
+    struct virtio_pci_params p = {
+        .device_type = vd->d.device_type,
+        .class_code = vd->d.class_code,
+        .features = vd->d.features,
+        .num_queues = vd->d.num_queues,
+        .queue_size = vd->d.queue_size,
+        .config_size = vd->d.config_size,
+        .bar_gpa = vd->bar_gpa,
+        .pci_dev = vd->pci_dev,
+        .queues = vd->d.queues,
+        .ops = vd->d.ops,
+        .dev_ctx = vd->d.dev,
+        .notify = notify_gate,
+        .notify_ctx = vd,
+        .msi = deliver_msi,
+        .msi_ctx = vd,
+    };
+    virtio_pci_init(&vd->pci, &p);
+    return virtio_pci_attach(&vd->pci, &vd->g->pci.host);
+}
+
+/* Sidecore mode: the notification page becomes plain memory where
+ * firmware put the BAR, so the guest's notify writes land there without an
+ * exit (nobody reads them: the sidecore polls the rings). */
+static bool map_notify_page(struct guest_virtio *vd, char *why, size_t why_size)
+{
+    vd->notify_hpa = pmm_alloc_pages(1);
+    if (!vd->notify_hpa) {
+        fmt_snprintf(why, why_size, "out of memory for a notification page");
+        return false;
+    }
+    memset((void *)(uintptr_t)vd->notify_hpa, 0, PAGE_SIZE);
+    enum ept_status st = ept_map(vd->g->slat, vd->bar_gpa + VIRTIO_PCI_NOTIFY_OFFSET,
+                                 vd->notify_hpa, PAGE_SIZE, EPT_R | EPT_W, EPT_MT_WB);
+    if (st != EPT_OK) {
+        fmt_snprintf(why, why_size, "cannot map its notification page: %s", ept_status_name(st));
+        return false;
+    }
+    return true;
+}
+
+static unsigned guest_socket(const struct guest *g)
+{
+    struct percpu *p = cpu_by_index(g->cpus[0]);
+
+    return p ? p->topo.socket : 0;
+}
+
+static bool attach_sidecores(struct guest_virtio *vd, char *why, size_t why_size)
+{
+    for (unsigned i = 0; i < vd->d.num_queues; i++) {
+        struct guest_virtio_queue *q = &vd->q[i];
+        q->sq = sidecore_add_queue(guest_socket(vd->g), vd->d.service, q->ctx, q->label);
+        if (!q->sq) {
+            fmt_snprintf(why, why_size,
+                         "io = sidecore, but no I/O sidecore can take its queue %u "
+                         "([hypervisor] sidecores, or use io = trap)",
+                         i);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool guest_virtio_create(struct guest_virtio *vd, struct guest *g,
+                         const struct guest_virtio_device *dev, char *why, size_t why_size)
+{
+    if (g->nvirtio >= GUEST_PCI_MAX_DEVICES || dev->num_queues == 0 ||
+        dev->num_queues > VIRTIO_PCI_MAX_QUEUES || !dev->ops || !dev->queue || !dev->service) {
+        fmt_snprintf(why, why_size, "too many devices, or a device without its operations");
+        return false;
+    }
+    vd->g = g;
+    vd->d = *dev;
+    vd->index = g->nvirtio;
+    vd->polled = g->cfg.io == GUEST_IO_SIDECORE;
+    for (unsigned i = 0; i < dev->num_queues; i++) {
+        struct guest_virtio_queue *q = &vd->q[i];
+        *q = (struct guest_virtio_queue){.vd = vd, .index = i, .ctx = dev->queue(dev->dev, i)};
+        virtio_gate_init(&q->gate, dev->service, q->ctx, dev->queue_size, vd->polled);
+        fmt_snprintf(q->label, sizeof(q->label), "%s %s%u q%u", g->cfg.name, dev->kind, vd->index,
+                     i);
+    }
+    if (!guest_pci_place(&g->pci, VIRTIO_PCI_BAR_SIZE, &vd->pci_dev, &vd->bar_gpa)) {
+        fmt_snprintf(why, why_size, "no room on its PCI bus for a %s", dev->kind);
+        return false;
+    }
+    if (vd->polled && (!map_notify_page(vd, why, why_size) || !attach_sidecores(vd, why, why_size)))
+        return false;
+    if (!guest_pci_add_device(&g->pci, vd->pci_dev, &virtio_bar_ops, vd, VIRTIO_PCI_BAR_SIZE) ||
+        !transport_build(vd)) {
+        fmt_snprintf(why, why_size, "cannot add its %s to its PCI bus", dev->kind);
+        return false;
+    }
+    g->virtio[g->nvirtio++] = vd;
+    return true;
+}
+
+void guest_virtio_reset(struct guest_virtio *vd)
+{
+    if (vd->d.ops->reset)
+        vd->d.ops->reset(vd->d.dev);
+    const char *problem = vd->d.reset_problem ? vd->d.reset_problem(vd->d.dev) : NULL;
+    if (problem && problem[0])
+        log_warn("guest %s: %s %u: %s", vd->g->cfg.name, vd->d.kind, vd->index, problem);
+    for (unsigned i = 0; i < vd->d.num_queues; i++)
+        __atomic_store_n(&vd->q[i].gate.notified, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&vd->broken_reported, false, __ATOMIC_RELEASE);
+    if (!transport_build(vd))
+        log_error("guest %s: %s %u: no room on its PCI bus after reset", vd->g->cfg.name,
+                  vd->d.kind, vd->index);
+}
+
+/* ---- statistics ---- */
+
+const char *guest_virtio_irq_mode(const struct guest_virtio *vd)
+{
+    unsigned posted = 0;
+
+    if (!vd->polled)
+        return "local";
+    for (unsigned i = 0; i < vd->g->nvcpus; i++)
+        posted += vd->g->vcpus[i].posted_intr;
+    return posted == vd->g->nvcpus ? "posted" : posted == 0 ? "ipi" : "mixed";
+}
+
+uint64_t guest_virtio_notify_exits(const struct guest_virtio *vd)
+{
+    uint64_t n = 0;
+
+    for (unsigned i = 0; i < vd->d.num_queues; i++)
+        n += __atomic_load_n(&vd->q[i].gate.io_exits, __ATOMIC_RELAXED);
+    return n;
+}
