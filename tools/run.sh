@@ -13,7 +13,8 @@
 # (the default Linux guest, `make linux-guest`: Debian's stock kernel and a busybox
 # shell on its console, whose lines appear as "[linux0] ..."). The images are built
 # around it in $BUILD/images/run/. RUN_CONFIG=none boots $BUILD's own images. The
-# default RUN_SMP is the boot CPU plus every core the config's guests ask for.
+# default RUN_SMP is the boot CPU plus every core the config's guests ask for, plus
+# one for the I/O sidecore when a guest's disk is served by one.
 #
 # Quit: Ctrl-] (the console is raw: Ctrl-C goes to the guest). The emulator is
 # killed when you quit; the console log is kept in $BUILD/images/run/test-logs/run.log
@@ -67,7 +68,14 @@ if [ "$config" != none ]; then
     fi
     # The boot CPU keeps Sidecore's console; every guest core is one more CPU.
     cores=$(sed 's/#.*//' "$config" | awk -F= '$1 ~ /^[ \t]*cpus[ \t]*$/ { n += $2 } END { print n + 0 }')
-    smp=$(( cores + 1 < 2 ? 2 : cores + 1 ))
+    # One more for the I/O sidecore when a guest has a disk it serves (one socket).
+    sidecores=$(sed 's/#.*//' "$config" | awk -F= '
+        /^[ \t]*\[/ { if (disk && !trap) n = 1; disk = 0; trap = 0 }
+        $1 ~ /^[ \t]*disk[ \t]*$/ && $2 ~ /[^ \t]/ { disk = 1 }
+        $1 ~ /^[ \t]*io[ \t]*$/ && $2 ~ /trap/ { trap = 1 }
+        $1 ~ /^[ \t]*sidecores[ \t]*$/ && $2 ~ /^[ \t]*0[ \t]*$/ { none = 1 }
+        END { if (disk && !trap) n = 1; print (none ? 0 : n + 0) }')
+    smp=$(( cores + sidecores + 1 < 2 ? 2 : cores + sidecores + 1 ))
     guests=$(sed -n 's/^[[:space:]]*\[guest[[:space:]]\{1,\}\([^]]*\)\].*/\1/p' "$config" | xargs)
     echo "run: config $config (guests: ${guests:-none}); images in $img/"
     # machine.py boots $BUILD/sidecore.iso (or -usb.img, pxe/) and logs to $BUILD/test-logs/.

@@ -28,7 +28,7 @@ import time
 import pytest
 
 from machine import REPO, MachineError, build_dir
-from scenarios import _locked, guest_rows, image_for, parse_stats
+from scenarios import _locked, disk_stats, guest_rows, image_for, parse_stats
 
 MIB_KB = 1024
 # Wall seconds. Bare Bochs reaches this kernel's userspace in 70-140 s with 1 CPU
@@ -177,12 +177,15 @@ class LinuxRun:
 
 def start(machine, scenario, stops, panics=(), extra_s=0):
     """Boots the scenario's config (BUILD/linux/SCENARIO.cfg) under Sidecore in Bochs,
-    with the boot CPU plus one CPU per guest core."""
+    with the boot CPU plus one CPU per guest core, plus one for an I/O sidecore when
+    the config has a disk (none of these scenarios says io = trap)."""
     cfg = linux_dir() / f"{scenario}.cfg"
-    cores = sum(int(n) for n in re.findall(r"^\s*cpus\s*=\s*(\d+)", cfg.read_text(), re.M))
+    text = re.sub(r"#.*", "", cfg.read_text())
+    cores = sum(int(n) for n in re.findall(r"^\s*cpus\s*=\s*(\d+)", text, re.M))
+    sidecores = 1 if re.search(r"^\s*disk\s*=\s*\S", text, re.M) else 0
     budget = BOOT_S[min(cores, 2)] + extra_s
-    m = machine(image=image_for(f"linux-{scenario}", cfg), emulator="bochs", smp=1 + cores,
-                memory=512, timeout=budget + 60)
+    m = machine(image=image_for(f"linux-{scenario}", cfg), emulator="bochs",
+                smp=1 + cores + sidecores, memory=512, timeout=budget + 60)
     return LinuxRun(m, cfg, stops, panics), budget
 
 
@@ -279,13 +282,15 @@ def test_linux_panic_is_reported_and_stops_the_guest(machine):
 
 @pytest.mark.timeout(BOOT_S[1] + 600)
 def test_linux_console_attach_reaches_the_guest_shell(machine):
-    """`console linux0 attach` connects the serial line to a guest whose /init runs
-    an interactive busybox shell: a command typed there runs in the guest (its
-    computed answer comes back as "[linux0] attach-42", which the echo of the typed
-    line cannot be); ~. at the start of a line detaches, back to the sidecore>
-    prompt, with the guest still running; what is typed after that goes to
-    Sidecore's shell, not the guest; attaching again reaches the same shell."""
-    run, budget = start(machine, "shell", {"linux0": None}, extra_s=300)
+    """What `make run` boots (guest-tests/linux/default.cfg): `console linux0 attach`
+    connects the serial line to the guest's interactive busybox shell: a command
+    typed there runs in the guest (its computed answer comes back as
+    "[linux0] attach-42", which the echo of the typed line cannot be), and so does
+    a read of its virtio disk; ~. at the start of a line detaches, back to the
+    sidecore> prompt, with the guest still running; what is typed after that goes
+    to Sidecore's shell, not the guest; attaching again reaches the same shell; and
+    `stats` shows the I/O sidecore serving the disk with no notification exit."""
+    run, budget = start(machine, "default", {"linux0": None}, extra_s=300)
     m = run.m
     run.check_report("linux0", run.report("linux0", budget), 1)
     run.wait(r"^\[linux0\] Busybox shell on the console\.", 300,
@@ -318,7 +323,19 @@ def test_linux_console_attach_reaches_the_guest_shell(machine):
     m.send("echo attach-$((6*7))\r")
     run.wait(r"^\[linux0\] attach-42\n", 240,
              "the guest's answer '[linux0] attach-42' (not the echo of the command)", after=mark)
+    mark = len(m.log)
+    m.send("dd if=/dev/vda of=/dev/null bs=4k count=64 iflag=direct 2>/dev/null; "
+           "echo vda-$(cat /sys/block/vda/size)-$?\r")
+    run.wait(r"^\[linux0\] vda-32768-0\n", 240,
+             "the guest's '[linux0] vda-32768-0' (its 16 MiB disk read)", after=mark)
     detach()
+
+    disks, queues, cores = disk_stats(m.command("stats", timeout=120))
+    d = disks["linux0"]
+    assert d["io"] == "sidecore" and d["state"] == "ok" and d["notify_exits"] == 0, d
+    assert queues[("linux0", 0)]["reads"] >= 64 and queues[("linux0", 0)]["errors"] == 0, queues
+    assert queues[("linux0", 0)]["trap_services"] == 0, queues
+    assert len(cores) == 1 and cores[0]["state"] == "polling" and cores[0]["busy_rounds"] > 0, cores
 
     rows = guest_rows(m.command("guests", timeout=120))
     assert rows["linux0"][1] == "running", rows["linux0"]

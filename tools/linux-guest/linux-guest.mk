@@ -7,6 +7,7 @@
 #   initrd.gz          busybox initramfs with tools/linux-guest/init
 #   modules/           virtio, nvme and pvpanic modules of the same kernel, and
 #   initrd-modules.gz  the initramfs with them (make linux-guest-modules)
+#   linux0-disk.img    the default guest's 16 MiB RAM disk (empty)
 #   *.cfg              guest-tests/linux/*.cfg, beside the files they name:
 #                      default.cfg is what `make run` boots, the others are the
 #                      scenarios of tests/system/test_linux.py
@@ -48,9 +49,14 @@ $(LG_OUT)/initrd-modules.gz: $(LG_TOOLS)/build-initramfs.sh $(LG_TOOLS)/init $(L
 	@echo "  INITRD  $@"
 	@$(LG_TOOLS)/build-initramfs.sh $@ $(LG_TOOLS)/init $(LG_OUT)/modules >/dev/null
 
+$(LG_OUT)/linux0-disk.img:
+	@mkdir -p $(dir $@)
+	@echo "  DISK    $@"
+	@truncate -s 16M $@
+
 # A config is copied once the files it names exist, so `make image
 # CONFIG=$(LG_OUT)/X.cfg` (tools/mkimage.sh) finds them beside it.
-$(LG_OUT)/%.cfg: $(LG_SRC)/%.cfg $(LG_OUT)/vmlinuz $(LG_OUT)/vmlinux $(LG_OUT)/initrd.gz $(LG_OUT)/initrd-modules.gz
+$(LG_OUT)/%.cfg: $(LG_SRC)/%.cfg $(LG_OUT)/vmlinuz $(LG_OUT)/vmlinux $(LG_OUT)/initrd.gz $(LG_OUT)/initrd-modules.gz $(LG_OUT)/linux0-disk.img
 	@echo "  CP      $@"
 	@cp $< $@
 
