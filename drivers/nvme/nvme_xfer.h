@@ -30,8 +30,17 @@
  * or 128 segments of 512 bytes) often does not give; the bounce path is
  * needed for those anyway, and splitting would add per-request bookkeeping
  * (several CIDs, partial failures) for a rare case that bouncing already
- * handles. Pure code, also built for the host tests and the fuzzer: memory
- * is identity mapped (a physical address is the hypervisor's pointer).
+ * handles.
+ *
+ * Nor does virtio-blk advertise anything to steer guests: virtio has no
+ * field for a segment boundary (Linux's own NVMe driver sets a virt_boundary
+ * for this; its virtio-blk driver cannot be told to), size_max only caps a
+ * segment's length, and a blk_size above the backend's block would change
+ * the disk's logical block size for the guest. Linux's page cache already
+ * sends whole pages, so the zero-copy path is the common one.
+ *
+ * Pure code, also built for the host tests and the fuzzer: memory is
+ * identity mapped (a physical address is the hypervisor's pointer).
  */
 #ifndef SIDECORE_NVME_NVME_XFER_H
 #define SIDECORE_NVME_NVME_XFER_H
