@@ -8,7 +8,11 @@
  * needs is set up when it is opened.
  *
  * Requests carry host-physical segments that the backend hands to the device
- * as they are (zero copy). A request is either refused at once by submit()
+ * as they are (zero copy) when the device can take them. Any segment list is
+ * valid - any byte offsets and lengths adding up to the request - and a
+ * backend whose device has alignment rules deals with the rest itself (NVMe
+ * bounces what PRPs cannot express, nvme_xfer.h), at worst answering
+ * BLK_EBUSY until a poll frees what it needs. A request is either refused at once by submit()
  * (nothing was queued and no completion will follow), or accepted, in which
  * case exactly one completion reaches the queue's callback from a later
  * poll() - with an error status if the device failed it, timed out or went
@@ -38,7 +42,7 @@ enum blk_status {
     BLK_ERANGE = -2,      /* the request lies (partly) outside the device */
     BLK_EINVAL = -3,      /* malformed: misaligned, length mismatch, bad op */
     BLK_ENOTSUP = -4,     /* the device cannot do this operation */
-    BLK_ESEGMENTS = -5,   /* the segments break the device's rules: bounce or split */
+    BLK_ESEGMENTS = -5,   /* more segments than the backend can ever take */
     BLK_ETOOBIG = -6,     /* longer than max_transfer: split */
     BLK_EBUSY = -7,       /* the queue is full: poll, then submit again */
     BLK_ETIMEDOUT = -8,   /* no answer in time; the device was reset */

@@ -39,7 +39,7 @@
 
 static const char usage[] =
     "usage: blktest nvme:CTRL:NSID[:START+LENGTH] [verify|randread|pastend] "
-    "[qd=N] [count=N] [bs=SIZE] [seed=N]\n";
+    "[qd=N] [count=N] [bs=SIZE] [seed=N] [align=N]\n";
 
 static const char *op_name(enum blktest_op op)
 {
@@ -89,6 +89,10 @@ static bool parse_option(const char *arg, struct blktest_args *a)
         a->bs_given = true;
         return true;
     }
+    if (strncmp(arg, "align=", 6) == 0 && str_to_u64(eq + 1, &v) && v < 4096) {
+        a->p.misalign = (uint32_t)v;
+        return true;
+    }
     if (strncmp(arg, "seed=", 5) == 0 && str_to_u64(eq + 1, &v)) {
         a->p.seed = v;
         return true;
@@ -121,7 +125,7 @@ static bool parse_args(int argc, char **argv, struct blktest_args *a)
     for (int i = 2; i < argc; i++) {
         if (!parse_option(argv[i], a)) {
             console_printf("blktest: bad argument '%s' (qd 1..%u, bs a multiple of 512 up to "
-                           "%uK, count >= 1)\n%s",
+                           "%uK, count >= 1, align 0..4095)\n%s",
                            argv[i], BLKTEST_MAX_QD, BLKTEST_MAX_BS / 1024, usage);
             return false;
         }
@@ -139,6 +143,9 @@ static void announce(const struct blktest_args *a, const struct blk_device *dev,
 
     str_format_size(size, sizeof(size), bytes);
     str_format_size(bs, sizeof(bs), a->p.bs);
+    char align[24] = "";
+    if (a->p.misalign)
+        fmt_snprintf(align, sizeof(align), " align=%u", a->p.misalign);
     if (a->p.op == BLKTEST_VERIFY)
         console_printf("blktest: writing only bytes 0x%llx..0x%llx of nvme%un%u (%s)\n",
                        (unsigned long long)start, (unsigned long long)(start + bytes - 1),
@@ -150,13 +157,13 @@ static void announce(const struct blktest_args *a, const struct blk_device *dev,
                        a->disk.ctrl, a->disk.nsid, size,
                        a->p.op == BLKTEST_PASTEND ? " and reads just past them" : "");
     if (a->p.op == BLKTEST_RANDREAD)
-        console_printf("blktest: randread %s on cpu %u through virtio-blk: qd=%u bs=%s "
+        console_printf("blktest: randread %s on cpu %u through virtio-blk: qd=%u bs=%s%s "
                        "count=%llu seed=%#llx\n",
-                       dev->name, cpu, a->p.qd, bs, (unsigned long long)a->p.count,
+                       dev->name, cpu, a->p.qd, bs, align, (unsigned long long)a->p.count,
                        (unsigned long long)a->p.seed);
     else
-        console_printf("blktest: %s %s on cpu %u through virtio-blk: qd=%u bs=%s seed=%#llx\n",
-                       op_name(a->p.op), dev->name, cpu, a->p.qd, bs,
+        console_printf("blktest: %s %s on cpu %u through virtio-blk: qd=%u bs=%s%s seed=%#llx\n",
+                       op_name(a->p.op), dev->name, cpu, a->p.qd, bs, align,
                        (unsigned long long)a->p.seed);
 }
 
@@ -371,7 +378,8 @@ static int blktest_command(int argc, char **argv)
 
 SHELL_COMMAND("blktest",
               "nvme:CTRL:NSID[:START+LENGTH] [verify|randread|pastend] [qd=N] [count=N] "
-              "[bs=SIZE] [seed=N]",
+              "[bs=SIZE] [seed=N] [align=N]",
               "drive a disk through virtio-blk on a spare core; verify (default) writes and "
-              "checks a pattern, randread measures, pastend reads past the end",
+              "checks a pattern, randread measures, pastend reads past the end; align=N "
+              "starts buffers N bytes into a page and cuts requests into odd segments",
               blktest_command);

@@ -30,6 +30,18 @@ static uint64_t data_bytes(unsigned qd, uint32_t bs)
     return (uint64_t)qd * bs;
 }
 
+/* Room for qd buffers whatever the layout: a misaligned one takes its
+ * bytes rounded up to pages, plus a page to start inside of. */
+static uint64_t buffer_room(unsigned qd, uint32_t bs)
+{
+    return (uint64_t)qd * (((uint64_t)bs + 4095) / 4096 * 4096 + 4096);
+}
+
+static uint64_t buffer_stride(const struct blktest_params *p)
+{
+    return p->misalign ? ((uint64_t)p->bs + 4095) / 4096 * 4096 + 4096 : p->bs;
+}
+
 static uint64_t area_bytes(void)
 {
     return (virtio_blk_driver_area_bytes(BLKTEST_QUEUE_SIZE, true) + 4095) & ~4095ull;
@@ -40,7 +52,7 @@ uint64_t blktest_mem_bytes(unsigned qd, uint32_t bs)
     if (qd == 0 || qd > BLKTEST_MAX_QD || bs == 0 || bs > BLKTEST_MAX_BS ||
         data_bytes(qd, bs) > BLKTEST_MAX_BUFFERS)
         return 0;
-    return area_bytes() + data_bytes(qd, bs);
+    return area_bytes() + buffer_room(qd, bs);
 }
 
 uint64_t blktest_ticks_to_ns(const struct blktest_job *j, uint64_t ticks)
@@ -74,6 +86,10 @@ bool blktest_setup(struct blktest_job *j, struct blk_device *backend, void *mem,
     }
     if (need > mem_bytes || ((uintptr_t)mem & 15)) {
         fmt_snprintf(why, why_size, "memory block too small or misaligned");
+        return false;
+    }
+    if (p->misalign >= 4096) {
+        fmt_snprintf(why, why_size, "align=%u: an offset into a page is 0 to 4095", p->misalign);
         return false;
     }
     if (p->bs % backend->block_size) {
@@ -157,7 +173,7 @@ static void __attribute__((format(printf, 2, 3))) fail(struct blktest_job *j, co
 
 static uint8_t *data_ptr(struct blktest_job *j, unsigned s)
 {
-    return j->mem.base + j->data_gpa + (uint64_t)s * j->p.bs;
+    return j->mem.base + j->data_gpa + (uint64_t)s * buffer_stride(&j->p) + j->p.misalign;
 }
 
 /* The next request of the phase: false when it has none left. */
@@ -206,9 +222,27 @@ static bool phase_next(struct blktest_job *j, struct phase *ph, uint64_t *sector
 static int submit(struct blktest_job *j, unsigned s)
 {
     struct blktest_slot *sl = &j->slot[s];
-    struct virtq_sg sg = {j->data_gpa + (uint64_t)s * j->p.bs, sl->len};
+    uint64_t gpa = j->data_gpa + (uint64_t)s * buffer_stride(&j->p) + j->p.misalign;
+    struct virtq_sg sg[VIRTIO_BLK_DRIVER_MAX_SEGS];
+    unsigned n = 0;
 
-    return virtio_blk_driver_submit(&j->drv, sl->type, sl->sector, &sg, sl->len ? 1 : 0, sl);
+    if (!sl->len)
+        return virtio_blk_driver_submit(&j->drv, sl->type, sl->sector, NULL, 0, sl);
+    if (!j->p.misalign) {
+        sg[0] = (struct virtq_sg){gpa, sl->len};
+        return virtio_blk_driver_submit(&j->drv, sl->type, sl->sector, sg, 1, sl);
+    }
+    /* Cut at k * len/16, every other cut 12 bytes later: pieces that start
+     * and end inside pages and inside sectors, some smaller than a sector. */
+    uint32_t step = sl->len / VIRTIO_BLK_DRIVER_MAX_SEGS, at = 0;
+    for (unsigned k = 1; k < VIRTIO_BLK_DRIVER_MAX_SEGS && step > 12; k++) {
+        uint32_t cut = k * step + (k & 1 ? 12 : 0);
+
+        sg[n++] = (struct virtq_sg){gpa + at, cut - at};
+        at = cut;
+    }
+    sg[n++] = (struct virtq_sg){gpa + at, sl->len - at};
+    return virtio_blk_driver_submit(&j->drv, sl->type, sl->sector, sg, n, sl);
 }
 
 static void complete(struct blktest_job *j, struct phase *ph, const struct virtio_blk_completion *c,

@@ -12,6 +12,9 @@
  *   pastend   reads beyond and across the end, which must come back to the
  *             requester as VIRTIO_BLK_S_IOERR.
  * with up to qd requests in flight, recording each request's latency.
+ * With misalign, data buffers start inside a page and every request is cut
+ * into segments that start and end mid-page and mid-sector, the layouts a
+ * guest may choose and a backend with alignment rules must still serve.
  *
  * The caller gives it one block of memory (the device's view of "guest
  * memory": rings, headers, data buffers) and a clock. Setup and teardown
@@ -52,6 +55,9 @@ struct blktest_params {
     uint64_t count;        /* randread: requests */
     uint32_t bs;           /* bytes per request: a multiple of the block size */
     uint64_t seed;         /* pattern seed (verify), random offsets (randread) */
+    uint32_t misalign;     /* 0: one segment per request, buffers as laid out; else
+                            * buffers start this many bytes into a page and each
+                            * request is cut into up to 16 segments at odd places */
     uint64_t origin;       /* absolute byte offset of the device's sector 0 (pattern tags) */
     uint64_t (*now)(void); /* a monotonic tick counter (the TSC) */
     uint64_t ticks_per_sec;

@@ -3,7 +3,9 @@
  * The block-backend side of the NVMe driver: windows of namespaces as
  * struct blk_device, requests translated from 512-byte sectors into the
  * namespace's blocks, checked against the window, and handed to the queue
- * pair of the blk queue (no copy, no lock, no allocation on that path).
+ * pair of the blk queue (no lock, no allocation on that path). Any segment
+ * list is taken: those the PRP rules cannot express go through the queue
+ * pair's bounce buffer (nvme_xfer.h), the rest reach the device as they are.
  */
 #include "drivers/nvme/nvme_blk.h"
 

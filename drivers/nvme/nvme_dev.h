@@ -15,6 +15,7 @@
 #include "drivers/nvme/nvme_cmd.h"
 #include "drivers/nvme/nvme_identify.h"
 #include "drivers/nvme/nvme_ring.h"
+#include "drivers/nvme/nvme_xfer.h"
 #include "kernel/lib/spinlock.h"
 
 #define NVME_ADMIN_DEPTH 32
@@ -60,8 +61,9 @@ struct nvme_io_queue {
     struct nvme_cq_ring cqr;
     struct nvme_cid_map cids;
     struct nvme_io_slot *slots;
-    uint64_t prp_pages;  /* prp_per_cmd pages per slot, contiguous */
-    uint64_t dsm_ranges; /* one 16-byte DSM range per slot */
+    uint64_t prp_pages;        /* prp_per_cmd pages per slot, contiguous */
+    uint64_t dsm_ranges;       /* one 16-byte DSM range per slot */
+    struct nvme_bounce bounce; /* for segments PRPs cannot express (nvme_xfer.h) */
     unsigned errors_logged;
     uint64_t next_check_ns;
     blk_complete_fn done;

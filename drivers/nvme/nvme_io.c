@@ -11,6 +11,7 @@
 #include "drivers/nvme/nvme_prp.h"
 #include "drivers/nvme/nvme_regs.h"
 #include "drivers/nvme/nvme_status.h"
+#include "drivers/nvme/nvme_xfer.h"
 #include "kernel/console/log.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/pmm.h"
@@ -23,16 +24,6 @@ static void sq_ring_doorbell(struct nvme_io_queue *q)
 {
     asm volatile("" ::: "memory"); /* the entry is in memory before the tail moves */
     *q->sq_doorbell = q->sqr.tail;
-}
-
-static int prp_error_to_blk(int err)
-{
-    switch (err) {
-    case NVME_PRP_TOO_BIG:
-    case NVME_PRP_NO_LIST_SPACE: return BLK_ETOOBIG;
-    case NVME_PRP_EMPTY: return BLK_EINVAL;
-    default: return BLK_ESEGMENTS;
-    }
 }
 
 static int build_rw(struct nvme_io_queue *q, struct nvme_ns *ns, const struct nvme_io *io,
@@ -50,12 +41,18 @@ static int build_rw(struct nvme_io_queue *q, struct nvme_ns *ns, const struct nv
         lists.phys[i] = phys;
         lists.virt[i] = (uint64_t *)(uintptr_t)phys;
     }
-    int err =
-        nvme_prp_build(io->segs, io->nseg, 1u << c->page_shift, c->max_transfer, &lists, &prp);
+    /* Segments the PRP rules refuse go through the queue's bounce buffer;
+     * this must be the last check that can fail, as the buffer is taken. */
+    struct nvme_xfer x = {.segs = io->segs,
+                          .nseg = io->nseg,
+                          .write = io->op == BLK_OP_WRITE,
+                          .bytes = (uint64_t)io->nlb << ns->info.lba_shift,
+                          .cid = cid,
+                          .page_size = 1u << c->page_shift,
+                          .max_bytes = c->max_transfer};
+    int err = nvme_xfer_build(&q->bounce, &x, &lists, &prp);
     if (err)
-        return prp_error_to_blk(err);
-    if (prp.bytes != (uint64_t)io->nlb << ns->info.lba_shift)
-        return BLK_EINVAL;
+        return err;
     e->prp1 = prp.prp1;
     e->prp2 = prp.prp2;
     e->cdw10 = (uint32_t)io->slba;
@@ -185,6 +182,7 @@ static void complete_one(struct nvme_io_queue *q, uint16_t cid, uint16_t status_
     }
     void *cookie = slot->cookie;
 
+    nvme_xfer_done(&q->bounce, cid, status == BLK_OK);
     nvme_cid_free(&q->cids, cid);
     q->completed++;
     q->done(q->done_ctx, cookie, status);

@@ -31,9 +31,16 @@ static bool queue_alloc(struct nvme_ctrl *c, struct nvme_io_queue *q)
         (struct nvme_io_slot *)(uintptr_t)pmm_alloc_pages(pages_for(depth * sizeof(*q->slots)));
     q->dsm_ranges = pmm_alloc_pages(pages_for(depth * 16u));
     q->prp_pages = c->prp_per_cmd ? pmm_alloc_pages((size_t)depth * c->prp_per_cmd) : 0;
+    /* The bounce buffer holds the largest transfer; kept with the rest. */
+    uint64_t bounce = pmm_alloc_pages(pages_for(c->max_transfer));
+    uint64_t bounce_segs =
+        pmm_alloc_pages(pages_for(NVME_BOUNCE_MAX_SEGS * sizeof(struct blk_seg)));
     /* A failed allocation leaks the pieces that worked; boot-time only. */
-    if (!q->sq || !q->cq || !q->slots || !q->dsm_ranges || (c->prp_per_cmd && !q->prp_pages))
+    if (!q->sq || !q->cq || !q->slots || !q->dsm_ranges || (c->prp_per_cmd && !q->prp_pages) ||
+        !bounce || !bounce_segs)
         return false;
+    nvme_bounce_init(&q->bounce, bounce, (uint32_t)c->max_transfer,
+                     (struct blk_seg *)(uintptr_t)bounce_segs);
     q->allocated = true;
     return true;
 }
@@ -48,6 +55,8 @@ void nvme_io_queue_reset_state(struct nvme_io_queue *q)
     /* depth - 1 IDs: the CQ can then never hold more entries than it has
      * room for. */
     nvme_cid_init(&q->cids, q->depth - 1u);
+    /* Whatever used the bounce buffer was failed back or never ran. */
+    nvme_bounce_release(&q->bounce);
 }
 
 struct nvme_io_queue *nvme_create_io_queue(struct nvme_ctrl *c, blk_complete_fn done, void *ctx,

@@ -45,12 +45,18 @@ static struct {
     unsigned writes;
     unsigned misplace_at, fail_at;
     bool hold;
+    unsigned max_nseg, mid_page_segs; /* seen by submit */
 } bent;
 
 static int bent_submit(struct blk_queue *q, const struct blk_request *req)
 {
     struct blk_request r = *req;
 
+    if (req->nseg > bent.max_nseg)
+        bent.max_nseg = req->nseg;
+    for (unsigned i = 0; i < req->nseg; i++)
+        if ((req->segs[i].phys | (req->segs[i].phys + req->segs[i].len)) & 4095)
+            bent.mid_page_segs++;
     if (req->op == BLK_OP_WRITE) {
         bent.writes++;
         if (bent.writes == bent.fail_at)
@@ -97,6 +103,8 @@ static struct run *run_new(void)
     return r;
 }
 
+static uint32_t start_misalign; /* blktest's align=N for the next start() */
+
 static bool start(struct run *r, enum blktest_op op, unsigned qd, uint32_t bs, uint64_t count)
 {
     struct blktest_params p = {.op = op,
@@ -107,7 +115,8 @@ static bool start(struct run *r, enum blktest_op op, unsigned qd, uint32_t bs, u
                                .origin = ORIGIN,
                                .now = fake_now,
                                .ticks_per_sec = 1000000000ull,
-                               .request_timeout_ticks = 5000000000ull};
+                               .request_timeout_ticks = 5000000000ull,
+                               .misalign = start_misalign};
     char why[200];
 
     r->mem_bytes = blktest_mem_bytes(qd, bs);
@@ -191,6 +200,26 @@ static void test_verify_passes_and_writes_exactly_the_device(void **state)
     run_free(r, true);
 }
 
+/* align=N: buffers start mid-page and requests arrive in 16 segments that
+ * start and end mid-page and mid-sector; the data still lands right. */
+static void test_verify_misaligned(void **state)
+{
+    static const uint32_t aligns[] = {4, 512, 1000, 4095};
+
+    for (unsigned i = 0; i < 4; i++) {
+        struct run *r = run_new();
+
+        start_misalign = aligns[i];
+        assert_true(start(r, BLKTEST_VERIFY, 4, i & 1 ? 64 * 1024 : 3 * 4096 + 512, 0));
+        start_misalign = 0;
+        assert_true(r->j->res.pass);
+        assert_pattern(r);
+        assert_int_equal(bent.max_nseg, 16);
+        assert_true(bent.mid_page_segs > 16);
+        run_free(r, true);
+    }
+}
+
 static void test_verify_odd_sizes(void **state)
 {
     struct run *r = run_new();
@@ -251,7 +280,8 @@ static void test_verify_reports_a_failed_write(void **state)
                                .origin = 0,
                                .now = fake_now,
                                .ticks_per_sec = 1000000000ull,
-                               .request_timeout_ticks = 5000000000ull};
+                               .request_timeout_ticks = 5000000000ull,
+                               .misalign = start_misalign};
     char why[200];
 
     r->mem_bytes = blktest_mem_bytes(4, 8192);
@@ -340,7 +370,8 @@ static void test_abort(void **state)
                                .seed = 7,
                                .now = fake_now,
                                .ticks_per_sec = 1000000000ull,
-                               .request_timeout_ticks = 5000000000ull};
+                               .request_timeout_ticks = 5000000000ull,
+                               .misalign = start_misalign};
     char why[200];
 
     r->mem_bytes = blktest_mem_bytes(2, 4096);
@@ -374,6 +405,10 @@ static void test_setup_refusals(void **state)
     assert_int_equal(blktest_mem_bytes(4, 0), 0);
     assert_false(
         blktest_setup(r->j, bent_device(r->disk), r->mem, bytes - 1, &p, why, sizeof(why)));
+    p.misalign = 4096;
+    assert_false(blktest_setup(r->j, bent_device(r->disk), r->mem, bytes, &p, why, sizeof(why)));
+    assert_non_null(strstr(why, "align=4096"));
+    p.misalign = 0;
     p.bs = 1000;
     assert_false(blktest_setup(r->j, bent_device(r->disk), r->mem, bytes, &p, why, sizeof(why)));
     assert_non_null(strstr(why, "not a multiple"));
@@ -395,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_pattern_layout),
         cmocka_unit_test(test_verify_passes_and_writes_exactly_the_device),
         cmocka_unit_test(test_verify_odd_sizes),
+        cmocka_unit_test(test_verify_misaligned),
         cmocka_unit_test(test_verify_catches_a_misplaced_write),
         cmocka_unit_test(test_verify_reports_a_failed_write),
         cmocka_unit_test(test_randread),
