@@ -7,6 +7,7 @@
  */
 #include "boot/handoff.h"
 #include "boot/mb2_handoff.h"
+#include "drivers/net/nic.h"
 #include "drivers/nvme/nvme.h"
 #include "kernel/acpi/acpi.h"
 #include "kernel/boot_info.h"
@@ -215,6 +216,7 @@ static __attribute__((noreturn)) void kmain(struct handoff *h)
     smp_start_all();
     pci_init();
     nvme_init();
+    nic_init();
     reboot_register_hook(nvme_shutdown_all);
     vmm_init(h);
 

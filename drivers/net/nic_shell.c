@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The shell's `nic` command: one line per NIC with its PCI address, chip,
+ * MAC, link, queue pairs and counters (the chip's statistics registers,
+ * then the drivers' own per-queue counts summed).
+ */
+#include "drivers/net/nic.h"
+#include "drivers/net/nic_dev.h"
+#include "kernel/console/console.h"
+#include "kernel/shell/shell.h"
+
+static void list_nic(struct nic *n)
+{
+    const uint8_t *m = nic_mac(n);
+    unsigned mbps;
+    bool link = nic_link(n, &mbps);
+    const struct nic_counters *c = nic_stats_update(n);
+    struct nic_queue_counters sum = {0};
+
+    for (unsigned i = 0; i < nic_queue_count(n); i++) {
+        const struct nic_queue_counters *q = nic_queue_counters(n, i);
+
+        sum.rx_errors += q->rx_errors;
+        sum.tx_ring_full += q->tx_ring_full;
+    }
+    console_printf("nic%u pci=%04x:%02x:%02x.%u chip=%s mac=%02x:%02x:%02x:%02x:%02x:%02x "
+                   "link=%s speed=%u queues=%u rx_packets=%llu rx_bytes=%llu tx_packets=%llu "
+                   "tx_bytes=%llu rx_drops=%llu rx_errors=%llu tx_drops=%llu\n",
+                   n->index, n->segment, n->bus, n->dev, n->func, nic_chip_name(n), m[0], m[1],
+                   m[2], m[3], m[4], m[5], link ? "up" : "down", mbps, nic_queue_count(n),
+                   (unsigned long long)c->rx_packets, (unsigned long long)c->rx_bytes,
+                   (unsigned long long)c->tx_packets, (unsigned long long)c->tx_bytes,
+                   (unsigned long long)c->rx_missed,
+                   (unsigned long long)(c->rx_crc_errors + sum.rx_errors),
+                   (unsigned long long)sum.tx_ring_full);
+}
+
+static int nic_command(int argc, char **argv)
+{
+    if (argc != 1) {
+        console_printf("usage: nic\n");
+        return 1;
+    }
+    if (nic_count() == 0)
+        console_printf("no NICs\n");
+    for (unsigned i = 0; i < nic_count(); i++)
+        list_nic(nic_get(i));
+    return 0;
+}
+
+SHELL_COMMAND("nic", "", "list the NICs: chip, MAC, link, queues, counters", nic_command);
