@@ -585,6 +585,15 @@ static void transmit(struct nic_model *m, unsigned q)
             if (m->tx_count < NIC_MODEL_MAX_TX)
                 m->tx[m->tx_count] = cur;
             m->tx_count++;
+            if (m->echo && cur.len >= 14) {
+                uint8_t tmp[6];
+                memcpy(tmp, cur.data, 6);
+                memcpy(cur.data, cur.data + 6, 6);
+                memcpy(cur.data + 6, tmp, 6);
+                if (m->echo_corrupt_at && m->tx_count == 3 && m->echo_corrupt_at < cur.len)
+                    cur.data[m->echo_corrupt_at] ^= 0x10;
+                nic_model_deliver(m, q, cur.data, cur.len);
+            }
             m->gptc++;
             m->gotc += cur.len + 4u;
             cur.len = 0;

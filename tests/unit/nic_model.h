@@ -40,11 +40,13 @@ struct nic_model {
     uint64_t now_us;
     /* Knobs a test sets before bring-up. */
     uint8_t perm_mac[6];
-    bool no_eeprom;      /* 82576: AUTO_RD never set (as QEMU's model) */
-    bool cable;          /* link partner present */
-    bool stuck_reset;    /* CTRL.RST never clears */
-    bool dma_init_stuck; /* 82599: DMAIDONE never set */
-    bool rxdctl_stuck;   /* RXDCTL.ENABLE never reads back */
+    bool no_eeprom;           /* 82576: AUTO_RD never set (as QEMU's model) */
+    bool cable;               /* link partner present */
+    bool stuck_reset;         /* CTRL.RST never clears */
+    bool dma_init_stuck;      /* 82599: DMAIDONE never set */
+    bool rxdctl_stuck;        /* RXDCTL.ENABLE never reads back */
+    bool echo;                /* the peer on the wire sends each frame back, MACs swapped */
+    unsigned echo_corrupt_at; /* non-zero: flips a bit of that byte in the 3rd echo */
     /* Internal timing. */
     bool in_reset;
     uint64_t reset_end_us, ard_at_us, dmainit_at_us, link_at_us, mdic_at_us;
