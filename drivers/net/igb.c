@@ -24,8 +24,8 @@
 
 static void mask_interrupts(struct nic *n)
 {
-    nic_wr(n, IGB_IMC, 0xffffffffu);
-    nic_wr(n, IGB_EIMC, 0xffffffffu);
+    nic_wr(n, IGB_IMC, 0xffffffffu); /* the e1000-style block, then the extended one */
+    nic_wr(n, n->chip->r.eimc, 0xffffffffu);
     (void)nic_rd(n, IGB_ICR); /* clears the causes */
 }
 
@@ -80,31 +80,6 @@ static bool igb_reset_and_setup(struct nic *n, const char **why)
     return true;
 }
 
-static bool igb_queue_start(struct nic *n, unsigned qi, const char **why)
-{
-    struct nic_queue *q = &n->q[qi];
-    uint32_t rxq = nic_rxq_reg(n, qi, 0), txq = nic_txq_reg(n, qi, 0);
-
-    /* QEMU's reset state has queue 0 enabled: disable before programming. */
-    if (!nic_queue_disable(n, rxq + NIC_Q_XDCTL, "RX queue: RXDCTL.ENABLE did not clear in 10 ms",
-                           why))
-        return false;
-    nic_queue_program(n, rxq, (uint64_t)(uintptr_t)q->rx.desc);
-    nic_wr(n, rxq + IGB_Q_SRRCTL, nic_srrctl_value(IGB_SRRCTL_DROP_EN));
-    /* PTHRESH 8, HTHRESH 8, WTHRESH 1: write back every descriptor. */
-    if (!nic_queue_enable(n, rxq + NIC_Q_XDCTL, 8 | 8u << 8 | 1u << 16,
-                          "RX queue: RXDCTL.ENABLE did not read back set within 10 ms", why))
-        return false;
-    if (!nic_queue_disable(n, txq + NIC_Q_XDCTL, "TX queue: TXDCTL.ENABLE did not clear in 10 ms",
-                           why))
-        return false;
-    nic_queue_program(n, txq, (uint64_t)(uintptr_t)q->tx.desc);
-    if (!nic_queue_enable(n, txq + NIC_Q_XDCTL, 8 | 1u << 8 | 1u << 16,
-                          "TX queue: TXDCTL.ENABLE did not read back set within 10 ms", why))
-        return false;
-    return true;
-}
-
 static bool igb_link(struct nic *n, unsigned *mbps)
 {
     uint32_t st = nic_rd(n, IGB_STATUS);
@@ -146,9 +121,17 @@ static void igb_stats(struct nic *n)
 const struct nic_chip nic_chip_82576 = {
     .name = "82576",
     .max_queues = IGB_MAX_QUEUES,
-    .q = {.rx_base = IGB_RXQ_BASE, .rx_stride = 0x40, .tx_base = IGB_TXQ_BASE, .tx_stride = 0x40},
+    .r = {.rx_base = IGB_RXQ_BASE,
+          .tx_base = IGB_TXQ_BASE,
+          .srrctl = IGB_Q_SRRCTL,
+          .srrctl_drop_en = IGB_SRRCTL_DROP_EN,
+          .dca_rxctrl = 0,
+          /* PTHRESH 8, HTHRESH 8 / 1, WTHRESH 1: every descriptor written back. */
+          .rxdctl = 8 | 8u << 8 | 1u << 16,
+          .txdctl = 8 | 1u << 8 | 1u << 16,
+          .eicr = IGB_EICR,
+          .eimc = IGB_EIMC},
     .reset_and_setup = igb_reset_and_setup,
-    .queue_start = igb_queue_start,
     .finish = igb_finish,
     .link = igb_link,
     .stats = igb_stats,

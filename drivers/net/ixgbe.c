@@ -28,8 +28,8 @@
 
 static void mask_interrupts(struct nic *n)
 {
-    nic_wr(n, IXGBE_EIMC, 0x7fffffffu);
-    (void)nic_rd(n, IXGBE_EICR); /* clear on read */
+    nic_wr(n, n->chip->r.eimc, 0x7fffffffu);
+    (void)nic_rd(n, n->chip->r.eicr); /* clear on read */
 }
 
 static bool ixgbe_reset_and_setup(struct nic *n, const char **why)
@@ -89,33 +89,6 @@ static bool ixgbe_reset_and_setup(struct nic *n, const char **why)
     return true;
 }
 
-static bool ixgbe_queue_start(struct nic *n, unsigned qi, const char **why)
-{
-    struct nic_queue *q = &n->q[qi];
-    uint32_t rxq = nic_rxq_reg(n, qi, 0), txq = nic_txq_reg(n, qi, 0);
-
-    if (!nic_queue_disable(n, rxq + NIC_Q_XDCTL, "RX queue: RXDCTL.ENABLE did not clear in 10 ms",
-                           why))
-        return false;
-    nic_wr(n, rxq + IXGBE_Q_SRRCTL, nic_srrctl_value(IXGBE_SRRCTL_DROP_EN));
-    nic_queue_program(n, rxq, (uint64_t)(uintptr_t)q->rx.desc);
-    nic_clear_bits(n, rxq + IXGBE_Q_DCA_RXCTRL, IXGBE_DCA_RXCTRL_DESC_RRO);
-    if (!nic_queue_enable(n, rxq + NIC_Q_XDCTL, nic_rd(n, rxq + NIC_Q_XDCTL),
-                          "RX queue: RXDCTL.ENABLE did not read back set within 10 ms", why))
-        return false;
-
-    if (!nic_queue_disable(n, txq + NIC_Q_XDCTL, "TX queue: TXDCTL.ENABLE did not clear in 10 ms",
-                           why))
-        return false;
-    nic_queue_program(n, txq, (uint64_t)(uintptr_t)q->tx.desc);
-    /* PTHRESH 36, HTHRESH 8 (as ixy); WTHRESH 0: DD written back for every
-     * descriptor with RS, so a lone frame is reclaimed without waiting. */
-    if (!nic_queue_enable(n, txq + NIC_Q_XDCTL, 36 | 8u << 8,
-                          "TX queue: TXDCTL.ENABLE did not read back set within 10 ms", why))
-        return false;
-    return true;
-}
-
 static bool ixgbe_link(struct nic *n, unsigned *mbps)
 {
     uint32_t links = nic_rd(n, IXGBE_LINKS);
@@ -159,12 +132,19 @@ static void ixgbe_stats(struct nic *n)
 const struct nic_chip nic_chip_82599 = {
     .name = "82599",
     .max_queues = IXGBE_MAX_QUEUES,
-    .q = {.rx_base = IXGBE_RXQ_BASE,
-          .rx_stride = 0x40,
+    .r = {.rx_base = IXGBE_RXQ_BASE,
           .tx_base = IXGBE_TXQ_BASE,
-          .tx_stride = 0x40},
+          .srrctl = IXGBE_Q_SRRCTL,
+          .srrctl_drop_en = IXGBE_SRRCTL_DROP_EN,
+          .dca_rxctrl = IXGBE_Q_DCA_RXCTRL,
+          .dca_rxctrl_clear = IXGBE_DCA_RXCTRL_DESC_RRO,
+          .rxdctl = 0,
+          /* PTHRESH 36, HTHRESH 8 (as ixy); WTHRESH 0: DD written back for
+           * every descriptor with RS, so a lone frame is reclaimed at once. */
+          .txdctl = 36 | 8u << 8,
+          .eicr = IXGBE_EICR,
+          .eimc = IXGBE_EIMC},
     .reset_and_setup = ixgbe_reset_and_setup,
-    .queue_start = ixgbe_queue_start,
     .finish = ixgbe_finish,
     .link = ixgbe_link,
     .stats = ixgbe_stats,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Chip-independent NIC code: bounded register polls, bring-up of the rings
- * around a chip's reset/queue/finish steps, and the data path (refill, poll,
+ * around a chip's reset and finish steps, the queue setup both chips share
+ * (driven by the chip's table), and the data path (refill, poll,
  * submit, reclaim) on top of the shared advanced-descriptor rings with one
  * tail write per batch. Pure C over the register accessor, so the host tests
  * run it against register-level models of both chips.
@@ -80,7 +81,7 @@ bool nic_bring_up(struct nic *n, unsigned nqueues, const char **why)
     if (!n->chip->reset_and_setup(n, why))
         return false;
     for (unsigned i = 0; i < nqueues; i++)
-        if (!n->chip->queue_start(n, i, why))
+        if (!nic_queue_start(n, i, why))
             return false;
     if (!n->chip->finish(n, why))
         return false;
@@ -216,7 +217,7 @@ unsigned nic_tx_reclaim(struct nic *n, unsigned qi, uint64_t *cookies, unsigned 
 
 #define QUEUE_ENABLE_TIMEOUT_US 10000
 
-bool nic_queue_disable(struct nic *n, uint32_t xdctl, const char *fail, const char **why)
+static bool queue_disable(struct nic *n, uint32_t xdctl, const char *fail, const char **why)
 {
     nic_clear_bits(n, xdctl, NIC_XDCTL_ENABLE);
     if (!nic_wait_reg(n, xdctl, NIC_XDCTL_ENABLE, 0, QUEUE_ENABLE_TIMEOUT_US)) {
@@ -226,7 +227,7 @@ bool nic_queue_disable(struct nic *n, uint32_t xdctl, const char *fail, const ch
     return true;
 }
 
-void nic_queue_program(struct nic *n, uint32_t block, uint64_t ring_addr)
+static void queue_program(struct nic *n, uint32_t block, uint64_t ring_addr)
 {
     nic_wr(n, block + NIC_Q_BAL, (uint32_t)ring_addr);
     nic_wr(n, block + NIC_Q_BAH, (uint32_t)(ring_addr >> 32));
@@ -235,8 +236,8 @@ void nic_queue_program(struct nic *n, uint32_t block, uint64_t ring_addr)
     nic_wr(n, block + NIC_Q_TAIL, 0);
 }
 
-bool nic_queue_enable(struct nic *n, uint32_t xdctl, uint32_t bits, const char *fail,
-                      const char **why)
+static bool queue_enable(struct nic *n, uint32_t xdctl, uint32_t bits, const char *fail,
+                         const char **why)
 {
     nic_wr(n, xdctl, bits | NIC_XDCTL_ENABLE);
     if (!nic_wait_reg(n, xdctl, NIC_XDCTL_ENABLE, NIC_XDCTL_ENABLE, QUEUE_ENABLE_TIMEOUT_US)) {
@@ -244,4 +245,29 @@ bool nic_queue_enable(struct nic *n, uint32_t xdctl, uint32_t bits, const char *
         return false;
     }
     return true;
+}
+
+bool nic_queue_start(struct nic *n, unsigned qi, const char **why)
+{
+    const struct nic_chip_regs *r = &n->chip->r;
+    struct nic_queue *q = &n->q[qi];
+    uint32_t rxq = nic_rxq_reg(n, qi, 0), txq = nic_txq_reg(n, qi, 0);
+
+    /* The 82576 comes out of reset with queue 0 enabled. */
+    if (!queue_disable(n, rxq + NIC_Q_XDCTL, "RX queue: RXDCTL.ENABLE did not clear within 10 ms",
+                       why))
+        return false;
+    queue_program(n, rxq, (uint64_t)(uintptr_t)q->rx.desc);
+    nic_wr(n, rxq + r->srrctl, nic_srrctl_value(r->srrctl_drop_en));
+    if (r->dca_rxctrl)
+        nic_clear_bits(n, rxq + r->dca_rxctrl, r->dca_rxctrl_clear);
+    if (!queue_enable(n, rxq + NIC_Q_XDCTL, r->rxdctl,
+                      "RX queue: RXDCTL.ENABLE did not read back set within 10 ms", why))
+        return false;
+    if (!queue_disable(n, txq + NIC_Q_XDCTL, "TX queue: TXDCTL.ENABLE did not clear within 10 ms",
+                       why))
+        return false;
+    queue_program(n, txq, (uint64_t)(uintptr_t)q->tx.desc);
+    return queue_enable(n, txq + NIC_Q_XDCTL, r->txdctl,
+                        "TX queue: TXDCTL.ENABLE did not read back set within 10 ms", why);
 }

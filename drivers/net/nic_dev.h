@@ -33,23 +33,28 @@ struct nic_queue {
     struct nic_queue_counters c;
 };
 
-/* Registers every chip has, at chip-specific offsets. */
-struct nic_queue_regs {
-    uint32_t rx_base, rx_stride; /* RDBAL of queue 0, bytes between queues */
-    uint32_t tx_base, tx_stride;
+/* What differs between the chips, as data. The queue blocks have the same
+ * layout on both (NIC_Q_* below) except where SRRCTL and DCA_RXCTRL sit. */
+struct nic_chip_regs {
+    uint32_t rx_base, tx_base; /* queue 0's block; + 0x40 per queue */
+    uint32_t srrctl;           /* offset inside an RX block */
+    uint32_t srrctl_drop_en;   /* SRRCTL's DROP_EN bit */
+    uint32_t dca_rxctrl;       /* offset inside an RX block; 0: leave it alone */
+    uint32_t dca_rxctrl_clear; /* bits cleared there before the queue is enabled */
+    uint32_t rxdctl, txdctl;   /* thresholds written with ENABLE */
+    uint32_t eicr, eimc;       /* the extended interrupt block */
 };
 
 struct nic_chip {
     const char *name;
     unsigned max_queues;
-    struct nic_queue_regs q;
-    /* Reset and global setup up to, not including, the queues; reads the
-     * MAC into n->mac. false with *why set on failure. */
+    struct nic_chip_regs r;
+    /* Reset and global setup up to, not including, the queues (transmit
+     * enabled, so the queues' enables read back); reads the MAC into
+     * n->mac. false with *why set on failure. */
     bool (*reset_and_setup)(struct nic *n, const char **why);
-    /* Programs and enables RX and TX queue q (its rings are allocated and
-     * initialised), with read-back of the enable bits. */
-    bool (*queue_start)(struct nic *n, unsigned q, const char **why);
-    /* After every queue is up: receive/transmit enables, link start. */
+    /* After every queue is up (nic_core.c's nic_queue_start): receive on,
+     * link start. */
     bool (*finish)(struct nic *n, const char **why);
     bool (*link)(struct nic *n, unsigned *mbps);
     /* Adds the statistics registers' counts (clear on read) to n->hw. */
@@ -72,11 +77,11 @@ struct nic {
 /* A register offset inside queue q's block (off is from queue 0's base). */
 static inline uint32_t nic_rxq_reg(const struct nic *n, unsigned q, uint32_t off)
 {
-    return n->chip->q.rx_base + q * n->chip->q.rx_stride + off;
+    return n->chip->r.rx_base + q * 0x40u + off;
 }
 static inline uint32_t nic_txq_reg(const struct nic *n, unsigned q, uint32_t off)
 {
-    return n->chip->q.tx_base + q * n->chip->q.tx_stride + off;
+    return n->chip->r.tx_base + q * 0x40u + off;
 }
 
 /* Offsets inside a queue's 0x40 block, common to both chips. */
@@ -122,18 +127,16 @@ static inline uint32_t nic_srrctl_value(uint32_t drop_en_bit)
     return (NIC_RX_BUF_SIZE / 1024) | NIC_SRRCTL_DESCTYPE_ADV_ONEBUF | drop_en_bit;
 }
 
-/* nic_core.c: shared queue steps. Clear a queue's ENABLE and wait for it to
- * read back clear; write a ring's base, length, head = tail = 0; set ENABLE
- * (with the other bits given) and wait until it reads back set. fail is
- * the message for a timeout (they wait at most 10 ms). */
-bool nic_queue_disable(struct nic *n, uint32_t xdctl, const char *fail, const char **why);
-void nic_queue_program(struct nic *n, uint32_t block, uint64_t ring_addr);
-bool nic_queue_enable(struct nic *n, uint32_t xdctl, uint32_t bits, const char *fail,
-                      const char **why);
+/* nic_core.c: programs and enables RX and TX queue q, the same on both
+ * chips apart from their table: each ring disabled (with read-back), its
+ * base, length, head = tail = 0, SRRCTL (advanced one-buffer, DROP_EN),
+ * DCA_RXCTRL, then ENABLE with the thresholds, polled until it reads back
+ * (10 ms at most). RDT stays 0 (nothing posted) until nic_rx_refill. */
+bool nic_queue_start(struct nic *n, unsigned q, const char **why);
 
 /* nic_core.c: brings n up with nqueues pairs: allocates and initialises
- * the rings (nic_dma_alloc), then the chip's reset_and_setup, queue_start
- * for each pair, finish. false with *why on failure. */
+ * the rings (nic_dma_alloc), then the chip's reset_and_setup,
+ * nic_queue_start for each pair, the chip's finish. false with *why. */
 bool nic_bring_up(struct nic *n, unsigned nqueues, const char **why);
 
 /* Zeroed memory the device can reach (identity mapped), aligned to align:
