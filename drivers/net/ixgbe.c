@@ -137,7 +137,7 @@ const struct nic_chip nic_chip_82599 = {
           .srrctl = IXGBE_Q_SRRCTL,
           .srrctl_drop_en = IXGBE_SRRCTL_DROP_EN,
           .dca_rxctrl = IXGBE_Q_DCA_RXCTRL,
-          .dca_rxctrl_clear = IXGBE_DCA_RXCTRL_DESC_RRO,
+          .dca_rxctrl_clear = IXGBE_DCA_RXCTRL_RSVD12,
           .rxdctl = 0,
           /* PTHRESH 36, HTHRESH 8 (as ixy); WTHRESH 0: DD written back for
            * every descriptor with RS, so a lone frame is reclaimed at once. */

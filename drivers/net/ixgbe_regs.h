@@ -51,7 +51,7 @@
 #define IXGBE_TXQ_BASE             0x06000
 #define IXGBE_Q_DCA_RXCTRL         0x0C /* inside an RX queue block */
 #define IXGBE_Q_SRRCTL             0x14
-#define IXGBE_DCA_RXCTRL_DESC_RRO  (1u << 12) /* must be cleared (ixy, datasheet 4.6.7) */
+#define IXGBE_DCA_RXCTRL_RSVD12    (1u << 12) /* reserved, 1 after reset, must be 0 (ixy) */
 #define IXGBE_SRRCTL_DROP_EN       (1u << 28)
 #define IXGBE_MAX_QUEUES           64
 

@@ -134,6 +134,10 @@ static void reset_state(struct nic_model *m)
         *R(m, lay(m)->rxq + 0x28) = ENABLE_BIT | 1u << 16;
         *R(m, lay(m)->txq + 0x28) = ENABLE_BIT;
         *R(m, 0x400) = 1u << 3;
+    } else {
+        /* DCA_RXCTRL bit 12: reserved, set by reset, must be cleared. */
+        for (unsigned q = 0; q < NIC_MODEL_QUEUES; q++)
+            *R(m, lay(m)->rxq + 0x40 * q + lay(m)->dca) = 1u << 12;
     }
     for (unsigned q = 0; q < NIC_MODEL_QUEUES; q++)
         m->rx_enable_pending[q] = m->tx_enable_pending[q] = false;
@@ -290,6 +294,9 @@ static void write_rx_queue(struct nic_model *m, unsigned q, uint32_t in, uint32_
             bool ready = *R(m, lay(m)->rxq + 0x40 * q + 8) != 0 &&
                          (*R(m, lay(m)->rxq + 0x40 * q) | *R(m, lay(m)->rxq + 0x40 * q + 4)) &&
                          ((srr >> 25) & 7) == 1 && (srr & 0x1f) != 0;
+            if (m->chip == NIC_MODEL_82599 &&
+                (*R(m, lay(m)->rxq + 0x40 * q + lay(m)->dca) & (1u << 12)))
+                violation(m, "RX queue %u enabled with DCA_RXCTRL bit 12 still set", q);
             /* The enable takes a while to show, and never shows for a ring that is not set up. */
             *xdctl = v & ~ENABLE_BIT;
             if (ready && !m->rxdctl_stuck) {
