@@ -47,7 +47,9 @@ struct nic_tx_frame {
     uint64_t cookie; /* given back by nic_tx_reclaim */
 };
 
-/* Counters since boot. */
+/* Counters since boot, from the chip's statistics registers (their byte
+ * counts include each frame's 4-byte CRC; the driver's per-queue counts
+ * below do not). */
 struct nic_counters {
     uint64_t rx_packets, rx_bytes; /* good frames received (chip: GPRC, GORC) */
     uint64_t tx_packets, tx_bytes; /* good frames sent (chip: GPTC, GOTC) */

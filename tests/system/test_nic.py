@@ -146,6 +146,8 @@ def check_peer_frames(frames, nic_mac, count, length):
         assert f == want, f"frame {seq} as the peer got it differs from what nettest builds"
 
 
+QUEUE_RE = re.compile(r"^  nic0q0 rx_packets=(?P<rx>\d+) .* tx_packets=(?P<tx>\d+) .* "
+                      r"tail_writes=(?P<tails>\d+)$", re.M)
 RESULT_RE = re.compile(r"^nettest: result=(pass|fail) frames=(\d+) pps=(\d+) "
                        r"mean_us=([\d.]+) p99_us=([\d.]+)$", re.M)
 
@@ -170,8 +172,16 @@ def test_nettest_through_igb_to_echo_peer(machine, size, burst):
         # The chip's counters saw them too; a second run on the same buffers passes.
         out = m.command("nettest 0 count=50")
         assert RESULT_RE.search(out)[1] == "pass", out
-        nic = NIC_RE.search(m.command("nic"))
+        out = m.command("nic -v")
+        nic = NIC_RE.search(out)
         assert int(nic[8]) >= count + 50 and int(nic[10]) >= count + 50, nic[0]
+        q = QUEUE_RE.search(out)
+        assert q, f"`nic -v` has no queue line:\n{out}"
+        assert int(q["rx"]) == int(q["tx"]) == count + 50, q[0]
+        # One TX tail write per burst plus one RX refill per poll that found frames: with
+        # bursts of 16 there are far fewer tail writes than frames.
+        if burst > 1:
+            assert int(q["tails"]) < 2 * (count + 50), q[0]
     finally:
         peer.close()
 
