@@ -13,6 +13,7 @@
 #include "kernel/boot_info.h"
 #include "kernel/config/hv_config.h"
 #include "kernel/console/console.h"
+#include "kernel/console/console_async.h"
 #include "kernel/console/console_irq.h"
 #include "kernel/console/console_spec.h"
 #include "kernel/console/log.h"
@@ -54,6 +55,8 @@ extern char boot_stack_top[];
  * receive interrupt wakes it. */
 #define SHELL_POLL_NS     2000000ull
 #define SHELL_POLL_IRQ_NS 100000000ull
+/* Queued messages the boot CPU prints between two looks at the shell. */
+#define CONSOLE_DRAIN_BUDGET 32
 
 static const char *boot_path_name(uint32_t path)
 {
@@ -165,13 +168,25 @@ static __attribute__((noreturn)) void idle_loop_with_shell(void)
         poll_ns = SHELL_POLL_IRQ_NS;
     else
         log_info("console input is polled every %lu ms", (unsigned long)(SHELL_POLL_NS / 1000000));
+    /* From here on the other CPUs queue their output and this CPU prints
+     * it: no CPU on the I/O path waits for the serial line. */
+    console_async_start();
     shell_start();
     for (;;) {
+        bool more = console_drain(CONSOLE_DRAIN_BUDGET);
         shell_poll();
         vmm_poll();
+        if (more)
+            continue;
         /* Arm the wake-up with interrupts off, then sti;hlt: the timer cannot
-         * fire between the check and the halt. */
+         * fire between the check and the halt. A message queued after the
+         * check sends its wake-up IPI after publishing, which stays pending
+         * until the sti; one queued before it is seen here. */
         irq_disable();
+        if (console_async_ready()) {
+            irq_enable();
+            continue;
+        }
         timer_oneshot(poll_ns, NULL);
         asm volatile("sti; hlt" ::: "memory");
     }

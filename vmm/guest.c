@@ -82,7 +82,9 @@ static bool flush_line(struct guest *g)
 {
     bool panic;
 
-    console_printf("[%s] %.*s\n", g->cfg.name, (int)g->line_len, g->line);
+    /* Queued for the console CPU, never printed here: this runs on the
+     * guest's own vCPU (COM1, HC_PRINT), which must not wait for the UART. */
+    console_async_printf("[%s] %.*s\n", g->cfg.name, (int)g->line_len, g->line);
     g->line[g->line_len < GUEST_LINE_MAX ? g->line_len : GUEST_LINE_MAX - 1] = '\0';
     panic = strstr(g->line, LINUX_PANIC_LINE) != NULL;
     g->line_len = 0;
@@ -126,18 +128,22 @@ void guest_console_input(struct guest *g, uint8_t c)
         lapic_send_ipi(cpu->apic_id, VEC_IPI_KICK);
 }
 
+/* The dump's copy: the shell (boot CPU) alone uses it. */
+static char dump_copy[GUEST_CONSOLE_RING];
+
 void guest_console_dump(struct guest *g)
 {
+    /* Copied under the lock and printed after it: the guest's vCPU takes the
+     * lock to append and must not wait while the UART sends 16 KiB. */
     uint64_t flags = spin_lock_irqsave(&g->out_lock);
     uint64_t n = g->ring_written < GUEST_CONSOLE_RING ? g->ring_written : GUEST_CONSOLE_RING;
     uint64_t start = g->ring_written - n;
 
-    for (uint64_t i = 0; i < n; i++) {
-        char c = g->ring[(start + i) % GUEST_CONSOLE_RING];
-        console_write(&c, 1);
-    }
+    for (uint64_t i = 0; i < n; i++)
+        dump_copy[i] = g->ring[(start + i) % GUEST_CONSOLE_RING];
     spin_unlock_irqrestore(&g->out_lock, flags);
-    if (n && g->ring[(g->ring_written - 1) % GUEST_CONSOLE_RING] != '\n')
+    console_write(dump_copy, n);
+    if (n && dump_copy[n - 1] != '\n')
         console_write("\n", 1);
 }
 

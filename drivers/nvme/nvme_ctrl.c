@@ -174,8 +174,8 @@ void nvme_ctrl_take_offline(struct nvme_ctrl *c, const char *why)
         return;
     c->state = NVME_CTRL_OFFLINE;
     __atomic_add_fetch(&c->generation, 1, __ATOMIC_SEQ_CST);
-    log_error("nvme%u: %s; controller taken offline (the rest of the system carries on)", c->index,
-              why);
+    log_async(LOG_ERROR, "nvme%u: %s; controller taken offline (the rest of the system carries on)",
+              c->index, why);
     /* Stop it and cut its DMA so failed-back buffers are not written later. */
     uint32_t cc = nvme_read32(c, NVME_REG_CC);
     if (cc != 0xffffffffu && (cc & NVME_CC_EN)) {
@@ -209,14 +209,16 @@ void nvme_ctrl_recover(struct nvme_ctrl *c, uint32_t seen, const char *why)
     c->state = NVME_CTRL_RESETTING;
     __atomic_add_fetch(&c->generation, 1, __ATOMIC_SEQ_CST);
     c->resets++;
-    log_warn("nvme%u: %s; resetting the controller (reset %u)", c->index, why, c->resets);
+    log_async(LOG_WARN, "nvme%u: %s; resetting the controller (reset %u)", c->index, why,
+              c->resets);
     if (nvme_ctrl_check_fatal(c)) {
         spin_unlock(&c->admin_lock);
         return;
     }
     if (ctrl_bring_up(c, &err)) {
         c->state = NVME_CTRL_ONLINE;
-        log_info("nvme%u: reset done; I/O queues are re-created by their owners", c->index);
+        log_async(LOG_INFO, "nvme%u: reset done; I/O queues are re-created by their owners",
+                  c->index);
     } else {
         nvme_ctrl_take_offline(c, err);
     }

@@ -137,7 +137,8 @@ int nvme_io_submit(struct nvme_io_queue *q, struct nvme_ns *ns, const struct nvm
     q->submitted++;
     if (c->inject_lost) {
         c->inject_lost = false;
-        log_warn("nvme%u: test: command %u on queue %u is lost on purpose", c->index, cid, q->qid);
+        log_async(LOG_WARN, "nvme%u: test: command %u on queue %u is lost on purpose", c->index,
+                  cid, q->qid);
         return BLK_OK;
     }
     q->sq[nvme_sq_ring_push(&q->sqr)] = slot->sqe;
@@ -151,8 +152,9 @@ static void complete_one(struct nvme_io_queue *q, uint16_t cid, uint16_t status_
 
     if (!nvme_cid_in_use(&q->cids, cid)) {
         if (q->stale++ < ERRORS_LOGGED_MAX)
-            log_warn("nvme%u: queue %u: completion for CID %u, which is not in flight; ignored",
-                     c->index, q->qid, cid);
+            log_warn_ratelimited(
+                "nvme%u: queue %u: completion for CID %u, which is not in flight; ignored",
+                c->index, q->qid, cid);
         return;
     }
     struct nvme_io_slot *slot = &q->slots[cid];
@@ -163,8 +165,8 @@ static void complete_one(struct nvme_io_queue *q, uint16_t cid, uint16_t status_
         slot->retried = true;
         slot->deadline_ns = clock_uptime_ns() + NVME_IO_TIMEOUT_NS;
         q->retries++;
-        log_warn("nvme%u: queue %u: opcode %#x failed (%s); retrying once", c->index, q->qid,
-                 slot->sqe.cdw0 & 0xff, nvme_status_name(s));
+        log_warn_ratelimited("nvme%u: queue %u: opcode %#x failed (%s); retrying once", c->index,
+                             q->qid, slot->sqe.cdw0 & 0xff, nvme_status_name(s));
         q->sq[nvme_sq_ring_push(&q->sqr)] = slot->sqe;
         sq_ring_doorbell(q);
         return;
@@ -174,11 +176,11 @@ static void complete_one(struct nvme_io_queue *q, uint16_t cid, uint16_t status_
     if (status != BLK_OK) {
         q->errors++;
         if (q->errors_logged++ < ERRORS_LOGGED_MAX)
-            log_warn("nvme%u: queue %u: opcode %#x LBA %#llx failed: %s (SCT %u SC %#x%s)",
-                     c->index, q->qid, slot->sqe.cdw0 & 0xff,
-                     (unsigned long long)slot->sqe.cdw10 | (unsigned long long)slot->sqe.cdw11
-                                                               << 32,
-                     nvme_status_name(s), s.sct, s.sc, s.dnr ? " DNR" : "");
+            log_warn_ratelimited(
+                "nvme%u: queue %u: opcode %#x LBA %#llx failed: %s (SCT %u SC %#x%s)", c->index,
+                q->qid, slot->sqe.cdw0 & 0xff,
+                (unsigned long long)slot->sqe.cdw10 | (unsigned long long)slot->sqe.cdw11 << 32,
+                nvme_status_name(s), s.sct, s.sc, s.dnr ? " DNR" : "");
     }
     void *cookie = slot->cookie;
 
@@ -205,9 +207,10 @@ static void check_deadlines(struct nvme_io_queue *q, uint64_t now)
             s->timed_out = true;
             q->timeouts++;
             late = true;
-            log_warn("nvme%u: queue %u: command %u (opcode %#x) got no answer in %llu ms", c->index,
-                     q->qid, cid, s->sqe.cdw0 & 0xff,
-                     (unsigned long long)(NVME_IO_TIMEOUT_NS / 1000000));
+            log_warn_ratelimited(
+                "nvme%u: queue %u: command %u (opcode %#x) got no answer in %llu ms", c->index,
+                q->qid, cid, s->sqe.cdw0 & 0xff,
+                (unsigned long long)(NVME_IO_TIMEOUT_NS / 1000000));
         }
     }
     if (!late)

@@ -188,13 +188,14 @@ void nvme_io_queue_revive(struct nvme_io_queue *q)
         e = nvme_admin_create_io_pair(c, q);
         q->dead = e != BLK_OK;
         if (q->dead)
-            log_error("nvme%u: re-creating I/O queue %u after the reset failed: %s", c->index,
-                      q->qid, blk_status_name(e));
+            log_error_ratelimited("nvme%u: re-creating I/O queue %u after the reset failed: %s",
+                                  c->index, q->qid, blk_status_name(e));
     }
     spin_unlock(&c->admin_lock);
     if (nfailed)
-        log_warn("nvme%u: queue %u: %u command(s) in flight failed back to their requesters",
-                 c->index, q->qid, nfailed);
+        log_warn_ratelimited(
+            "nvme%u: queue %u: %u command(s) in flight failed back to their requesters", c->index,
+            q->qid, nfailed);
     q->errors += nfailed;
     for (unsigned i = 0; i < nfailed; i++)
         q->done(q->done_ctx, failed[i].cookie, failed[i].status);

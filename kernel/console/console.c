@@ -3,6 +3,10 @@
 
 #include <stdbool.h>
 
+#include "kernel/console/console_async.h"
+#include "kernel/console/msg_ring.h"
+#include "kernel/console/ratelimit.h"
+#include "kernel/time/clock.h"
 #include "kernel/console/uart16550.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/spinlock.h"
@@ -45,12 +49,77 @@ static void put_locked(const char *s, size_t n)
     }
 }
 
+/* A synchronous write first prints what others queued, up to this many
+ * messages: enough to keep the order, bounded so that a guest flooding the
+ * queue cannot keep the console CPU here with interrupts off. */
+#define DRAIN_BEFORE_WRITE 64
+/* Everything the ring can hold (records are at least 8 bytes), for panics. */
+#define DRAIN_ALL 8192
+
+/* Queued messages go out on the console CPU under the console lock; the
+ * buffer is the lock's. */
+static char drained[MSG_RING_MSG_MAX];
+
+/* Prints queued messages, at most budget of them, and once the queue is
+ * empty how many were dropped since the last report. True when it stopped
+ * for the budget (more may be waiting). */
+static bool drain_locked(unsigned budget)
+{
+    int n;
+
+    for (; budget > 0; budget--) {
+        n = console_async_take(drained, sizeof(drained));
+        if (n < 0)
+            break;
+        put_locked(drained, (size_t)n);
+    }
+    if (budget == 0)
+        return true;
+    unsigned long dropped = console_async_take_dropped();
+    if (dropped) {
+        n = fmt_snprintf(drained, sizeof(drained),
+                         "sidecore: console buffer full: %lu messages dropped\n", dropped);
+        put_locked(drained, (size_t)n);
+    }
+    return false;
+}
+
 void console_write(const char *s, size_t n)
+{
+    if (console_async_wanted()) {
+        console_async_put(s, n);
+        return;
+    }
+    uint64_t flags = spin_lock_irqsave(&console_lock);
+
+    drain_locked(DRAIN_BEFORE_WRITE); /* what others queued comes first */
+    put_locked(s, n);
+    spin_unlock_irqrestore(&console_lock, flags);
+}
+
+void console_flush(void)
 {
     uint64_t flags = spin_lock_irqsave(&console_lock);
 
-    put_locked(s, n);
+    drain_locked(DRAIN_ALL);
     spin_unlock_irqrestore(&console_lock, flags);
+}
+
+bool console_drain(unsigned budget)
+{
+    bool more = false;
+
+    console_async_rearm();
+    /* One message per lock hold, so the receive interrupt is not held off
+     * for the whole batch. */
+    for (; budget > 0; budget--) {
+        uint64_t flags = spin_lock_irqsave(&console_lock);
+        more = drain_locked(1);
+        spin_unlock_irqrestore(&console_lock, flags);
+        if (!more)
+            break;
+    }
+    return more;
 }
 
 static void sink(void *ctx, const char *s, size_t n)
@@ -58,9 +127,17 @@ static void sink(void *ctx, const char *s, size_t n)
     put_locked(s, n);
 }
 
+/* What one queued printf may hold; longer output is cut. */
+#define QUEUED_PRINTF_MAX 512
+
+static int queue_vprintf(const char *fmt, va_list ap);
+
 int console_vprintf(const char *fmt, va_list ap)
 {
+    if (console_async_wanted())
+        return queue_vprintf(fmt, ap);
     uint64_t flags = spin_lock_irqsave(&console_lock);
+    drain_locked(DRAIN_BEFORE_WRITE);
     int n = fmt_format(sink, NULL, fmt, ap);
 
     spin_unlock_irqrestore(&console_lock, flags);
@@ -107,4 +184,39 @@ int console_getc(void)
     int c = rx_ring[rx_tail % RX_RING_SIZE];
     rx_tail++;
     return c;
+}
+
+static int queue_vprintf(const char *fmt, va_list ap)
+{
+    char text[QUEUED_PRINTF_MAX];
+    int len = fmt_vsnprintf(text, sizeof(text), fmt, ap);
+
+    console_async_put(text, len < (int)sizeof(text) ? (size_t)len : sizeof(text) - 1);
+    return len;
+}
+
+int console_async_printf(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    int n = queue_vprintf(fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+void console_async_printf_limited(struct ratelimit *rl, const char *fmt, ...)
+{
+    va_list ap;
+    uint64_t suppressed;
+
+    /* +1: the limiter reads a start time of 0 as "no window yet". */
+    if (!ratelimit_allow(rl, clock_uptime_ns() + 1, &suppressed))
+        return;
+    if (suppressed)
+        console_async_printf("sidecore: (suppressed %lu similar messages)\n",
+                             (unsigned long)suppressed);
+    va_start(ap, fmt);
+    queue_vprintf(fmt, ap);
+    va_end(ap);
 }

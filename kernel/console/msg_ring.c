@@ -103,6 +103,15 @@ int msg_ring_get(struct msg_ring *r, char *out, size_t cap)
     return (int)copy;
 }
 
+bool msg_ring_ready(const struct msg_ring *r)
+{
+    uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+
+    if (tail == __atomic_load_n(&r->head, __ATOMIC_ACQUIRE))
+        return false;
+    return __atomic_load_n(header_at(r, tail), __ATOMIC_ACQUIRE) & MSG_COMMITTED;
+}
+
 bool msg_ring_pending(const struct msg_ring *r)
 {
     return __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) !=

@@ -40,6 +40,9 @@ bool msg_ring_put(struct msg_ring *r, const char *s, size_t n);
  * when the ring is empty or its oldest message is still being written. */
 int msg_ring_get(struct msg_ring *r, char *out, size_t cap);
 
+/* True when the oldest message is published (msg_ring_get would take it). */
+bool msg_ring_ready(const struct msg_ring *r);
+
 /* True when something is reserved and not yet consumed. */
 bool msg_ring_pending(const struct msg_ring *r);
 

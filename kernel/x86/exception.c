@@ -2,6 +2,7 @@
 #include "kernel/x86/exception.h"
 
 #include "kernel/console/console.h"
+#include "kernel/console/console_async.h"
 #include "kernel/cpu/percpu.h"
 #include "kernel/lib/ksyms.h"
 #include "kernel/x86/cpu.h"
@@ -85,6 +86,10 @@ void exception_report(struct irq_frame *f)
     uint64_t v = f->vector;
     struct percpu *cpu = this_cpu();
 
+    /* Printed here and now, after whatever was queued: the console CPU may
+     * be the one that faulted. */
+    console_sync_this_cpu();
+    console_flush();
     console_printf("\n*** CPU %u: exception %lu (%s), error code %#lx\n", cpu ? cpu->index : 0,
                    (unsigned long)v, v < 32 ? exception_names[v] : "?",
                    (unsigned long)f->error_code);

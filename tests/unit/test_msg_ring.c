@@ -60,7 +60,9 @@ static void test_fifo(void **state)
 {
     struct msg_ring *r = fresh_small();
 
+    assert_false(msg_ring_ready(r));
     put_str(r, "one", true);
+    assert_true(msg_ring_ready(r));
     put_str(r, "two two", true);
     put_str(r, "", true);
     assert_true(msg_ring_pending(r));
@@ -163,6 +165,7 @@ static void test_header_lookalike_bytes(void **state)
     assert_int_equal(msg_ring_get(r, out, sizeof(out)), -1);
     r->head += 16; /* a producer that reserved and has not written yet */
     assert_int_equal(msg_ring_get(r, out, sizeof(out)), -1);
+    assert_false(msg_ring_ready(r));
     assert_true(msg_ring_pending(r));
 }
 
