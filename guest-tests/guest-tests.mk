@@ -52,6 +52,7 @@ GT_GUEST_LIST := \
 	counter32:elf32:counter \
 	triplefault:elf64:triplefault \
 	xsetbv:elf64:xsetbv \
+	usermode:elf64:usermode \
 	vblk-good:elf64:virtio_blk \
 	vblk-bad:elf64:virtio_blk
 GT_DEFS_isolation-hv := -DISOLATION_TARGET_HV

@@ -7,7 +7,10 @@
 #include "vmm/hypercall.h"
 
 #define HC_PRINT_MAX 4096
+#define X86_VEC_UD   6
 
+/* The text goes to the guest's console buffer and, line by line, into the
+ * console queue (guest_console_write): the vCPU never waits for the UART. */
 static int64_t hc_print(struct vcpu *v)
 {
     uint64_t gpa = v->gprs[VCPU_RBX], len = v->gprs[VCPU_RCX];
@@ -52,6 +55,14 @@ bool exit_hypercall(struct vcpu *v, const struct vcpu_exit *e)
 {
     int64_t result;
 
+    /* Only the guest's kernel may call Sidecore: VMCALL from user mode gets
+     * the #UD it gets on a machine without a hypervisor (as under KVM), and
+     * does nothing else. RIP stays at the VMCALL, as for any fault. */
+    if (vcpu_cpl(v) != 0) {
+        v->stats.hc_refused++;
+        vcpu_backend()->inject_exception(v, X86_VEC_UD, false, 0);
+        return true;
+    }
     switch (v->gprs[VCPU_RAX]) {
     case HC_PRINT: result = hc_print(v); break;
     case HC_EXIT:

@@ -7,6 +7,12 @@
  * RCX, RDX (in 32-bit guests: EAX, EBX, ECX, EDX). The result comes back in
  * RAX: 0 on success, a negative HC_E* value on failure. Unknown numbers
  * return HC_ENOSYS and do not stop the guest.
+ *
+ * Only the guest's kernel may call: VMCALL at CPL > 0 (user mode, or
+ * virtual-8086 mode) is refused with a #UD exception injected into the guest,
+ * as a CPU without a hypervisor (and KVM) does; the call has no effect,
+ * registers are unchanged, RIP points at the VMCALL, and `stats` counts it
+ * as hc_refused for that vCPU.
  */
 #ifndef SIDECORE_VMM_HYPERCALL_H
 #define SIDECORE_VMM_HYPERCALL_H

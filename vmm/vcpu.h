@@ -130,6 +130,7 @@ struct vcpu_stats {
     uint64_t guest_tsc;       /* TSC ticks spent in the guest */
     uint64_t hv_tsc;          /* TSC ticks spent handling its exits */
     uint64_t injected;        /* interrupts and exceptions injected */
+    uint64_t hc_refused;      /* hypercalls refused: made from CPL > 0 */
     uint64_t last_rip;        /* the guest's RIP when it last halted or stats asked */
     volatile bool rip_wanted; /* stats asks: record the RIP at the next exit */
 };
@@ -196,6 +197,9 @@ struct vcpu_ops {
     /* Moves RIP past the instruction that exited. */
     void (*skip_instruction)(struct vcpu *v, const struct vcpu_exit *exit);
     void (*inject_exception)(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+    /* The guest's current privilege level, 0 (kernel) to 3 (user), at the
+     * exit being handled (VT-x: SS.DPL; AMD-V: the VMCB's CPL field). */
+    unsigned (*cpl)(struct vcpu *v);
     /* Starts the vCPU in real mode at vector << 12, as a start-up IPI does
      * after INIT. */
     void (*sipi_start)(struct vcpu *v, uint8_t vector);
@@ -227,6 +231,12 @@ bool vcpu_backend_init(char *why, size_t why_size);
 /* The backend in use (NULL if this machine cannot run guests). */
 const struct vcpu_ops *vcpu_backend(void);
 const struct vcpu_caps *vcpu_backend_caps(void);
+
+/* The guest's privilege level at the current exit (0 to 3). */
+static inline unsigned vcpu_cpl(struct vcpu *v)
+{
+    return vcpu_backend()->cpl(v);
+}
 
 /* Marks vector pending on v (delivered by the backend when the guest can
  * take it). */

@@ -39,3 +39,14 @@ volatile uint64_t *paging64_pte(uintptr_t va)
         return 0;
     return &pt_low[va / PAGE_4K];
 }
+
+void paging64_allow_user(void)
+{
+    /* Every level of the walk must allow user access. */
+    pml4[0] |= PTE_USER;
+    pdpt[0] |= PTE_USER;
+    pd[0][0] |= PTE_USER;
+    for (unsigned i = 0; i < 512; i++)
+        pt_low[i] |= PTE_USER;
+    write_cr3((uintptr_t)pml4); /* drops the TLB's supervisor-only entries */
+}

@@ -52,6 +52,7 @@ struct idt_pointer {
 
 #define GDT_CODE_SELECTOR 0x08
 #define GATE_INTERRUPT    0x8E /* present, DPL 0, interrupt gate: IF cleared */
+#define GATE_DPL3         0x60
 
 extern const uintptr_t trap_stubs[256]; /* trap32.asm / trap64.asm */
 void trap_dispatch(struct trap_frame *f);
@@ -101,6 +102,12 @@ void trap_init(void)
     p.limit = sizeof(idt) - 1;
     p.base = (uintptr_t)idt;
     asm volatile("lidt %0" : : "m"(p));
+}
+
+void trap_allow_user(unsigned vector)
+{
+    if (vector < 256)
+        idt[vector].type = GATE_INTERRUPT | GATE_DPL3;
 }
 
 void irq_set_handler(unsigned vector, irq_handler_fn fn)

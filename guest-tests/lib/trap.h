@@ -46,6 +46,9 @@ typedef void (*irq_handler_fn)(unsigned vector);
 /* Builds and loads the IDT; the entry stub calls it before anything else. */
 void trap_init(void);
 void irq_set_handler(unsigned vector, irq_handler_fn fn);
+/* Lets ring 3 raise vector with INT n (gate DPL 3); by default INT n from
+ * user mode takes #GP. */
+void trap_allow_user(unsigned vector);
 /* Forgets the last exception and disarms any resume address. */
 void trap_clear(void);
 const char *trap_name(uint32_t vector);

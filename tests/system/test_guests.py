@@ -67,6 +67,23 @@ def test_traps_hlt_and_exceptions(machine):
     assert rip_of(s) != 0, s  # where it last halted
 
 
+def test_usermode_hypercalls_refused(machine):
+    """VMCALL from ring 3 gets #UD inside the guest: its HC_PRINT prints nothing
+    and its HC_EXIT stops nothing; from ring 0 the same calls still work."""
+    m = machine(image=guest_test_image("usermode"), **BOCHS)
+    wait_for_all(m, [stopped("usermode")])
+    assert_guest_passed(m.log, "usermode")
+    lines = guest_lines(m.log, "usermode")
+    assert "usermode: back in ring 0" in lines, lines[-5:]
+    assert "usermode: ring 0 HC_PRINT still works" in lines, lines[-5:]
+    assert "RING3 PRINT MUST NOT APPEAR" not in m.log
+    assert "exited with code 77" not in m.log
+    assert m.log.count(stopped("usermode")) == 1
+    s = parse_stats(m.command("stats", timeout=60))[("usermode", 0)]
+    assert s["hc_refused"] == 2, s
+    assert s["exit_vmcall"] >= 4, s  # two refused, HC_PRINT/HC_INFO from ring 0, HC_EXIT
+
+
 def test_isolation_stops_only_the_offender(machine):
     m = machine(image=guest_test_image("isolation"), **BOCHS)
     wait_for_all(m, [stopped("isolation"), stopped("isolation-hv"), stopped("neighbour")])

@@ -71,6 +71,7 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *exit);
 uint64_t vmx_read_sreg(struct vcpu *v, enum vcpu_sreg reg);
 void vmx_write_sreg(struct vcpu *v, enum vcpu_sreg reg, uint64_t value);
 void vmx_skip_instruction(struct vcpu *v, const struct vcpu_exit *exit);
+unsigned vmx_cpl(struct vcpu *v);
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 void vmx_sipi_start(struct vcpu *v, uint8_t vector);
 const char *vmx_exit_name(uint32_t raw);

@@ -14,6 +14,7 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .write_sreg = vmx_write_sreg,
     .skip_instruction = vmx_skip_instruction,
     .inject_exception = vmx_inject_exception,
+    .cpl = vmx_cpl,
     .sipi_start = vmx_sipi_start,
     .exit_name = vmx_exit_name,
     .apic_hw = vmx_apic_hw,

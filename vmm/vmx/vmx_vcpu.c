@@ -339,6 +339,13 @@ void vmx_write_sreg(struct vcpu *v, enum vcpu_sreg reg, uint64_t value)
     }
 }
 
+unsigned vmx_cpl(struct vcpu *v)
+{
+    /* SDM 24.4.1: the processor takes CPL from SS.DPL in the VMCS (bits 6:5
+     * of the access rights); VM entry checks they agree, in every mode. */
+    return (unsigned)(vmread(VMCS_GUEST_SS_AR) >> 5) & 3;
+}
+
 void vmx_skip_instruction(struct vcpu *v, const struct vcpu_exit *exit)
 {
     vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + exit->instr_len);
