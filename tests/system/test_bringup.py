@@ -5,6 +5,7 @@ tables, and an exception on one CPU stopping only that CPU."""
 
 import os
 import re
+import time
 
 from formats import parse_cpus
 from machine import REPO, build_dir
@@ -53,3 +54,29 @@ def test_exception_stops_only_its_cpu(machine):
     rows = {r["index"]: r["state"] for r in parse_cpus(m.command("cpus"))}
     assert rows == {0: "online", 1: "online", 2: "failed", 3: "online"}, rows
     assert "up " in m.command("uptime")
+
+
+def test_console_flood_is_queued_and_rate_limited(machine):
+    """A CPU flooding the console, as a broken device or a guest would, queues its
+    output instead of waiting for the serial line: of 20000 warnings from one call
+    site 5 a second print and the rest are counted in "(suppressed N similar
+    messages)"; of 4000 lines queued at once what does not fit is dropped and
+    counted once the console CPU has caught up."""
+    m = machine(smp=2)
+    m.wait_ready()
+    out = m.command("selftest logflood 1", timeout=120)
+    assert re.search(r"selftest logflood: cpu 1: 20000 warnings and 4000 queued lines in \d+ us",
+                     out), out
+    deadline = time.time() + 60
+    while "(suppressed " not in m.log and time.time() < deadline:
+        time.sleep(0.5)
+    m.command("uptime")  # the console has caught up with the queue
+    warnings = re.findall(r"WARN: selftest logflood: rate-limited warning \d+", m.log)
+    suppressed = [int(n) for n in re.findall(r"WARN: \(suppressed (\d+) similar messages\)", m.log)]
+    assert suppressed, m.log[-2000:]
+    assert len(warnings) + sum(suppressed) == 20001, (len(warnings), suppressed)
+    assert len(warnings) <= 5 * 3, len(warnings)  # 5 a second; the flood takes well under 2 s
+    lines = len(re.findall(r"selftest logflood: queued line \d+ of 4000", m.log))
+    dropped = [int(n) for n in re.findall(r"console buffer full: (\d+) messages dropped", m.log)]
+    assert dropped and lines < 4000, (lines, dropped)
+    assert lines + sum(dropped) == 4000, (lines, dropped)
