@@ -29,8 +29,9 @@ static void deliver_to(struct guest *g, const uint64_t *targets, uint8_t mode, u
         case VLAPIC_DM_STARTUP: vcpu_send_sipi(t, vector); break;
         case VLAPIC_DM_INIT_DEASSERT: break;
         default:
-            log_warn("guest %s: interrupt delivery mode %u to vCPU %u is not supported; dropped",
-                     g->cfg.name, mode, i);
+            log_warn_ratelimited(
+                "guest %s: interrupt delivery mode %u to vCPU %u is not supported; dropped",
+                g->cfg.name, mode, i);
             break;
         }
     }

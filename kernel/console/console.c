@@ -10,6 +10,7 @@
 #include "kernel/console/uart16550.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/spinlock.h"
+#include "kernel/lib/string.h"
 
 static uint16_t console_io = COM1_PORT;
 static uint32_t console_speed = 115200;
@@ -87,7 +88,16 @@ static bool drain_locked(unsigned budget)
 void console_write(const char *s, size_t n)
 {
     if (console_async_wanted()) {
-        console_async_put(s, n);
+        /* Through a copy: a bad pointer faults here, not while a record in
+         * the queue is half written. */
+        char copy[MSG_RING_MSG_MAX];
+        do {
+            size_t chunk = n < sizeof(copy) ? n : sizeof(copy);
+            memcpy(copy, s, chunk);
+            console_async_put(copy, chunk);
+            s += chunk;
+            n -= chunk;
+        } while (n);
         return;
     }
     uint64_t flags = spin_lock_irqsave(&console_lock);

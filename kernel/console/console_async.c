@@ -44,12 +44,22 @@ bool console_async_wanted(void)
 
 void console_async_put(const char *s, size_t n)
 {
+    uint64_t flags;
+
+    /* Interrupts off from reservation to publication: an interrupt handler
+     * that faulted (and so stopped this CPU) in between would leave a record
+     * that is never published, and the console CPU would wait on it for
+     * ever. The copy reads only the caller's buffer, which callers pass
+     * already formatted on their stack. */
+    asm volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
     do {
         size_t chunk = n < MSG_RING_MSG_MAX ? n : MSG_RING_MSG_MAX;
         msg_ring_put(&ring, s, chunk);
         s += chunk;
         n -= chunk;
     } while (n);
+    if (flags & (1u << 9))
+        asm volatile("sti" ::: "memory");
     struct percpu *owner = __atomic_load_n(&console_cpu, __ATOMIC_ACQUIRE);
     if (owner && owner != this_cpu() && !__atomic_exchange_n(&wake_sent, true, __ATOMIC_ACQ_REL))
         lapic_send_ipi(owner->apic_id, VEC_IPI_KICK);
