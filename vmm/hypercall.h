@@ -19,7 +19,10 @@
 
 /* HC_PRINT: write RCX bytes at guest-physical RBX to the console as the
  * guest's output (prefixed "[NAME] " per line). At most 4096 bytes a call;
- * the buffer must lie inside the guest's memory. */
+ * the buffer must lie inside the guest's memory. The lines are queued for
+ * the console CPU (the call never waits for the serial line); when the queue
+ * is full they are dropped from the serial console, counted, and still kept
+ * in the guest's console buffer (`console NAME`). */
 #define HC_PRINT 0
 
 /* HC_EXIT: stop this guest (all its vCPUs) with exit code RBX; the console
