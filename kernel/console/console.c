@@ -6,11 +6,11 @@
 #include "kernel/console/console_async.h"
 #include "kernel/console/msg_ring.h"
 #include "kernel/console/ratelimit.h"
-#include "kernel/time/clock.h"
 #include "kernel/console/uart16550.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/spinlock.h"
 #include "kernel/lib/string.h"
+#include "kernel/time/clock.h"
 
 static uint16_t console_io = COM1_PORT;
 static uint32_t console_speed = 115200;
