@@ -43,9 +43,14 @@ void guest_virtio_broken(struct guest_virtio *vd, const char *why)
     virtio_pci_set_needs_reset(&vd->pci);
     if (__atomic_exchange_n(&vd->broken_reported, true, __ATOMIC_ACQ_REL))
         return;
-    console_printf("sidecore: guest %s: %s %u broken: %s; the device needs a reset by the guest, "
-                   "everything else keeps running\n",
-                   vd->g->cfg.name, vd->d.kind, vd->index, why);
+    /* From the queue's servicer (a sidecore): queued, never waiting for the
+     * serial line, and rate-limited per device so a guest that breaks and
+     * resets in a loop neither floods the console nor hides another
+     * guest's message. */
+    console_async_printf_limited(&vd->broken_rl,
+                                 "sidecore: guest %s: %s %u broken: %s; the device needs a reset "
+                                 "by the guest, everything else keeps running\n",
+                                 vd->g->cfg.name, vd->d.kind, vd->index, why);
 }
 
 /* ---- the notify gate ---- */
@@ -205,6 +210,8 @@ bool guest_virtio_create(struct guest_virtio *vd, struct guest *g,
     }
     vd->g = g;
     vd->d = *dev;
+    vd->broken_rl =
+        (struct ratelimit)RATELIMIT_INIT(CONSOLE_RATELIMIT_BURST, CONSOLE_RATELIMIT_WINDOW_NS);
     vd->index = g->nvirtio;
     vd->polled = g->cfg.io == GUEST_IO_SIDECORE;
     for (unsigned i = 0; i < dev->num_queues; i++) {

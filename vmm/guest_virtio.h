@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/console/ratelimit.h"
 #include "virtio/virtio_pci.h"
 #include "vmm/guest_virtio_gate.h"
 #include "vmm/sidecore/sidecore.h"
@@ -88,6 +89,7 @@ struct guest_virtio {
     /* Interrupt delivery, counted by outcome. */
     uint64_t msi, msi_posted, msi_kicked, msi_local, msi_dropped;
     volatile bool broken_reported;
+    struct ratelimit broken_rl; /* its "broken" console lines */
 };
 
 /* Builds the device's PCI function on g's bus, maps the notify page
