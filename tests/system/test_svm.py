@@ -192,30 +192,52 @@ def test_svm_linux_reboot_restarts_the_guest(machine):
 
 # ----- virtio-blk through the sidecore and in trap mode (guest-tests virtio scenarios) ---------
 
-def svm_machine(machine):
-    """machine() with QEMU/SVM in place of whatever emulator the caller names."""
-    return lambda **options: machine(**dict(options, **QEMU_SVM))
+TOTALS_RE = re.compile(r"^vblk: totals (.*)$")
+IRQS_OFF_RE = re.compile(r"^vblk: interrupts while off: (\d+), after STI: (\d+)$")
+
+
+def run_virtio_breakage(machine, scenario, io):
+    """test_virtio's breakage scenario under SVM, without its timing expectations:
+    under TCG the guests' TSC is the host's clock, so on a loaded machine disk-good
+    need not reach its first progress line before disk-bad breaks its disk. The
+    rest holds: disk-bad breaks its disk and recovers after its reset, disk-good's
+    verified cycles all pass, and `stats` agrees with what the guests counted."""
+    from scenarios import disk_stats, fields, fresh_command, last_guest_match
+
+    m = machine(image=guest_test_image(scenario), **QEMU_SVM)
+    m.expect(r"\[disk-bad\] vblk: device status (0x[0-9a-f]+) \(DEVICE_NEEDS_RESET\)", timeout=300)
+    wait_for_all(m, ["sidecore: guest disk-good stopped:", "sidecore: guest disk-bad stopped:"],
+                 timeout=300)
+    log = m.log
+    broken = re.search(r"sidecore: guest disk-bad: disk broken: ([^;\n]+);", log)
+    assert broken and "loops" in broken[1], broken
+    assert not re.search(r"sidecore: guest disk-good: disk broken", log)
+    assert_guest_passed(log, "disk-good")
+    assert_guest_passed(log, "disk-bad")
+    assert "vblk: recovered after reset" in log
+    disks, queues, _ = disk_stats(fresh_command(m, "stats"))
+    for g in ("disk-good", "disk-bad"):
+        d = disks[g]
+        assert d["io"] == io and d["queues"] == 1 and d["state"] == "ok" and d["msi"] > 0, d
+    good = fields(last_guest_match(log, "disk-good", TOTALS_RE, "totals")[1])
+    q = queues[("disk-good", 0)]
+    assert q["requests"] == good["requests"] > 0 and q["errors"] == 0, (q, good)
+    assert q["reads"] == good["reads"] and q["writes"] == good["writes"], (q, good)
+    # Software APIC (no AVIC): completions wait for the guest's STI.
+    irqs = last_guest_match(log, "disk-good", IRQS_OFF_RE, "interrupts-off")
+    assert int(irqs[1]) == 0 and int(irqs[2]) > 0, irqs[0]
+    assert "guest disk-good: local APIC emulated" in log
+    return m, disks, good
 
 
 def test_svm_virtio_sidecore_breakage_is_contained(machine):
-    """test_virtio's scenario under SVM: the sidecore serves disk-good while disk-bad
-    breaks its own disk; stats agree with the guests' counts; the notification page
-    never exits; completions wait for the guest's STI (software APIC, no AVIC)."""
-    from test_virtio import irqs_off_counts, run_breakage_scenario
-
-    m, disks, good = run_breakage_scenario(svm_machine(machine), "virtio", "sidecore")
+    m, disks, good = run_virtio_breakage(machine, "virtio", "sidecore")
     for g in ("disk-good", "disk-bad"):
-        assert disks[g]["notify_exits"] == 0, disks[g]
-    assert "guest disk-good: local APIC emulated" in m.log
-    early, after = irqs_off_counts(m.log)
-    assert early == 0 and after > 0, (early, after)
+        assert disks[g]["notify_exits"] == 0, disks[g]  # the notify page never exits
+    assert re.search(r"sidecore 0: CPU \d+", m.log), "no I/O sidecore was started"
 
 
 def test_svm_virtio_trap_breakage_is_contained(machine):
-    from test_virtio import irqs_off_counts, run_breakage_scenario
-
-    m, disks, good = run_breakage_scenario(svm_machine(machine), "virtio-trap", "trap")
+    m, disks, good = run_virtio_breakage(machine, "virtio-trap", "trap")
     d = disks["disk-good"]
     assert good["notifies"] > 0 and d["notify_exits"] == good["notifies"], (d, good)
-    early, after = irqs_off_counts(m.log)
-    assert early == 0 and after > 0, (early, after)
