@@ -283,3 +283,74 @@ def test_svm_linux_disk_served_by_the_sidecore(machine):
     assert d["io"] == "sidecore" and d["state"] == "ok" and d["notify_exits"] == 0, d
     for q in (0, 1):
         assert queues[("disk-sc", q)]["writes"] > 0 and queues[("disk-sc", q)]["errors"] == 0
+
+
+# ----- the whole chain: Linux guest -> virtio-blk -> sidecore -> Sidecore's NVMe driver -> QEMU NVMe
+
+MIB = 2**20
+
+
+def test_svm_linux_disk_on_an_nvme_window(machine, tmp_path):
+    """disk = nvme:0:1:8M+16M: the guest's virtio disk is a 16 MiB window of a 64 MiB
+    QEMU NVMe namespace, served by the sidecore through Sidecore's NVMe driver. The
+    guest reads the pattern the test put at the window's start and writes 1 MiB of
+    random data from each vCPU; afterwards the image file on the host holds the
+    pattern and both MiBs at the right offsets, and every byte outside the window
+    (and inside it, where the guest did not write) is as the test left it."""
+    import hashlib
+    import shutil
+
+    from scenarios import disk_stats, fresh_command, image_for
+    from test_linux import LinuxRun, linux_dir
+
+    start, length, pattern_mb = 8 * MIB, 16 * MIB, 4
+    pattern = b"".join(hashlib.sha256(i.to_bytes(8, "little")).digest()
+                       for i in range(pattern_mb * MIB // 32))
+    # Outside the pattern every 512-byte sector names itself, so a stray write shows.
+    filler = bytearray(b"".join((b"svm-nvme sector %08d " % s).ljust(32, b".") * 16
+                                for s in range(64 * MIB // 512)))
+    assert len(filler) == 64 * MIB
+    image = bytearray(filler)
+    image[start:start + len(pattern)] = pattern
+    img = tmp_path / "ns.img"
+    img.write_bytes(image)
+
+    cfg = linux_dir() / "svm-nvme.cfg"
+    text = (linux_dir() / "disk-sc.cfg").read_text()
+    text = re.sub(r"^\[guest disk-sc\]", "[guest nvme-sc]", text, flags=re.M)
+    text = re.sub(r"^disk = .*$", f"disk = nvme:0:1:{start // MIB}M+{length // MIB}M", text,
+                  flags=re.M)
+    cfg.write_text(text)
+    nvme = ["-drive", f"if=none,id=d0,format=raw,file={img}",
+            "-device", "nvme,id=c0,serial=svm-nvme", "-device", "nvme-ns,drive=d0,bus=c0,nsid=1"]
+    m = machine(image=image_for("linux-svm-nvme", cfg),
+                **dict(QEMU_SVM, memory=1024, timeout=2 * LINUX_BOOT_S + 300,
+                       extra_args=SVM_CPU + nvme))
+    run = LinuxRun(m, cfg, {"nvme-sc": r"power-off"}, silence_s=LINUX_BOOT_S)
+    linux_disk_checks(run, "nvme-sc", hashlib.md5(pattern).hexdigest(), length // MIB)
+    written = run.wait(r"^\[nvme-sc\] LINUX-GUEST: [^\n]*\bdisk_written=(\S+)", 60,
+                       "disk_written")[1].split(",")
+    disks, queues, _ = disk_stats(fresh_command(m, "stats"))
+    d = disks["nvme-sc"]
+    assert d["io"] == "sidecore" and d["state"] == "ok", d
+    assert d["backend"].startswith("nvme:0:1:"), d
+    m.close()  # QEMU flushes and lets go of the image
+
+    after = img.read_bytes()
+    assert len(after) == 64 * MIB, len(after)
+
+    def same(a, b):  # a plain bool: no 64 MiB diff in the report
+        return a == b
+
+    assert same(after[:start], bytes(filler[:start])), "bytes before the window changed"
+    assert same(after[start + length:], bytes(filler[start + length:])), \
+        "bytes after the window changed"
+    win = after[start:start + length]
+    assert same(win[:len(pattern)], pattern), "the pattern in the window changed"
+    for cpu, md5 in enumerate(written):
+        off = pattern_mb * MIB + cpu * MIB
+        assert hashlib.md5(win[off:off + MIB]).hexdigest() == md5, f"vCPU {cpu}'s MiB is not there"
+    rest = pattern_mb * MIB + len(written) * MIB
+    assert same(win[rest:], bytes(filler[start + rest:start + length])), \
+        "unwritten window bytes changed"
+    shutil.rmtree(tmp_path, ignore_errors=True)
