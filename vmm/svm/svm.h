@@ -84,6 +84,7 @@
 #define I3_CPUID    (1u << 18)
 #define I3_INVD     (1u << 22)
 #define I3_HLT      (1u << 24)
+#define I3_INVLPGA  (1u << 26)
 #define I3_IOIO     (1u << 27)
 #define I3_MSR      (1u << 28)
 #define I3_SHUTDOWN (1u << 31)
@@ -121,6 +122,7 @@
 #define SVM_EXIT_CPUID    0x072
 #define SVM_EXIT_INVD     0x076
 #define SVM_EXIT_HLT      0x078
+#define SVM_EXIT_INVLPGA  0x07a
 #define SVM_EXIT_IOIO     0x07b
 #define SVM_EXIT_MSR      0x07c
 #define SVM_EXIT_SHUTDOWN 0x07f
@@ -142,6 +144,7 @@
 struct svm_hw {
     uint32_t revision, nasid, features; /* CPUID 0x8000000A EAX, EBX, EDX */
 };
+#define SVM_FEATURE_NRIPS (1u << 3)
 extern struct svm_hw svm_hw;
 
 /* Per-guest state (struct guest.arch, svm_guest.c): the MSR permission map

@@ -13,7 +13,7 @@ struct svm_hw svm_hw;
 #define EXT1_ECX_SVM     (1u << 2)
 #define EXT1_EDX_PAGE1GB (1u << 26)
 #define SVMF_NP          (1u << 0)
-#define SVMF_NRIPS       (1u << 3)
+#define SVMF_NRIPS       SVM_FEATURE_NRIPS
 #define SVMF_FLUSHASID   (1u << 6)
 #define SVMF_DECODE      (1u << 7)
 #define SVMF_AVIC        (1u << 13)

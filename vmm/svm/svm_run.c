@@ -3,8 +3,8 @@
  * Running a vCPU under SVM: deliver what is pending, enter, decode the
  * exit. Exits that are SVM bookkeeping (interrupt windows, INVD, the SVM
  * instructions) are handled here; the rest go back to the generic code as
- * struct vcpu_exit. Without NRIP save the instruction length comes from the
- * instruction's fixed length, or from EXITINFO2 for I/O (the next RIP);
+ * struct vcpu_exit. Without NRIP save (QEMU's TCG has none) the instruction
+ * length comes from the instruction's usual length, or from EXITINFO2 for I/O (the next RIP);
  * MMIO lengths come from the decoder in exit_mmio.c. There is no
  * preemption timer: the vCPU's next timer event is the host's own one-shot
  * timer, whose interrupt makes the guest exit.
@@ -112,6 +112,17 @@ static void decode_npf(struct svm_vcpu *s, struct vcpu_exit *e)
     e->mem.gla = 0;
 }
 
+/* The length of the instruction that exited: from the next RIP where the
+ * CPU saves it (NRIP save), otherwise the instruction's usual length (a
+ * guest that adds prefixes only misleads itself). */
+static uint32_t instr_len(const struct svm_vcpu *s, uint32_t fixed)
+{
+    if (!(svm_hw.features & SVM_FEATURE_NRIPS))
+        return fixed;
+    uint64_t len = vmcb_r64(s, VMCB_NRIP) - vmcb_r64(s, VMCB_RIP);
+    return len >= 1 && len <= 15 ? (uint32_t)len : fixed;
+}
+
 /* Decodes one exit. Returns false if it was handled here and the guest
  * should simply be entered again. */
 static bool decode_exit(struct vcpu *v, struct svm_vcpu *s, uint32_t code, struct vcpu_exit *e)
@@ -130,26 +141,27 @@ static bool decode_exit(struct vcpu *v, struct svm_vcpu *s, uint32_t code, struc
     case SVM_EXIT_VINTR: set_vintr(s, false); return false;
     case SVM_EXIT_CPUID:
         e->kind = VCPU_EXIT_CPUID;
-        e->instr_len = LEN_CPUID;
+        e->instr_len = instr_len(s, LEN_CPUID);
         return true;
     case SVM_EXIT_INVD:
-        e->instr_len = LEN_INVD; /* caches are the guest's own business */
+        e->instr_len = instr_len(s, LEN_INVD); /* caches are the guest's own business */
         svm_skip_instruction(v, e);
         return false;
     case SVM_EXIT_HLT:
         e->kind = VCPU_EXIT_HLT;
-        e->instr_len = LEN_HLT;
+        e->instr_len = instr_len(s, LEN_HLT);
         return true;
     case SVM_EXIT_IOIO: decode_io(s, e); return true;
     case SVM_EXIT_MSR:
         e->kind = vmcb_r64(s, VMCB_EXITINFO1) ? VCPU_EXIT_MSR_WRITE : VCPU_EXIT_MSR_READ;
-        e->instr_len = LEN_MSR;
+        e->instr_len = instr_len(s, LEN_MSR);
         return true;
     case SVM_EXIT_SHUTDOWN: e->kind = VCPU_EXIT_TRIPLE_FAULT; return true;
     case SVM_EXIT_VMMCALL:
         e->kind = VCPU_EXIT_HYPERCALL;
-        e->instr_len = LEN_VMMCALL;
+        e->instr_len = instr_len(s, LEN_VMMCALL);
         return true;
+    case SVM_EXIT_INVLPGA:
     case SVM_EXIT_VMRUN:
     case SVM_EXIT_VMLOAD ... SVM_EXIT_SKINIT:
     case SVM_EXIT_MONITOR ... SVM_EXIT_MWAIT_C:
@@ -157,7 +169,7 @@ static bool decode_exit(struct vcpu *v, struct svm_vcpu *s, uint32_t code, struc
         return false;
     case SVM_EXIT_XSETBV:
         e->kind = VCPU_EXIT_XSETBV;
-        e->instr_len = LEN_XSETBV;
+        e->instr_len = instr_len(s, LEN_XSETBV);
         return true;
     case SVM_EXIT_NPF: decode_npf(s, e); return true;
     case SVM_EXIT_INVALID: e->kind = VCPU_EXIT_ENTRY_FAILED; return true;
