@@ -210,7 +210,7 @@ static bool build_slat(struct guest *g, char *why, size_t why_size)
     struct ept *ept = (struct ept *)(uintptr_t)pmm_alloc_pages(1);
 
     if (!ept) {
-        fmt_snprintf(why, why_size, "out of memory for its EPT");
+        fmt_snprintf(why, why_size, "out of memory for its second-level tables");
         return false;
     }
     unsigned flags = (caps->slat_2m ? EPT_ALLOW_2M : 0) | (caps->slat_1g ? EPT_ALLOW_1G : 0) |
@@ -219,7 +219,8 @@ static bool build_slat(struct guest *g, char *why, size_t why_size)
     if (st == EPT_OK)
         st = ept_map(ept, 0, g->mem_hpa, g->mem_size, EPT_RWX, EPT_MT_WB);
     if (st != EPT_OK) {
-        fmt_snprintf(why, why_size, "cannot build its EPT: %s", ept_status_name(st));
+        fmt_snprintf(why, why_size, "cannot build its second-level tables: %s",
+                     ept_status_name(st));
         return false;
     }
     g->slat = ept;
