@@ -209,9 +209,9 @@ def run_virtio_breakage(machine, scenario, io):
     wait_for_all(m, ["sidecore: guest disk-good stopped:", "sidecore: guest disk-bad stopped:"],
                  timeout=300)
     log = m.log
-    broken = re.search(r"sidecore: guest disk-bad: disk broken: ([^;\n]+);", log)
+    broken = re.search(r"sidecore: guest disk-bad: disk \d+ broken: ([^;\n]+);", log)
     assert broken and "loops" in broken[1], broken
-    assert not re.search(r"sidecore: guest disk-good: disk broken", log)
+    assert not re.search(r"sidecore: guest disk-good: disk \d+ broken", log)
     assert_guest_passed(log, "disk-good")
     assert_guest_passed(log, "disk-bad")
     assert "vblk: recovered after reset" in log
