@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Boots Sidecore in an emulator with its serial console on this terminal (`make run`).
 #
-# Which emulator: QEMU with KVM (-enable-kvm -cpu host, nested VT-x) when /dev/kvm
-# exists and this CPU has the vmx flag; otherwise Bochs with its VT-x CPU model
-# (corei7_skylake_x), since QEMU's TCG cannot emulate VT-x. Override:
-#   RUN_EMULATOR=qemu|bochs   (qemu without KVM runs TCG: no VT-x in the guest)
+# Which emulator: QEMU with KVM (-enable-kvm -cpu host, nested VT-x or AMD-V) when
+# /dev/kvm exists and this CPU has the vmx or svm flag; otherwise QEMU's TCG with an
+# AMD CPU that has SVM and nested paging (-cpu EPYC,+svm,+npt: Sidecore's AMD-V
+# backend, seconds to a Linux prompt); Bochs with its VT-x CPU model
+# (corei7_skylake_x) only without QEMU, or when asked for. Override:
+#   RUN_EMULATOR=qemu|bochs   (qemu without KVM runs TCG with SVM)
 #   RUN_SMP=N RUN_MEM=MiB     CPUs and memory (default: see Guests; 1024 MiB QEMU, 512 Bochs)
 #   RUN_FIRMWARE=bios|ovmf RUN_MEDIA=iso|usb|pxe   (QEMU only; default SeaBIOS + ISO)
 # Images come from $BUILD (default build/).
@@ -26,22 +28,25 @@ py=${PYTHON:-/usr/bin/python3}
 [ -x "$py" ] || py=python3
 
 kvm_vmx=no
-if [ -e /dev/kvm ] && grep -qw vmx /proc/cpuinfo; then
+if [ -e /dev/kvm ] && grep -qw -e vmx -e svm /proc/cpuinfo; then
     kvm_vmx=yes
 fi
 
 emulator=${RUN_EMULATOR:-}
 case "$emulator" in
 "")
+    kvm=$([ -e /dev/kvm ] && echo present || echo absent)
+    vmx=$(grep -qw -e vmx -e svm /proc/cpuinfo && echo yes || echo no)
     if [ $kvm_vmx = yes ]; then
         emulator=qemu
-        why="/dev/kvm exists and the CPU has VT-x (vmx): QEMU with KVM, nested VT-x"
+        why="/dev/kvm exists and the CPU has VT-x or AMD-V: QEMU with KVM, nested virtualization"
+    elif command -v qemu-system-x86_64 >/dev/null; then
+        emulator=qemu
+        why="no KVM with VT-x or AMD-V here (/dev/kvm $kvm, vmx/svm flag $vmx)"
     else
         emulator=bochs
-        kvm=$([ -e /dev/kvm ] && echo present || echo absent)
-        vmx=$(grep -qw vmx /proc/cpuinfo && echo yes || echo no)
-        why="no KVM with VT-x here (/dev/kvm $kvm, vmx flag $vmx);"
-        why="$why QEMU's TCG has no VT-x, so Bochs with its VT-x CPU model"
+        why="no KVM with VT-x or AMD-V here (/dev/kvm $kvm, vmx/svm flag $vmx) and no QEMU:"
+        why="$why Bochs with its VT-x CPU model"
     fi
     ;;
 qemu) why="RUN_EMULATOR=qemu" ;;
@@ -83,13 +88,15 @@ if [ "$config" != none ]; then
 fi
 
 args=(--emulator "$emulator" --smp "${RUN_SMP:-$smp}")
+tcg_cpu=()
 if [ "$emulator" = qemu ]; then
     args+=(--memory "${RUN_MEM:-1024}")
     args+=(--firmware "${RUN_FIRMWARE:-bios}" --media "${RUN_MEDIA:-iso}")
     if [ $kvm_vmx = yes ]; then
         args+=(--kvm)
     else
-        why="$why; no KVM with VT-x, so TCG (the guest sees no VT-x)"
+        why="$why; TCG with an AMD CPU that has SVM and nested paging (AMD-V backend)"
+        tcg_cpu=(-- -cpu EPYC,+svm,+npt)
     fi
 else
     args+=(--memory "${RUN_MEM:-512}")
@@ -100,4 +107,4 @@ if [ "$emulator" = bochs ] && [ "$config" != none ]; then
     echo "run: Bochs emulates every instruction: a Linux guest takes a few minutes to reach its shell"
 fi
 echo "run: Ctrl-] quits"
-exec "$py" tests/system/machine.py "${args[@]}"
+exec "$py" tests/system/machine.py "${args[@]}" "${tcg_cpu[@]}"

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The EPT builder (see ept.h). Tables are walked by level: 3 = PML4,
- * 2 = PDPT (1 GiB leaves), 1 = PD (2 MiB leaves), 0 = PT (4 KiB leaves).
- * Every change first checks (overlap) or prepares (splits, which keep the
- * translation) everything it needs, so a failure leaves the guest's view of
- * memory exactly as it was.
+ * The second-level table builder (see ept.h). Tables are walked by level:
+ * 3 = PML4, 2 = PDPT (1 GiB leaves), 1 = PD (2 MiB leaves), 0 = PT (4 KiB
+ * leaves). Every change first checks (overlap) or prepares (splits, which
+ * keep the translation) everything it needs, so a failure leaves the
+ * guest's view of memory exactly as it was. The two formats differ only in
+ * how an entry says "present", its rights and its memory type; the few
+ * functions that encode and decode entries know both.
  */
 #include "vmm/ept.h"
 
@@ -19,6 +21,26 @@
 #define E_ADDR     0x000ffffffffff000ull
 /* What a leaf passes on to the smaller leaves it is split into. */
 #define E_LEAF_ATTR (E_PERMS | E_MT_MASK | E_IPAT)
+
+/* NPT entries: x86-64 page-table entries. The guest's accesses are user
+ * accesses to the nested walk, so US is set everywhere. The hardware takes
+ * the memory type from PWT/PCD (through the host's PAT, left at its reset
+ * value: 0 WB, 1 WT, 2 UC-, 3 UC); the EPT_MT_* asked for is kept in the
+ * software-available bits 11:9 so lookups report it. */
+#define N_P         (1ull << 0)
+#define N_RW        (1ull << 1)
+#define N_US        (1ull << 2)
+#define N_PWT       (1ull << 3)
+#define N_PCD       (1ull << 4)
+#define N_MT_SHIFT  9
+#define N_MT_MASK   (0x7ull << N_MT_SHIFT)
+#define N_NX        (1ull << 63)
+#define N_LEAF_ATTR (N_P | N_RW | N_US | N_PWT | N_PCD | N_MT_MASK | N_NX)
+
+static bool is_npt(const struct ept *ept)
+{
+    return ept->flags & EPT_FORMAT_NPT;
+}
 
 static unsigned level_shift(int level)
 {
@@ -35,9 +57,37 @@ static unsigned level_index(uint64_t gpa, int level)
     return (unsigned)(gpa >> level_shift(level)) & (ENTRIES - 1);
 }
 
-static bool present(uint64_t e)
+static bool present(const struct ept *ept, uint64_t e)
 {
-    return (e & E_PERMS) != 0;
+    return is_npt(ept) ? (e & N_P) != 0 : (e & E_PERMS) != 0;
+}
+
+/* A non-leaf entry pointing at the table at hpa. Rights are ANDed down the
+ * walk: the leaf decides. */
+static uint64_t table_entry(const struct ept *ept, uint64_t hpa)
+{
+    return hpa | (is_npt(ept) ? N_P | N_RW | N_US : E_PERMS);
+}
+
+/* Everything in a leaf but its address and the large-page bit. */
+static uint64_t leaf_attr(const struct ept *ept, unsigned perms, unsigned memtype)
+{
+    if (!is_npt(ept)) {
+        /* Guest PAT still applies to write-back RAM (IPAT clear), but MMIO
+         * stays uncacheable whatever the guest's PAT says (IPAT set). */
+        uint64_t attr = perms | ((uint64_t)memtype << E_MT_SHIFT);
+        return memtype == EPT_MT_UC ? attr | E_IPAT : attr;
+    }
+    uint64_t attr = N_P | N_US | ((uint64_t)memtype << N_MT_SHIFT);
+    if (perms & EPT_W)
+        attr |= N_RW;
+    if (!(perms & EPT_X))
+        attr |= N_NX;
+    if (memtype == EPT_MT_WT)
+        attr |= N_PWT;
+    else if (memtype != EPT_MT_WB)
+        attr |= N_PCD | N_PWT; /* UC; WC and WP are made UC, never more cacheable */
+    return attr;
 }
 
 static bool is_leaf(uint64_t e, int level)
@@ -72,7 +122,7 @@ static void subtree_free(struct ept *ept, uint64_t hpa, int level)
     uint64_t *t = table_at(ept, hpa);
     if (level > 0) {
         for (unsigned i = 0; i < ENTRIES; i++) {
-            if (present(t[i]) && !is_leaf(t[i], level))
+            if (present(ept, t[i]) && !is_leaf(t[i], level))
                 subtree_free(ept, t[i] & E_ADDR, level - 1);
         }
     }
@@ -98,7 +148,7 @@ static bool range_mapped(const struct ept *ept, uint64_t hpa, int level, uint64_
     unsigned first = (unsigned)((start - base) / sz);
     unsigned last = (unsigned)((end - 1 - base) / sz);
     for (unsigned i = first; i <= last; i++) {
-        if (!present(t[i]))
+        if (!present(ept, t[i]))
             continue;
         if (is_leaf(t[i], level))
             return true;
@@ -118,11 +168,11 @@ static enum ept_status leaf_set(struct ept *ept, uint64_t gpa, int level, uint64
     uint64_t *t = table_at(ept, ept->pml4);
     for (int l = 3; l > level; l--) {
         uint64_t *e = &t[level_index(gpa, l)];
-        if (!present(*e)) {
+        if (!present(ept, *e)) {
             uint64_t next = table_new(ept);
             if (!next)
                 return EPT_E_NOMEM;
-            *e = next | E_PERMS; /* rights are ANDed down the walk: the leaf decides */
+            *e = table_entry(ept, next);
         }
         t = table_at(ept, *e & E_ADDR);
     }
@@ -162,16 +212,14 @@ enum ept_status ept_map(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t si
         return EPT_E_RANGE;
     if ((perms & ~EPT_RWX) || !(perms & EPT_RWX) || ((perms & EPT_W) && !(perms & EPT_R)))
         return EPT_E_PERMS;
+    if (is_npt(ept) && !(perms & EPT_R))
+        return EPT_E_PERMS; /* NPT cannot say execute-only */
     if (!valid_memtype(memtype))
         return EPT_E_MEMTYPE;
     if (range_mapped(ept, ept->pml4, 3, 0, gpa, gpa + size))
         return EPT_E_OVERLAP;
 
-    /* Guest PAT still applies to write-back RAM (IPAT clear), but MMIO stays
-     * uncacheable whatever the guest's PAT says (IPAT set). */
-    uint64_t attr = perms | ((uint64_t)memtype << E_MT_SHIFT);
-    if (memtype == EPT_MT_UC)
-        attr |= E_IPAT;
+    uint64_t attr = leaf_attr(ept, perms, memtype);
 
     uint64_t done = 0;
     while (done < size) {
@@ -200,10 +248,11 @@ static enum ept_status leaf_split(struct ept *ept, uint64_t *e, int level)
     if (!next)
         return EPT_E_NOMEM;
     uint64_t *t = table_at(ept, next);
-    uint64_t base = *e & E_ADDR, attr = *e & E_LEAF_ATTR, child = level_size(level - 1);
+    uint64_t attr = *e & (is_npt(ept) ? N_LEAF_ATTR : E_LEAF_ATTR);
+    uint64_t base = *e & E_ADDR, child = level_size(level - 1);
     for (unsigned i = 0; i < ENTRIES; i++)
         t[i] = (base + i * child) | attr | (level - 1 > 0 ? E_LARGE : 0);
-    *e = next | E_PERMS;
+    *e = table_entry(ept, next);
     return EPT_OK;
 }
 
@@ -215,7 +264,7 @@ static enum ept_status split_at(struct ept *ept, uint64_t addr)
         if (!(addr & (level_size(l) - 1)))
             return EPT_OK;
         uint64_t *e = &t[level_index(addr, l)];
-        if (!present(*e))
+        if (!present(ept, *e))
             return EPT_OK;
         if (*e & E_LARGE) {
             enum ept_status s = leaf_split(ept, e, l);
@@ -236,7 +285,7 @@ static void range_clear(struct ept *ept, uint64_t hpa, int level, uint64_t base,
     unsigned first = (unsigned)((start - base) / sz);
     unsigned last = (unsigned)((end - 1 - base) / sz);
     for (unsigned i = first; i <= last; i++) {
-        if (!present(t[i]))
+        if (!present(ept, t[i]))
             continue;
         uint64_t eb = base + i * sz;
         bool whole = start <= eb && end >= eb + sz;
@@ -266,11 +315,17 @@ enum ept_status ept_unmap(struct ept *ept, uint64_t gpa, uint64_t size)
     return EPT_OK;
 }
 
-static void mapping_from_leaf(uint64_t e, int level, uint64_t gpa, struct ept_mapping *m)
+static void mapping_from_leaf(const struct ept *ept, uint64_t e, int level, uint64_t gpa,
+                              struct ept_mapping *m)
 {
     uint64_t sz = level_size(level);
     m->hpa = (e & E_ADDR & ~(sz - 1)) | (gpa & (sz - 1));
     m->page_size = sz;
+    if (is_npt(ept)) {
+        m->perms = EPT_R | (e & N_RW ? EPT_W : 0) | (e & N_NX ? 0 : EPT_X);
+        m->memtype = (unsigned)((e & N_MT_MASK) >> N_MT_SHIFT);
+        return;
+    }
     m->perms = (unsigned)(e & E_PERMS);
     m->memtype = (unsigned)((e & E_MT_MASK) >> E_MT_SHIFT);
 }
@@ -282,10 +337,10 @@ bool ept_lookup(const struct ept *ept, uint64_t gpa, struct ept_mapping *out)
     const uint64_t *t = table_at(ept, ept->pml4);
     for (int l = 3; l >= 0; l--) {
         uint64_t e = t[level_index(gpa, l)];
-        if (!present(e))
+        if (!present(ept, e))
             return false;
         if (is_leaf(e, l)) {
-            mapping_from_leaf(e, l, gpa, out);
+            mapping_from_leaf(ept, e, l, gpa, out);
             return true;
         }
         t = table_at(ept, e & E_ADDR);
@@ -298,12 +353,12 @@ static bool leaves_visit(const struct ept *ept, uint64_t hpa, int level, uint64_
 {
     const uint64_t *t = table_at(ept, hpa);
     for (unsigned i = 0; i < ENTRIES; i++) {
-        if (!present(t[i]))
+        if (!present(ept, t[i]))
             continue;
         uint64_t eb = base + i * level_size(level);
         if (is_leaf(t[i], level)) {
             struct ept_mapping m;
-            mapping_from_leaf(t[i], level, eb, &m);
+            mapping_from_leaf(ept, t[i], level, eb, &m);
             if (!fn(ctx, eb, &m))
                 return false;
         } else if (!leaves_visit(ept, t[i] & E_ADDR, level - 1, eb, fn, ctx)) {
@@ -321,6 +376,11 @@ void ept_for_each_leaf(const struct ept *ept, ept_leaf_fn fn, void *ctx)
 uint64_t ept_eptp(const struct ept *ept, bool ad_bits)
 {
     return (ept->pml4 & E_ADDR) | EPT_MT_WB | ((4 - 1) << 3) | (ad_bits ? 1ull << 6 : 0);
+}
+
+uint64_t ept_npt_root(const struct ept *ept)
+{
+    return ept->pml4 & E_ADDR;
 }
 
 void ept_destroy(struct ept *ept)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Builder for Intel EPT (extended page tables, 4-level walk): the
- * guest-physical to host-physical map that confines a guest to its own
- * memory. Pure logic over memory the caller provides through callbacks, so
+ * Builder for the second-level tables (4-level walk) that confine a guest
+ * to its own memory: Intel EPT, or AMD NPT (nested paging: ordinary x86-64
+ * page tables, chosen with EPT_FORMAT_NPT). Both formats map exactly the
+ * same way; only the entries' encoding differs. Pure logic over memory the caller provides through callbacks, so
  * the same code runs in the hypervisor (identity-mapped pages from the page
  * allocator) and in host unit tests (pages of a test buffer). Mapping picks
  * the largest page that alignment and size allow, refuses anything that
@@ -36,6 +37,10 @@
  * (IA32_VMX_EPT_VPID_CAP bits 16 and 17). */
 #define EPT_ALLOW_2M (1u << 0)
 #define EPT_ALLOW_1G (1u << 1)
+/* Build AMD NPT entries instead of EPT ones (the backend's choice,
+ * vcpu_caps.slat_format). NPT cannot express execute-only (EPT_E_PERMS),
+ * and the hardware gets WC and WP mappings as UC. */
+#define EPT_FORMAT_NPT (1u << 2)
 
 /* A 4-level EPT covers 48 bits of guest-physical space; host-physical
  * addresses are limited to 52 bits by the entry format. */
@@ -109,6 +114,9 @@ void ept_for_each_leaf(const struct ept *ept, ept_leaf_fn fn, void *ctx);
 /* The VMCS EPT pointer: WB paging-structure memory type, 4-level walk,
  * accessed/dirty flags if ad_bits (only if IA32_VMX_EPT_VPID_CAP bit 21). */
 uint64_t ept_eptp(const struct ept *ept, bool ad_bits);
+
+/* The nested CR3 for SVM (NPT format): the PML4's host-physical address. */
+uint64_t ept_npt_root(const struct ept *ept);
 
 /* Returns every table page through ops.free_page; the EPT is then empty and
  * must be ept_init'ed again before use. */

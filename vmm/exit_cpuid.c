@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * CPUID: the host's answer, adjusted to the virtual machine. VT-x and
- * MONITOR/MWAIT are hidden, the hypervisor bit is set, the APIC IDs are the
+ * CPUID: the host's answer, adjusted to the virtual machine. VT-x, AMD-V
+ * and MONITOR/MWAIT are hidden, the hypervisor bit is set, the APIC IDs are the
  * vCPU's, and leaves 0x40000000+ name Sidecore. The virtual platform's APIC
  * is an x2APIC with a TSC-deadline timer that keeps running, and leaf 0x15
  * states the TSC frequency (with the APIC timer at the same rate), so a
@@ -24,6 +24,8 @@
 #define L1_ECX_TSC_DEADLINE         (1u << 24)
 #define L6_EAX_ARAT                 (1u << 2) /* the APIC timer keeps running in C-states */
 #define L80000007_EDX_INVARIANT_TSC (1u << 8)
+#define L80000001_ECX_SVM           (1u << 2)
+#define CPUID_SVM_LEAF              0x8000000au
 #define CPUID_TSC_LEAF              0x15u
 #define L1_ECX_TM2                  (1u << 8)
 #define L1_EDX_ACPI                 (1u << 22) /* thermal monitor and clock control MSRs */
@@ -105,6 +107,8 @@ struct cpuid_regs cpuid_for_guest(const struct vcpu *v, uint32_t leaf, uint32_t 
             r.ebx &= ~L7_EBX_TSC_ADJUST;
         break;
     case 0x80000007: r.edx |= L80000007_EDX_INVARIANT_TSC; break;
+    case 0x80000001: r.ecx &= ~L80000001_ECX_SVM; break;
+    case CPUID_SVM_LEAF: r = (struct cpuid_regs){0}; break;
     case 0xb:
     case 0x1f:
         r.edx = v->index; /* x2APIC ID */

@@ -13,7 +13,8 @@ static bool exit_ext_intr(struct vcpu *v, const struct vcpu_exit *e)
 {
     /* Acknowledged on exit: run the hypervisor's handler for it now. A kick
      * may have brought operator input for the console. */
-    irq_dispatch_vector(e->intr.vector);
+    if (!e->intr.taken)
+        irq_dispatch_vector(e->intr.vector);
     vcpu_poll_devices(v);
     return true;
 }

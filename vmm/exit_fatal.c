@@ -24,8 +24,9 @@ bool exit_fatal(struct vcpu *v, const struct vcpu_exit *e)
                    (unsigned long)e->mem.gpa, (unsigned long)e->mem.gla, rip);
         break;
     case VCPU_EXIT_MEM_MISCONFIG:
-        guest_stop(g, "vCPU %u: EPT misconfiguration at guest-physical %#lx, RIP %#lx", v->index,
-                   (unsigned long)e->mem.gpa, rip);
+        guest_stop(g,
+                   "vCPU %u: broken second-level tables (EPT/NPT) at guest-physical %#lx, RIP %#lx",
+                   v->index, (unsigned long)e->mem.gpa, rip);
         break;
     case VCPU_EXIT_TRIPLE_FAULT:
         guest_stop(g, "vCPU %u: triple fault, RIP %#lx", v->index, rip);

@@ -34,7 +34,7 @@
 
 static struct guest *guests[GUEST_MAX];
 static unsigned nguests;
-static uint16_t next_vpid = 1;
+static uint16_t next_tlb_tag = 1;
 
 unsigned guest_count(void)
 {
@@ -216,35 +216,20 @@ static bool build_slat(struct guest *g, char *why, size_t why_size)
     struct ept *ept = (struct ept *)(uintptr_t)pmm_alloc_pages(1);
 
     if (!ept) {
-        fmt_snprintf(why, why_size, "out of memory for its EPT");
+        fmt_snprintf(why, why_size, "out of memory for its second-level tables");
         return false;
     }
-    unsigned flags = (caps->ept_2m ? EPT_ALLOW_2M : 0) | (caps->ept_1g ? EPT_ALLOW_1G : 0);
+    unsigned flags = (caps->slat_2m ? EPT_ALLOW_2M : 0) | (caps->slat_1g ? EPT_ALLOW_1G : 0) |
+                     (caps->slat_format == VCPU_SLAT_NPT ? EPT_FORMAT_NPT : 0);
     enum ept_status st = ept_init(ept, &ops, flags);
     if (st == EPT_OK)
         st = ept_map(ept, 0, g->mem_hpa, g->mem_size, EPT_RWX, EPT_MT_WB);
     if (st != EPT_OK) {
-        fmt_snprintf(why, why_size, "cannot build its EPT: %s", ept_status_name(st));
+        fmt_snprintf(why, why_size, "cannot build its second-level tables: %s",
+                     ept_status_name(st));
         return false;
     }
     g->slat = ept;
-    g->eptp = ept_eptp(ept, false);
-    return true;
-}
-
-static bool build_bitmaps(struct guest *g, char *why, size_t why_size)
-{
-    uint64_t pages = pmm_alloc_pages(3);
-
-    if (!pages) {
-        fmt_snprintf(why, why_size, "out of memory for its MSR and I/O bitmaps");
-        return false;
-    }
-    g->msr_bitmap = (uint8_t *)(uintptr_t)pages;
-    g->io_bitmap_a = g->msr_bitmap + PAGE_SIZE;
-    g->io_bitmap_b = g->io_bitmap_a + PAGE_SIZE;
-    msr_bitmap_build(g->msr_bitmap);
-    io_bitmaps_build(g->io_bitmap_a, g->io_bitmap_b);
     return true;
 }
 
@@ -263,7 +248,7 @@ static bool create_vcpus(struct guest *g, char *why, size_t why_size)
         v->guest = g;
         v->index = i;
         v->cpu = g->cpus[i];
-        v->vpid = next_vpid++;
+        v->tlb_tag = next_tlb_tag++;
         v->state = VCPU_IDLE;
         v->sipi_vector = -1;
         msr_vcpu_state_init(&v->msr, i, true);
@@ -327,7 +312,7 @@ struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus)
         return NULL;
     }
     guests[nguests++] = g;
-    if (!build_slat(g, why, sizeof(why)) || !build_bitmaps(g, why, sizeof(why)) ||
+    if (!build_slat(g, why, sizeof(why)) || !vcpu_backend()->guest_init(g, why, sizeof(why)) ||
         !create_vcpus(g, why, sizeof(why)) || !guest_disks_create(g, why, sizeof(why)) ||
         !guest_load(g, why, sizeof(why))) {
         g->state = GUEST_STOPPED;

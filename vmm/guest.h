@@ -43,9 +43,8 @@ struct guest {
 
     /* Memory: one contiguous block, guest-physical 0 .. mem_size. */
     uint64_t mem_hpa, mem_size;
-    uint64_t eptp;
     void *slat; /* the second-level translation tables (struct ept) */
-    uint8_t *msr_bitmap, *io_bitmap_a, *io_bitmap_b;
+    void *arch; /* the backend's per-guest state (vcpu_ops.guest_init) */
 
     uint32_t nvcpus;
     struct vcpu *vcpus;

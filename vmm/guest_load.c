@@ -4,6 +4,8 @@
 #include "kernel/console/log.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
+#include "kernel/time/tsc.h"
+#include "kernel/x86/cpu.h"
 #include "vmm/acpi/guest_acpi.h"
 #include "vmm/guest_pci.h"
 #include "vmm/guest.h"
@@ -67,8 +69,28 @@ static bool build_acpi_tables(struct guest *g, char *why, size_t why_size)
     return true;
 }
 
+/*
+ * Linux takes the TSC rate from CPUID leaf 0x15 only on Intel CPUs; on
+ * others (AMD-V) it calibrates against the PIT, which a guest here does not
+ * have, and then runs without a usable clock. There, the rate goes on the
+ * command line (tsc_early_khz=, which other kernels ignore) unless the
+ * configuration already sets it.
+ */
+static const char *command_line(const struct guest *g, char *buf, size_t size)
+{
+    struct cpuid_regs r = cpuid(0, 0);
+    bool intel = r.ebx == 0x756e6547 && r.edx == 0x49656e69 && r.ecx == 0x6c65746e;
+
+    if (intel || strstr(g->cfg.cmdline, "tsc_early_khz=") || !tsc_hz())
+        return g->cfg.cmdline;
+    fmt_snprintf(buf, size, "%s%stsc_early_khz=%lu", g->cfg.cmdline, g->cfg.cmdline[0] ? " " : "",
+                 (unsigned long)(tsc_hz() / 1000));
+    return buf;
+}
+
 bool guest_load(struct guest *g, char *why, size_t why_size)
 {
+    char cmdline[GUEST_CMDLINE_LEN + 32];
     const struct handoff_file *kernel = vmm_boot_file(g->cfg.kernel);
     const struct handoff_file *initrd = g->cfg.initrd[0] ? vmm_boot_file(g->cfg.initrd) : NULL;
 
@@ -85,7 +107,7 @@ bool guest_load(struct guest *g, char *why, size_t why_size)
         .size = kernel->size,
         .initrd = initrd ? (const uint8_t *)(uintptr_t)initrd->base : NULL,
         .initrd_size = initrd ? initrd->size : 0,
-        .cmdline = g->cfg.cmdline,
+        .cmdline = command_line(g, cmdline, sizeof(cmdline)),
         .initrd_name = g->cfg.initrd,
         .mem_size = g->mem_size,
     };

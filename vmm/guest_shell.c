@@ -82,9 +82,10 @@ static void print_vcpu_stats(struct vcpu *v)
                              (unsigned long)s->exits_total, (unsigned long)tsc_to_us(s->guest_tsc),
                              (unsigned long)tsc_to_us(s->hv_tsc), (unsigned long)s->injected,
                              (unsigned long)s->hc_refused, (unsigned long)s->last_rip);
-    for (unsigned r = 0; r < VCPU_MAX_RAW_REASONS && n < sizeof(line); r++) {
+    for (unsigned r = 0; r < VCPU_EXIT_SLOTS && n < sizeof(line); r++) {
         if (s->exits[r])
-            n += (size_t)fmt_snprintf(line + n, sizeof(line) - n, " exit_%s=%lu", ops->exit_name(r),
+            n += (size_t)fmt_snprintf(line + n, sizeof(line) - n, " exit_%s=%lu",
+                                      ops->exit_name(ops->slot_reason(r)),
                                       (unsigned long)s->exits[r]);
     }
     console_printf("%s\n", line);

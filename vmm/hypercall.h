@@ -3,7 +3,7 @@
  * Sidecore's hypercall ABI (VMCALL), shared by the hypervisor and the test
  * guests in guest-tests/.
  *
- * A guest executes VMCALL with the call number in RAX and arguments in RBX,
+ * A guest executes VMCALL (VMMCALL on AMD CPUs) with the call number in RAX and arguments in RBX,
  * RCX, RDX (in 32-bit guests: EAX, EBX, ECX, EDX). The result comes back in
  * RAX: 0 on success, a negative HC_E* value on failure. Unknown numbers
  * return HC_ENOSYS and do not stop the guest.

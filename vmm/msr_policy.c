@@ -51,6 +51,8 @@ static const struct msr_policy_entry msr_table[] = {
     M(MSR_IA32_GS_BASE,         "IA32_GS_BASE",         PASS, PASS, MSR_FIELD_GS_BASE,     "swapped by the guest/host GS base fields (the host's per-CPU pointer)"),
     M(MSR_IA32_KERNEL_GS_BASE,  "IA32_KERNEL_GS_BASE",  PASS, PASS, NOFIELD,               "SWAPGS target: the hypervisor never executes SWAPGS"),
     M(MSR_IA32_TSC_AUX,         "IA32_TSC_AUX",         PASS, PASS, NOFIELD,               "RDTSCP/RDPID value: never used by the hypervisor"),
+    M(MSR_AMD_VM_CR,            "VM_CR",                GP,   GP,   NOFIELD,               "AMD-V is hidden, as on a CPU without it (the hypervisor's own SVM control)"),
+    M(MSR_AMD_VM_HSAVE_PA,      "VM_HSAVE_PA",          GP,   GP,   NOFIELD,               "the hypervisor's host save area: AMD-V is hidden"),
 };
 /* clang-format on */
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What a guest may do with each MSR, as one table (msr_policy.c) that drives
- * both the VMX MSR bitmap (which accesses exit at all) and the RDMSR/WRMSR
+ * both the VMX MSR bitmap and SVM's MSR permission map (which accesses exit
+ * at all) and the RDMSR/WRMSR
  * exit handler (what an exiting access does). A guest runs alone on its
  * core, so MSRs the hypervisor never touches on that core can simply be the
  * guest's own; everything the hypervisor needs or must hide exits. An MSR
@@ -80,6 +81,8 @@ enum msr_result {
 #define MSR_IA32_GS_BASE         0xc0000101u
 #define MSR_IA32_KERNEL_GS_BASE  0xc0000102u
 #define MSR_IA32_TSC_AUX         0xc0000103u
+#define MSR_AMD_VM_CR            0xc0010114u
+#define MSR_AMD_VM_HSAVE_PA      0xc0010117u
 
 #define MSR_APIC_BASE_BSP    (1ull << 8)
 #define MSR_APIC_BASE_EXTD   (1ull << 10) /* x2APIC mode */

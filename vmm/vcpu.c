@@ -10,6 +10,7 @@
 #include "kernel/x86/cpu.h"
 
 extern const struct vcpu_ops vmx_vcpu_ops;
+extern const struct vcpu_ops svm_vcpu_ops;
 
 static const struct vcpu_ops *backend;
 static struct vcpu_caps caps;
@@ -19,15 +20,21 @@ bool vcpu_backend_init(char *why, size_t why_size)
     struct cpuid_regs r = cpuid(0, 0);
     /* "GenuineIntel": EBX "Genu", EDX "ineI", ECX "ntel" */
     bool intel = r.ebx == 0x756e6547 && r.edx == 0x49656e69 && r.ecx == 0x6c65746e;
+    /* "AuthenticAMD": EBX "Auth", EDX "enti", ECX "cAMD"; Hygon's
+     * "HygonGenuine" has AMD-V too. */
+    bool amd = (r.ebx == 0x68747541 && r.edx == 0x69746e65 && r.ecx == 0x444d4163) ||
+               (r.ebx == 0x6f677948 && r.edx == 0x6e65476e && r.ecx == 0x656e6975);
+    const struct vcpu_ops *ops = intel ? &vmx_vcpu_ops : amd ? &svm_vcpu_ops : NULL;
 
-    if (!intel) {
+    if (!ops) {
         fmt_snprintf(why, why_size,
-                     "no virtualization backend for this CPU vendor (Sidecore has VT-x only)");
+                     "no virtualization backend for this CPU vendor (Sidecore has VT-x and "
+                     "AMD-V)");
         return false;
     }
-    if (!vmx_vcpu_ops.probe(&caps, why, why_size))
+    if (!ops->probe(&caps, why, why_size))
         return false;
-    backend = &vmx_vcpu_ops;
+    backend = ops;
     return true;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The vendor-neutral virtual CPU. Everything in vmm/ outside vmm/vmx/ uses
- * only this interface; the VT-x backend (vmm/vmx/) implements struct
- * vcpu_ops, and an AMD-V backend would implement the same table beside it.
+ * The vendor-neutral virtual CPU. Everything in vmm/ outside vmm/vmx/ and
+ * vmm/svm/ uses only this interface; the VT-x backend (vmm/vmx/) and the
+ * AMD-V backend (vmm/svm/) each implement struct vcpu_ops, and
+ * vcpu_backend_init picks one by CPU vendor.
  *
  * A vCPU runs only on its own dedicated physical CPU, and every operation
  * on it (run, register access, injection) happens on that CPU.
@@ -55,7 +56,9 @@ enum vcpu_sreg {
     VCPU_SREG_SYSENTER_CS,
     VCPU_SREG_SYSENTER_ESP,
     VCPU_SREG_SYSENTER_EIP,
-    VCPU_SREG_CS_AR, /* CS access rights, VMX layout: L = bit 13, D/B = bit 14 */
+    /* CS attributes as the descriptor holds them in bits 40-55: type 0-3,
+     * S 4, DPL 5-6, P 7, AVL 12, L 13, D/B 14, G 15 (read only). */
+    VCPU_SREG_CS_AR,
 };
 
 enum vcpu_mode { VCPU_MODE_REAL16, VCPU_MODE_PROT32, VCPU_MODE_LONG64 };
@@ -111,6 +114,7 @@ struct vcpu_exit {
         } mem;
         struct {
             uint8_t vector;
+            bool taken; /* the host's handler already ran (SVM): vector unknown */
         } intr;
         struct {
             uint8_t vector;
@@ -121,11 +125,15 @@ struct vcpu_exit {
     };
 };
 
-#define VCPU_MAX_RAW_REASONS 128
+/* Exit counters per statistics slot. Each backend folds its own raw exit
+ * codes into the slots (ops->exit_slot) and names them (ops->slot_reason,
+ * ops->exit_name): VT-x's basic reasons are below 128, SVM's exit codes go
+ * up to 0x403. */
+#define VCPU_EXIT_SLOTS 256
 
 /* Per-vCPU counters, read by the `stats` command. */
 struct vcpu_stats {
-    uint64_t exits[VCPU_MAX_RAW_REASONS];
+    uint64_t exits[VCPU_EXIT_SLOTS];
     uint64_t exits_total;
     uint64_t guest_tsc;       /* TSC ticks spent in the guest */
     uint64_t hv_tsc;          /* TSC ticks spent handling its exits */
@@ -141,7 +149,9 @@ struct vcpu {
     struct guest *guest;
     uint32_t index; /* within the guest */
     uint32_t cpu;   /* physical CPU index (kernel/cpu/percpu.h) */
-    uint16_t vpid;  /* address-space tag, unique across the machine, never 0 */
+    /* Address-space tag, unique across the machine, never 0: the VT-x VPID;
+     * SVM folds it into the CPU's ASIDs. */
+    uint16_t tlb_tag;
     uint64_t gprs[16];
     volatile enum vcpu_state state;
     volatile bool stop_requested;
@@ -170,24 +180,36 @@ struct vcpu {
     struct vcpu_stats stats;
 };
 
+/* The format of the second-level (guest-physical) tables (vmm/ept.h). */
+enum vcpu_slat_format {
+    VCPU_SLAT_EPT, /* Intel EPT */
+    VCPU_SLAT_NPT, /* AMD nested paging: x86-64 long-mode page tables */
+};
+
 /* What the backend can do on this machine (read once at boot). */
 struct vcpu_caps {
-    bool ept, ept_2m, ept_1g, ept_ad, vpid, unrestricted, preempt_timer;
+    enum vcpu_slat_format slat_format;
+    bool slat_2m, slat_1g; /* large second-level pages */
+    bool tlb_tags;         /* tagged TLB: VPID, or ASIDs */
+    bool ept, ept_ad, unrestricted, preempt_timer;
     bool apic_reg_virt, virt_intr_delivery, posted_intr, x2apic_virt;
 };
 
 struct vcpu_ops {
-    const char *name; /* "VT-x" */
+    const char *name; /* "VT-x", "AMD-V" */
     /* Boot CPU: probes the hardware, prints one line per feature, fills
      * caps. False (with the reason in why) when guests cannot run. */
     bool (*probe)(struct vcpu_caps *caps, char *why, size_t why_size);
     /* On the CPU that will run guests: turns virtualization on. */
     bool (*cpu_enable)(char *why, size_t why_size);
-    /* On the vCPU's CPU: builds the control structure for a vCPU whose
-     * guest-physical memory is described by the second-level table root. */
-    bool (*create)(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t slat_pointer,
-                   uint8_t *msr_bitmap, const uint8_t *io_bitmap_a, const uint8_t *io_bitmap_b,
-                   char *why, size_t why_size);
+    /* Boot CPU, once per guest, after its second-level tables (g->slat)
+     * are built: the backend's per-guest state in g->arch (its MSR and I/O
+     * trap maps, built from vmm/msr_policy.c and vmm/io_policy.c, and its
+     * pointer to the second-level tables). */
+    bool (*guest_init)(struct guest *g, char *why, size_t why_size);
+    /* On the vCPU's CPU: builds the control structure for a vCPU of
+     * v->guest (after guest_init). */
+    bool (*create)(struct vcpu *v, const struct vcpu_boot_state *boot, char *why, size_t why_size);
     void (*destroy)(struct vcpu *v);
     /* Enters the guest and returns at the next exit the generic code must
      * see. Delivers a pending interrupt when the guest can take one. */
@@ -204,6 +226,8 @@ struct vcpu_ops {
      * after INIT. */
     void (*sipi_start)(struct vcpu *v, uint8_t vector);
     const char *(*exit_name)(uint32_t raw_reason);
+    /* The raw exit code counted in statistics slot (below VCPU_EXIT_SLOTS). */
+    uint32_t (*slot_reason)(unsigned slot);
 
     /* Local APIC virtualization in hardware (APIC-register virtualization
      * and virtual-interrupt delivery). When apic_hw says yes for a vCPU, the

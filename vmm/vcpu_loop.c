@@ -81,8 +81,7 @@ void vcpu_loop_run(void *arg)
         v->init_pending = true;
     }
     reset_guest_owned_msrs();
-    if (!ops->create(v, &boot, g->eptp, g->msr_bitmap, g->io_bitmap_a, g->io_bitmap_b, why,
-                     sizeof(why))) {
+    if (!ops->create(v, &boot, why, sizeof(why))) {
         guest_stop(g, "vCPU %u: %s", v->index, why);
         guest_vcpu_ended(g, v);
         return;

@@ -12,6 +12,9 @@
 #define CPUID1_ECX_HV_GUEST (1u << 31)
 
 bool sidecore_present;
+/* AMD CPUs have VMMCALL where Intel's have VMCALL (each is #UD on the
+ * other vendor's CPUs); the ABI is otherwise the same. */
+static bool use_vmmcall;
 
 static bool signature_is_sidecore(const struct cpuid_regs *r)
 {
@@ -30,7 +33,10 @@ void hc_detect(void)
     struct cpuid_regs leaf1 = cpuid(1, 0);
     struct cpuid_regs hv = cpuid(HV_CPUID_LEAF, 0);
 
+    struct cpuid_regs vendor = cpuid(0, 0);
+
     sidecore_present = (leaf1.ecx & CPUID1_ECX_HV_GUEST) && signature_is_sidecore(&hv);
+    use_vmmcall = vendor.ebx == 0x68747541 && vendor.edx == 0x69746e65 && vendor.ecx == 0x444d4163;
     if (!sidecore_present) {
         serial_init_uart();
         printf("no sidecore: skipping hypercalls\n");
@@ -42,7 +48,10 @@ long hc_call(unsigned long nr, unsigned long a, unsigned long b, unsigned long c
 {
     if (!sidecore_present)
         return HC_ENOSYS;
-    asm volatile("vmcall" : "+a"(nr), "+b"(a), "+c"(b), "+d"(c) : : "memory");
+    if (use_vmmcall)
+        asm volatile("vmmcall" : "+a"(nr), "+b"(a), "+c"(b), "+d"(c) : : "memory");
+    else
+        asm volatile("vmcall" : "+a"(nr), "+b"(a), "+c"(b), "+d"(c) : : "memory");
     if (out) {
         out[0] = a;
         out[1] = b;

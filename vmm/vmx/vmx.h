@@ -37,6 +37,13 @@ struct vmx_hw {
 
 extern struct vmx_hw vmx_hw;
 
+/* Per-guest state of the backend (struct guest.arch, vmx_guest.c): one
+ * page each for the MSR bitmap and I/O bitmaps A and B, then this. */
+struct vmx_guest {
+    uint64_t eptp;
+    uint8_t *msr_bitmap, *io_bitmap_a, *io_bitmap_b;
+};
+
 /* Per-vCPU state of the backend (struct vcpu.arch). */
 struct vmx_vcpu {
     uint64_t vmcs_phys;
@@ -63,9 +70,8 @@ int vmx_enter(uint64_t *regs, int launched);
 
 bool vmx_probe(struct vcpu_caps *caps, char *why, size_t why_size);
 bool vmx_cpu_enable(char *why, size_t why_size);
-bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t eptp,
-                uint8_t *msr_bitmap, const uint8_t *io_a, const uint8_t *io_b, char *why,
-                size_t why_size);
+bool vmx_guest_init(struct guest *g, char *why, size_t why_size);
+bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, char *why, size_t why_size);
 void vmx_destroy(struct vcpu *v);
 void vmx_run(struct vcpu *v, struct vcpu_exit *exit);
 uint64_t vmx_read_sreg(struct vcpu *v, enum vcpu_sreg reg);
@@ -75,6 +81,7 @@ unsigned vmx_cpl(struct vcpu *v);
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 void vmx_sipi_start(struct vcpu *v, uint8_t vector);
 const char *vmx_exit_name(uint32_t raw);
+uint32_t vmx_slot_reason(unsigned slot);
 
 /* APIC virtualization (vmx_apicv.c). */
 bool vmx_apicv_usable(void);

@@ -80,10 +80,11 @@ bool vmx_probe(struct vcpu_caps *caps, char *why, size_t why_size)
     *caps = (struct vcpu_caps){
         .ept = may_set(vmx_hw.proc2, PROC2_EPT) && (vmx_hw.ept_vpid & EPT_CAP_WB) &&
                (vmx_hw.ept_vpid & EPT_CAP_INVEPT),
-        .ept_2m = vmx_hw.ept_vpid & EPT_CAP_2M,
-        .ept_1g = vmx_hw.ept_vpid & EPT_CAP_1G,
+        .slat_format = VCPU_SLAT_EPT,
+        .slat_2m = vmx_hw.ept_vpid & EPT_CAP_2M,
+        .slat_1g = vmx_hw.ept_vpid & EPT_CAP_1G,
         .ept_ad = vmx_hw.ept_vpid & EPT_CAP_AD,
-        .vpid = may_set(vmx_hw.proc2, PROC2_VPID) && (vmx_hw.ept_vpid & VPID_CAP_INVVPID),
+        .tlb_tags = may_set(vmx_hw.proc2, PROC2_VPID) && (vmx_hw.ept_vpid & VPID_CAP_INVVPID),
         .unrestricted = may_set(vmx_hw.proc2, PROC2_UNRESTRICTED),
         .preempt_timer = may_set(vmx_hw.pin, PIN_PREEMPT_TIMER),
         .apic_reg_virt = may_set(vmx_hw.proc2, PROC2_APIC_REG_VIRT),
@@ -94,10 +95,10 @@ bool vmx_probe(struct vcpu_caps *caps, char *why, size_t why_size)
     log_info("VT-x: VMCS revision %#x, %s capability MSRs", vmx_hw.revision,
              true_ctls ? "TRUE" : "default");
     report("EPT", caps->ept);
-    report("EPT 2M pages", caps->ept_2m);
-    report("EPT 1G pages", caps->ept_1g);
+    report("EPT 2M pages", caps->slat_2m);
+    report("EPT 1G pages", caps->slat_1g);
     report("EPT accessed/dirty bits", caps->ept_ad);
-    report("VPID", caps->vpid);
+    report("VPID", caps->tlb_tags);
     report("unrestricted guest", caps->unrestricted);
     report("APIC-register virtualization", caps->apic_reg_virt);
     report("virtual-interrupt delivery", caps->virt_intr_delivery);

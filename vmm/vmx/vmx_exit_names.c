@@ -73,3 +73,9 @@ const char *vmx_exit_name(uint32_t raw)
         return names[raw];
     return "other";
 }
+
+/* Statistics slots are the basic exit reasons themselves (all below 128). */
+uint32_t vmx_slot_reason(unsigned slot)
+{
+    return slot;
+}

@@ -224,7 +224,7 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
         uint32_t full = (uint32_t)vmread(VMCS_EXIT_REASON);
         uint32_t reason = full & 0xffff;
         v->stats.exits_total++;
-        v->stats.exits[reason < VCPU_MAX_RAW_REASONS ? reason : VCPU_MAX_RAW_REASONS - 1]++;
+        v->stats.exits[reason < VCPU_EXIT_SLOTS ? reason : VCPU_EXIT_SLOTS - 1]++;
         if (full & EXIT_REASON_ENTRY_FAIL) {
             e->kind = VCPU_EXIT_ENTRY_FAILED;
             e->raw_reason = reason;

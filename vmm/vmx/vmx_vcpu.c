@@ -12,6 +12,7 @@
 #include "kernel/mm/pmm.h"
 #include "kernel/x86/cpu.h"
 #include "kernel/x86/gdt.h"
+#include "vmm/guest.h"
 #include "vmm/msr_policy.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -74,8 +75,8 @@ static void write_host_state(void)
     vmwrite(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_stub);
 }
 
-static bool write_controls(struct vcpu *v, struct vmx_vcpu *x, uint64_t eptp, uint8_t *msr_bitmap,
-                           const uint8_t *io_a, const uint8_t *io_b, char *why, size_t why_size)
+static bool write_controls(struct vcpu *v, struct vmx_vcpu *x, const struct vmx_guest *vg,
+                           char *why, size_t why_size)
 {
     bool ok = true;
     const struct vcpu_caps *caps = vcpu_backend_caps();
@@ -87,7 +88,7 @@ static bool write_controls(struct vcpu *v, struct vmx_vcpu *x, uint64_t eptp, ui
                                   0, &ok);
     x->proc2 = vmx_adjust_controls(
         vmx_hw.proc2, PROC2_EPT | PROC2_UNRESTRICTED,
-        (caps->vpid ? PROC2_VPID : 0) | PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES, &ok);
+        (caps->tlb_tags ? PROC2_VPID : 0) | PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES, &ok);
     x->exit_ctl = vmx_adjust_controls(
         vmx_hw.exit, EXIT_HOST_64BIT | EXIT_ACK_INTR | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
         EXIT_SAVE_PAT | EXIT_LOAD_PAT, &ok);
@@ -107,14 +108,14 @@ static bool write_controls(struct vcpu *v, struct vmx_vcpu *x, uint64_t eptp, ui
     vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
     vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
     vmwrite(VMCS_ENTRY_INTR_INFO, 0);
-    vmwrite(VMCS_IO_BITMAP_A, (uint64_t)(uintptr_t)io_a);
-    vmwrite(VMCS_IO_BITMAP_B, (uint64_t)(uintptr_t)io_b);
-    vmwrite(VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)msr_bitmap);
-    vmwrite(VMCS_EPT_POINTER, eptp);
+    vmwrite(VMCS_IO_BITMAP_A, (uint64_t)(uintptr_t)vg->io_bitmap_a);
+    vmwrite(VMCS_IO_BITMAP_B, (uint64_t)(uintptr_t)vg->io_bitmap_b);
+    vmwrite(VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)vg->msr_bitmap);
+    vmwrite(VMCS_EPT_POINTER, vg->eptp);
     vmwrite(VMCS_LINK_POINTER, ~0ull);
     vmwrite(VMCS_TSC_OFFSET, 0);
     if (x->proc2 & PROC2_VPID)
-        vmwrite(VMCS_VPID, v->vpid);
+        vmwrite(VMCS_VPID, v->tlb_tag);
 
     /* The hypervisor owns CR0.NE (VMX needs it set) and CR0.PG (turning
      * paging on or off changes EFER.LMA, which VMX leaves to us), and
@@ -210,10 +211,9 @@ void vmx_load_boot_state(struct vcpu *v, const struct vcpu_boot_state *b)
     memcpy(v->gprs, b->gprs, sizeof(v->gprs));
 }
 
-bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t eptp,
-                uint8_t *msr_bitmap, const uint8_t *io_a, const uint8_t *io_b, char *why,
-                size_t why_size)
+bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, char *why, size_t why_size)
 {
+    const struct vmx_guest *vg = v->guest->arch;
     uint64_t page = pmm_alloc_pages(2);
 
     if (!page) {
@@ -232,7 +232,7 @@ bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t ept
         return false;
     }
     write_host_state();
-    if (!write_controls(v, x, eptp, msr_bitmap, io_a, io_b, why, why_size)) {
+    if (!write_controls(v, x, vg, why, why_size)) {
         vmclear(page);
         pmm_free_pages(page, 2);
         v->arch = NULL;
@@ -242,12 +242,12 @@ bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, uint64_t ept
     x->apicv = false;
     v->posted_intr = false;
     if (vmx_apicv_usable() && hv_config_apicv_allowed())
-        vmx_apicv_setup(v, x, msr_bitmap); /* without it: the software model */
+        vmx_apicv_setup(v, x, vg->msr_bitmap); /* without it: the software model */
     if (x->apicv)
         v->posted_intr = vmx_posted_setup(v); /* without it: vlapic_accept and a kick */
     if (x->proc2 & PROC2_VPID)
-        invvpid_single(v->vpid);
-    invept_single(eptp);
+        invvpid_single(v->tlb_tag);
+    invept_single(vg->eptp);
     return true;
 }
 

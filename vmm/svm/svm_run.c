@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Running a vCPU under SVM: deliver what is pending, enter, decode the
+ * exit. Exits that are SVM bookkeeping (interrupt windows, INVD, the SVM
+ * instructions) are handled here; the rest go back to the generic code as
+ * struct vcpu_exit. Without NRIP save (QEMU's TCG has none) the instruction
+ * length comes from the instruction's usual length, or from EXITINFO2 for I/O (the next RIP);
+ * MMIO lengths come from the decoder in exit_mmio.c. There is no
+ * preemption timer: the vCPU's next timer event is the host's own one-shot
+ * timer, whose interrupt makes the guest exit.
+ */
+#include "kernel/time/timer.h"
+#include "kernel/time/tsc.h"
+#include "kernel/x86/cpu.h"
+#include "vmm/svm/svm.h"
+
+#define RFLAGS_IF (1ull << 9)
+#define VEC_UD    6
+
+/* Instruction lengths for exits without NRIP save. */
+#define LEN_CPUID   2
+#define LEN_MSR     2
+#define LEN_HLT     1
+#define LEN_VMMCALL 3
+#define LEN_XSETBV  3
+#define LEN_INVD    2
+
+static void set_vintr(struct svm_vcpu *s, bool on)
+{
+    uint64_t ctl = vmcb_r64(s, VMCB_INT_CTL) & ~(INT_CTL_V_IRQ | (0xfull << INT_CTL_V_PRIO_SHIFT));
+    uint32_t i3 = vmcb_r32(s, VMCB_INTERCEPT_VEC3) & ~I3_VINTR;
+
+    if (on) {
+        /* A virtual interrupt of the highest priority that is never taken:
+         * the VINTR intercept fires as soon as the guest could take it. */
+        ctl |= INT_CTL_V_IRQ | INT_CTL_V_IGN_TPR | (0xfull << INT_CTL_V_PRIO_SHIFT);
+        i3 |= I3_VINTR;
+    }
+    vmcb_w64(s, VMCB_INT_CTL, ctl);
+    vmcb_w32(s, VMCB_INTERCEPT_VEC3, i3);
+}
+
+/* Injects the highest pending interrupt if the guest can take it now,
+ * otherwise asks for an exit when it can. */
+static void deliver_pending(struct vcpu *v, struct svm_vcpu *s)
+{
+    if (s->reinject & EVT_VALID) {
+        vmcb_w64(s, VMCB_EVENTINJ, s->reinject);
+        s->reinject = 0;
+        return;
+    }
+    if (vmcb_r64(s, VMCB_EVENTINJ) & EVT_VALID)
+        return; /* an exception the handler injected goes first */
+    if (!vcpu_has_pending(v)) {
+        set_vintr(s, false);
+        return;
+    }
+    bool open = (vmcb_r64(s, VMCB_RFLAGS) & RFLAGS_IF) && !(vmcb_r64(s, VMCB_INT_STATE) & 1);
+    if (!open) {
+        set_vintr(s, true);
+        return;
+    }
+    int vector = vcpu_take_pending(v);
+    if (vector < 0) {
+        set_vintr(s, false);
+        return;
+    }
+    vmcb_w64(s, VMCB_EVENTINJ, EVT_VALID | EVT_TYPE_INTR | (uint32_t)vector);
+    v->stats.injected++;
+    set_vintr(s, vcpu_has_pending(v));
+}
+
+/* Arms the host timer for the vCPU's next timer event, if any. */
+static void program_timer(struct vcpu *v)
+{
+    uint64_t deadline = vcpu_next_timer(v);
+
+    if (!deadline)
+        return;
+    uint64_t now = rdtsc();
+    uint64_t ticks = deadline > now ? deadline - now : 0;
+    if (ticks > tsc_hz())
+        ticks = tsc_hz(); /* at least once a second; the next entry re-arms */
+    timer_oneshot(ticks * 1000000ull / (tsc_hz() / 1000), NULL);
+}
+
+static void decode_io(struct svm_vcpu *s, struct vcpu_exit *e)
+{
+    uint64_t info = vmcb_r64(s, VMCB_EXITINFO1);
+
+    e->kind = VCPU_EXIT_IO;
+    e->io.in = info & 1;
+    e->io.string = info & (1u << 2);
+    e->io.rep = info & (1u << 3);
+    e->io.size = (info & (1u << 4)) ? 1 : (info & (1u << 5)) ? 2 : 4;
+    e->io.port = (uint16_t)(info >> 16);
+    e->instr_len = (uint32_t)(vmcb_r64(s, VMCB_EXITINFO2) - vmcb_r64(s, VMCB_RIP));
+}
+
+static void decode_npf(struct svm_vcpu *s, struct vcpu_exit *e)
+{
+    uint64_t err = vmcb_r64(s, VMCB_EXITINFO1);
+
+    /* A reserved bit in the nested tables is the hypervisor's bug, like an
+     * EPT misconfiguration. */
+    e->kind = (err & (1u << 3)) ? VCPU_EXIT_MEM_MISCONFIG : VCPU_EXIT_MEM_VIOLATION;
+    e->mem.gpa = vmcb_r64(s, VMCB_EXITINFO2);
+    e->mem.write = err & (1u << 1);
+    e->mem.exec = err & (1u << 4);
+    e->mem.read = !e->mem.write && !e->mem.exec;
+    e->mem.gla_valid = false;
+    e->mem.gla = 0;
+}
+
+/* The length of the instruction that exited: from the next RIP where the
+ * CPU saves it (NRIP save), otherwise the instruction's usual length (a
+ * guest that adds prefixes only misleads itself). */
+static uint32_t instr_len(const struct svm_vcpu *s, uint32_t fixed)
+{
+    if (!(svm_hw.features & SVM_FEATURE_NRIPS))
+        return fixed;
+    uint64_t len = vmcb_r64(s, VMCB_NRIP) - vmcb_r64(s, VMCB_RIP);
+    return len >= 1 && len <= 15 ? (uint32_t)len : fixed;
+}
+
+/* Decodes one exit. Returns false if it was handled here and the guest
+ * should simply be entered again. */
+static bool decode_exit(struct vcpu *v, struct svm_vcpu *s, uint32_t code, struct vcpu_exit *e)
+{
+    e->raw_reason = code;
+    switch (code) {
+    case SVM_EXIT_INTR:
+        /* The interrupt is still pending at the local APIC (SVM does not
+         * acknowledge it): let the host's IDT take it now. */
+        asm volatile("sti; nop; cli" ::: "memory");
+        e->kind = VCPU_EXIT_EXT_INTR;
+        e->intr.taken = true;
+        return true;
+    case SVM_EXIT_NMI: return false; /* nothing uses NMIs yet */
+    case SVM_EXIT_INIT: e->kind = VCPU_EXIT_INIT; return true;
+    case SVM_EXIT_VINTR: set_vintr(s, false); return false;
+    case SVM_EXIT_CPUID:
+        e->kind = VCPU_EXIT_CPUID;
+        e->instr_len = instr_len(s, LEN_CPUID);
+        return true;
+    case SVM_EXIT_INVD:
+        e->instr_len = instr_len(s, LEN_INVD); /* caches are the guest's own business */
+        svm_skip_instruction(v, e);
+        return false;
+    case SVM_EXIT_HLT:
+        e->kind = VCPU_EXIT_HLT;
+        e->instr_len = instr_len(s, LEN_HLT);
+        return true;
+    case SVM_EXIT_IOIO: decode_io(s, e); return true;
+    case SVM_EXIT_MSR:
+        e->kind = vmcb_r64(s, VMCB_EXITINFO1) ? VCPU_EXIT_MSR_WRITE : VCPU_EXIT_MSR_READ;
+        e->instr_len = instr_len(s, LEN_MSR);
+        return true;
+    case SVM_EXIT_SHUTDOWN: e->kind = VCPU_EXIT_TRIPLE_FAULT; return true;
+    case SVM_EXIT_VMMCALL:
+        e->kind = VCPU_EXIT_HYPERCALL;
+        e->instr_len = instr_len(s, LEN_VMMCALL);
+        return true;
+    case SVM_EXIT_INVLPGA:
+    case SVM_EXIT_VMRUN:
+    case SVM_EXIT_VMLOAD ... SVM_EXIT_SKINIT:
+    case SVM_EXIT_MONITOR ... SVM_EXIT_MWAIT_C:
+        svm_inject_exception(v, VEC_UD, false, 0); /* AMD-V is hidden */
+        return false;
+    case SVM_EXIT_XSETBV:
+        e->kind = VCPU_EXIT_XSETBV;
+        e->instr_len = instr_len(s, LEN_XSETBV);
+        return true;
+    case SVM_EXIT_NPF: decode_npf(s, e); return true;
+    case SVM_EXIT_INVALID: e->kind = VCPU_EXIT_ENTRY_FAILED; return true;
+    default: e->kind = VCPU_EXIT_UNSUPPORTED; return true;
+    }
+}
+
+void svm_run(struct vcpu *v, struct vcpu_exit *e)
+{
+    struct svm_vcpu *s = v->arch;
+
+    for (;;) {
+        vcpu_timers_update(v, rdtsc());
+        deliver_pending(v, s);
+        program_timer(v);
+        vmcb_w64(s, VMCB_RAX, v->gprs[VCPU_RAX]);
+        uint64_t entry = rdtsc();
+        if (s->exit_tsc)
+            v->stats.hv_tsc += entry - s->exit_tsc;
+        /* GIF clear holds the host's interrupts until the guest runs; with
+         * RFLAGS.IF set they then make it exit (V_INTR_MASKING). */
+        asm volatile("clgi; sti" ::: "memory");
+        svm_enter(v->gprs, s->vmcb_pa, s->host_pa);
+        asm volatile("cli; stgi" ::: "memory");
+        uint64_t now = rdtsc();
+        s->exit_tsc = now;
+        v->stats.guest_tsc += now - entry;
+        v->gprs[VCPU_RAX] = vmcb_r64(s, VMCB_RAX);
+        vmcb_w32(s, VMCB_TLB_CONTROL, 0);
+
+        uint32_t code = (uint32_t)vmcb_r64(s, VMCB_EXITCODE);
+        v->stats.exits_total++;
+        v->stats.exits[svm_exit_slot(code)]++;
+        if (code == SVM_EXIT_HLT || v->stats.rip_wanted) {
+            v->stats.last_rip = vmcb_r64(s, VMCB_RIP);
+            v->stats.rip_wanted = false;
+        }
+        uint64_t intinfo = vmcb_r64(s, VMCB_EXITINTINFO);
+        if (intinfo & EVT_VALID)
+            s->reinject = intinfo;
+        vmcb_w64(s, VMCB_EVENTINJ, 0);
+        if (decode_exit(v, s, code, e))
+            return;
+    }
+}
