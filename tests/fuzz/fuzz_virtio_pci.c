@@ -300,10 +300,22 @@ static void step(struct input *in)
         cfg_wr(cap_pci_cfg + 12, 4, size ? size : take(in, 4));
         unsigned dsize = 1u << (take(in, 1) & 3); /* 1, 2, 4, 8 */
         unsigned dat = cap_pci_cfg + 16 + (dsize < 4 ? (b & 3) & ~(dsize - 1) : 0);
-        if (b & 0x20)
+        if (b & 0x20) {
             cfg_wr(dat, dsize, take(in, 4));
-        else
-            cfg_rd(dat, dsize);
+            break;
+        }
+        cfg_rd(dat, dsize);
+        /* A window read returns what a direct BAR read of the same bytes
+         * does (outside the ISR, which a read clears). */
+        uint8_t bar = (uint8_t)cfg_rd(cap_pci_cfg + 4, 1);
+        uint32_t woff = (uint32_t)cfg_rd(cap_pci_cfg + 8, 4);
+        uint32_t wlen = (uint32_t)cfg_rd(cap_pci_cfg + 12, 4);
+        if (bar == 0 && (wlen == 1 || wlen == 2 || wlen == 4) && woff % wlen == 0 &&
+            woff < VIRTIO_PCI_BAR_SIZE && (woff < 0x1000 || woff >= 0x2000)) {
+            uint64_t mask = (1ull << (8 * wlen)) - 1;
+            check((cfg_rd(cap_pci_cfg + 16, 4) & mask) == virtio_pci_bar_read(&T, woff, wlen),
+                  "PCI_CFG window read differs from the BAR read");
+        }
         break;
     }
     case 5: { /* a common-configuration field by name */
