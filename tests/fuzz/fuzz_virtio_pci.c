@@ -14,7 +14,7 @@
  * whose every hook checks what the transport promises and counts: config
  * accesses stay inside config_size, a queue is enabled only after
  * FEATURES_OK with a valid size, notify reaches only an enabled queue
- * (however it came: BAR or PCI_CFG window), driver_ok only with FEATURES_OK,
+ * (params.notify, however it came: BAR or PCI_CFG window), driver_ok only with FEATURES_OK,
  * an MSI only while MSI-X is on and unmasked, INTx only with ISR set and
  * MSI-X off. After every step the transport's state must be consistent:
  * vectors in range or NO_VECTOR, pending bits only for existing vectors,
@@ -137,10 +137,11 @@ static void stub_reset(void *dev)
     S.resets++;
 }
 
-/* The lead routes notifications through one gate later; here notify is a
+/* The transport's one notify callback (the caller's gate in Sidecore): here a
  * counter that checks the queue it names. */
-static void stub_notify(void *dev, unsigned q)
+static void stub_notify(void *ctx, unsigned q)
 {
+    check(ctx == &S, "notify context");
     check(q < T.p.num_queues, "notify of a queue that does not exist");
     check(__atomic_load_n(&T.queue_enabled[q], __ATOMIC_ACQUIRE), "notify of a disabled queue");
     S.notifies++;
@@ -152,7 +153,6 @@ static const struct virtio_pci_ops stub_ops = {
     .queue_enable = stub_queue_enable,
     .driver_ok = stub_driver_ok,
     .reset = stub_reset,
-    .notify = stub_notify,
 };
 
 static void stub_msi(void *ctx, uint64_t address, uint32_t data)
@@ -224,6 +224,8 @@ static void setup(struct input *in)
         .queues = vqs,
         .ops = &stub_ops,
         .dev_ctx = &S,
+        .notify = stub_notify,
+        .notify_ctx = &S,
         .msi = stub_msi,
         .msi_ctx = &S,
         .intx = shape & 1 ? stub_intx : NULL,
