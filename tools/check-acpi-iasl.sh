@@ -89,7 +89,9 @@ static int one(const char *root, const char *name, struct guest_acpi_config cfg)
         bad |= dump(dir, sig, t, rd32(mem + (t - BASE) + 4));
         if (!strcmp(sig, "FACP")) {
             const uint8_t *fadt = mem + (t - BASE);
-            uint64_t facs = rd64(fadt + 132), dsdt = rd64(fadt + 140);
+            /* FIRMWARE_CTRL: the builder leaves X_FIRMWARE_CTRL 0 */
+            uint64_t facs = rd64(fadt + 132) ? rd64(fadt + 132) : rd32(fadt + 36);
+            uint64_t dsdt = rd64(fadt + 140);
             bad |= dump(dir, "FACS", facs, rd32(mem + (facs - BASE) + 4));
             bad |= dump(dir, "DSDT", dsdt, rd32(mem + (dsdt - BASE) + 4));
         }

@@ -679,7 +679,9 @@ static void config_space_build(struct virtio_pci *t)
     pci_cfg_regs_set(r, CFG_SUBSYS_VENDOR, 2, VIRTIO_PCI_VENDOR);
     pci_cfg_regs_set(r, CFG_SUBSYS_ID, 2, p->device_type);
     pci_cfg_regs_set(r, CFG_CAP_PTR, 1, CAP_MSIX);
-    pci_cfg_regs_set(r, CFG_INT_PIN, 1, 1); /* INTA# */
+    /* INTA#, or pin 0 without an INTx line: a pin that leads nowhere makes
+     * Linux warn that it cannot route it (no _PRT entry, no GSI). */
+    pci_cfg_regs_set(r, CFG_INT_PIN, 1, p->intx ? 1 : 0);
 
     cfg_set_writable(r, CFG_COMMAND, 2, CMD_MEMORY | CMD_BUS_MASTER | CMD_INTX_DISABLE);
     cfg_set_writable(r, CFG_CACHELINE, 1, 0xff);

@@ -118,7 +118,7 @@ struct virtio_pci_params {
     void *notify_ctx;
     virtio_pci_msi_fn msi;
     void *msi_ctx;
-    virtio_pci_intx_fn intx; /* optional (NULL: no INTx); ctx is msi_ctx */
+    virtio_pci_intx_fn intx; /* optional (NULL: no INTx, interrupt pin 0); ctx is msi_ctx */
 };
 
 struct virtio_pci_msix_entry {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "kernel/lib/spinlock.h"
+#include "vmm/dev/acpi_pm.h"
 #include "vmm/dev/com1.h"
 #include "vmm/dev/i8042.h"
 #include "vmm/dev/rtc.h"
@@ -72,6 +73,7 @@ struct guest {
     bool uart_irq; /* the UART's interrupt line as last seen */
     struct rtc rtc;
     struct i8042 kbc;
+    struct acpi_pm pm;
     struct guest_pci pci;  /* its PCI bus (vmm/guest_pci.c) */
     struct vioapic ioapic; /* has its own lock */
     /* The virtio devices on the bus (vmm/guest_virtio.c), and which of them

@@ -4,6 +4,7 @@
 #include "kernel/console/log.h"
 #include "kernel/x86/cpu.h"
 #include "kernel/cpu/percpu.h"
+#include "vmm/dev/apic_dest.h"
 #include "vmm/guest.h"
 #include "vmm/sidecore/sidecore.h"
 
@@ -37,12 +38,39 @@ static void deliver_to(struct guest *g, const uint64_t *targets, uint8_t mode, u
     }
 }
 
+/* Each vCPU's local APIC as a destination: its ID and mode now (read from
+ * any CPU: a vCPU changing mode meanwhile gets the message or not, as on
+ * hardware). The model has no xAPIC register page, so an xAPIC-mode APIC
+ * keeps the LDR and DFR of reset. */
+static void describe_apics(struct guest *g, struct apic_dest_cpu *cpus)
+{
+    for (uint32_t i = 0; i < g->nvcpus; i++) {
+        const struct vlapic *l = &g->vcpus[i].lapic;
+        uint8_t mode = __atomic_load_n(&l->mode, __ATOMIC_RELAXED);
+        cpus[i] = (struct apic_dest_cpu){
+            .mode = mode,
+            .id = l->id,
+            .ldr = mode == VLAPIC_MODE_X2APIC ? vlapic_ldr_of(l->id) : 0,
+            .dfr = APIC_DFR_FLAT,
+        };
+    }
+}
+
 static void ioapic_deliver(void *ctx, const struct vioapic_msg *msg)
 {
     struct guest *g = ctx;
-    uint64_t targets[GUEST_MAX_VCPUS / 64] = {0};
+    struct apic_dest_cpu cpus[GUEST_MAX_VCPUS];
+    uint64_t targets[GUEST_MAX_VCPUS / 64];
+    struct apic_dest d = {
+        .dest = msg->dest,
+        .logical = msg->logical,
+        .msg8 = true,
+        .one = msg->delivery_mode == VLAPIC_DM_LOWEST,
+        .vector = msg->vector,
+    };
 
-    vlapic_dest_targets(msg->dest, msg->logical, g->nvcpus, targets);
+    describe_apics(g, cpus);
+    apic_dest_resolve(cpus, g->nvcpus, &d, targets);
     deliver_to(g, targets, msg->delivery_mode, msg->vector, msg->level, NULL);
 }
 
@@ -107,37 +135,50 @@ void guest_apic_eoi(struct vcpu *v, uint8_t vector)
     vioapic_eoi(&v->guest->ioapic, vector);
 }
 
-#define MSI_ADDR_BASE    0xfee00000ull
-#define MSI_ADDR_DEST(a) (((a) >> 12) & 0xff)
-#define MSI_ADDR_LOGICAL (1u << 2)
-#define MSI_DATA_VECTOR  0xffu
-#define MSI_DATA_MODE(d) (((d) >> 8) & 7)
-#define MSI_DATA_LEVEL   (1u << 15)
+/* One target of an MSI: posted, or accepted into its APIC model and then
+ * kicked unless it is the caller's own vCPU. */
+static enum guest_msi_result msi_deliver_one(struct vcpu *t, uint8_t vector, bool level)
+{
+    const struct vcpu_ops *ops = vcpu_backend();
+
+    if (!level && ops->post_interrupt && ops->post_interrupt(t, vector))
+        return GUEST_MSI_POSTED;
+    if (!vlapic_accept(&t->lapic, vector, level))
+        return GUEST_MSI_DROPPED;
+    if (t->cpu == this_cpu()->index)
+        return GUEST_MSI_LOCAL;
+    if (!sidecore_defer_kick(t))
+        vcpu_kick(t);
+    return GUEST_MSI_KICKED;
+}
 
 enum guest_msi_result guest_apic_msi(struct guest *g, uint64_t address, uint32_t data)
 {
-    uint64_t targets[GUEST_MAX_VCPUS / 64] = {0};
-    uint8_t vector = data & MSI_DATA_VECTOR;
-    unsigned mode = MSI_DATA_MODE(data);
+    struct apic_dest_cpu cpus[GUEST_MAX_VCPUS];
+    uint64_t targets[GUEST_MAX_VCPUS / 64];
+    struct apic_msi m;
+    bool posted = false, local = false, kicked = false;
 
-    if ((address & 0xfff00000ull) != MSI_ADDR_BASE || vector < 16 ||
-        (mode != VLAPIC_DM_FIXED && mode != VLAPIC_DM_LOWEST))
+    if (!apic_msi_decode(address, data, &m) || m.dest.vector < 16 ||
+        (m.delivery_mode != VLAPIC_DM_FIXED && m.delivery_mode != VLAPIC_DM_LOWEST))
         return GUEST_MSI_DROPPED;
-    vlapic_dest_targets(MSI_ADDR_DEST(address), address & MSI_ADDR_LOGICAL, g->nvcpus, targets);
-    for (uint32_t i = 0; i < g->nvcpus; i++) {
-        if (!(targets[i / 64] & (1ull << (i % 64))))
-            continue;
-        struct vcpu *t = &g->vcpus[i];
-        const struct vcpu_ops *ops = vcpu_backend();
-        if (!(data & MSI_DATA_LEVEL) && ops->post_interrupt && ops->post_interrupt(t, vector))
-            return GUEST_MSI_POSTED;
-        if (!vlapic_accept(&t->lapic, vector, (data & MSI_DATA_LEVEL) != 0))
-            return GUEST_MSI_DROPPED;
-        if (t->cpu == this_cpu()->index)
-            return GUEST_MSI_LOCAL;
-        if (!sidecore_defer_kick(t))
-            vcpu_kick(t);
-        return GUEST_MSI_KICKED;
+    describe_apics(g, cpus);
+    if (apic_dest_resolve(cpus, g->nvcpus, &m.dest, targets)) {
+        for (uint32_t i = 0; i < g->nvcpus; i++) {
+            if (!(targets[i / 64] & (1ull << (i % 64))))
+                continue;
+            switch (msi_deliver_one(&g->vcpus[i], m.dest.vector, m.level)) {
+            case GUEST_MSI_POSTED: posted = true; break;
+            case GUEST_MSI_LOCAL: local = true; break;
+            case GUEST_MSI_KICKED: kicked = true; break;
+            case GUEST_MSI_DROPPED: break;
+            }
+        }
     }
-    return GUEST_MSI_DROPPED;
+    /* The costliest way any target was reached. */
+    if (kicked)
+        return GUEST_MSI_KICKED;
+    if (local)
+        return GUEST_MSI_LOCAL;
+    return posted ? GUEST_MSI_POSTED : GUEST_MSI_DROPPED;
 }

@@ -33,19 +33,28 @@ void guest_apic_base_changed(struct vcpu *v);
  * virtualization): the IOAPIC may deliver that pin again. */
 void guest_apic_eoi(struct vcpu *v, uint8_t vector);
 
-/* How an MSI reached its vCPU. */
+/* How an MSI reached its vCPUs. With several targets (a broadcast, a
+ * logical destination with several members) it reports the costliest
+ * delivery among them: KICKED if any target cost an exit, else LOCAL if any
+ * was the caller's own vCPU, else POSTED; DROPPED only when no target took
+ * it. */
 enum guest_msi_result {
-    GUEST_MSI_DROPPED, /* not an interrupt message Sidecore delivers */
+    GUEST_MSI_DROPPED, /* reached no vCPU: not an interrupt message Sidecore
+                        * delivers, no matching APIC, or every target refused
+                        * it (APIC disabled); the caller counts it
+                        * (msi_dropped in stats) */
     GUEST_MSI_POSTED,  /* posted interrupt: no exit */
     GUEST_MSI_KICKED,  /* accepted by the vCPU's APIC model, vCPU kicked (one exit) */
     GUEST_MSI_LOCAL,   /* accepted on the caller's own vCPU: seen before its next entry */
 };
 
 /* A device's MSI (address and data as the guest programmed them), from any
- * CPU. Fixed or lowest-priority delivery to one vCPU (lowest priority: the
- * first of the destination set). Posted where the backend can; otherwise
- * the vector is accepted by the target's APIC model and the target is
- * kicked, on a sidecore once per round (vmm/sidecore/). */
+ * CPU. Fixed or lowest-priority delivery; the destination follows the
+ * address's destination mode (physical or logical, vmm/dev/apic_dest.h) and
+ * reaches every vCPU it names; lowest priority or the redirection hint pick
+ * one of them. Posted where the backend can; otherwise the vector is
+ * accepted by the target's APIC model and the target is kicked, on a
+ * sidecore once per round (vmm/sidecore/). */
 enum guest_msi_result guest_apic_msi(struct guest *g, uint64_t address, uint32_t data);
 
 /* A device drives an IOAPIC pin (any CPU). */

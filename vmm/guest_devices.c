@@ -12,8 +12,6 @@
 #include "vmm/guest_virtio.h"
 #include "vmm/guest_power.h"
 
-#define PM_TIMER_HZ 3579545ull
-
 void guest_devices_reset(struct guest *g)
 {
     uint64_t flags = spin_lock_irqsave(&g->dev_lock);
@@ -22,6 +20,7 @@ void guest_devices_reset(struct guest *g)
     g->uart_irq = false;
     rtc_init(&g->rtc, wallclock_now(), clock_uptime_ns());
     i8042_reset(&g->kbc);
+    acpi_pm_reset(&g->pm);
     guest_pci_reset(&g->pci);
     for (unsigned i = 0; i < g->nvirtio; i++)
         guest_virtio_reset(g->virtio[i]);
@@ -44,14 +43,6 @@ static void uart_irq_update(struct guest *g)
 static void console_out(void *ctx, char c)
 {
     guest_console_write(ctx, &c, 1);
-}
-
-/* The ACPI PM timer: a 24-bit counter at 3.579545 MHz, from the TSC. */
-static uint32_t pm_timer_now(void)
-{
-    uint64_t t = rdtsc(), hz = tsc_hz();
-
-    return (uint32_t)((t / hz * PM_TIMER_HZ + t % hz * PM_TIMER_HZ / hz) & 0xffffff);
 }
 
 void guest_devices_poll_input(struct guest *g)
@@ -80,12 +71,7 @@ bool guest_device_in(struct vcpu *v, const struct io_policy_entry *p, uint16_t p
     case IO_I8042: *value = i8042_read(&g->kbc, port); break;
     case IO_PCI: *value = pci_host_io_read(&g->pci.host, port, size); break;
     case IO_PM:
-        /* PM1a_CNT reads with SCI_EN set: there is no SMI port, the
-         * platform is in ACPI mode from the start. */
-        if (port >= IO_PM_TMR && port <= IO_PM_LAST)
-            *value = pm_timer_now();
-        else
-            *value = port == IO_PM1A_CNT ? 1 : 0;
+        *value = acpi_pm_read(&g->pm, port - IO_PM_BASE, size, acpi_pm_timer(rdtsc(), tsc_hz()));
         break;
     case IO_RESET: *value = 0; break;
     default:
@@ -106,6 +92,7 @@ bool guest_device_out(struct vcpu *v, const struct io_policy_entry *p, uint16_t 
     uint64_t flags = spin_lock_irqsave(&g->dev_lock);
     enum guest_event event = GUEST_EVENT_REBOOT;
     bool power = false;
+    int sleep_type = -1;
 
     switch (p->action) {
     case IO_SERIAL:
@@ -117,7 +104,8 @@ bool guest_device_out(struct vcpu *v, const struct io_policy_entry *p, uint16_t 
     case IO_PCI: pci_host_io_write(&g->pci.host, port, size, value); break;
     case IO_RESET: power = io_reset_requested(port, size, value); break;
     case IO_PM:
-        if (port == IO_PM1A_CNT && io_pm1_sleep_type((uint16_t)value) >= 0) {
+        sleep_type = acpi_pm_write(&g->pm, port - IO_PM_BASE, size, value);
+        if (sleep_type >= 0) {
             event = GUEST_EVENT_POWEROFF;
             power = true;
         }
@@ -132,7 +120,7 @@ bool guest_device_out(struct vcpu *v, const struct io_policy_entry *p, uint16_t 
     if (!power)
         return true;
     if (event == GUEST_EVENT_POWEROFF)
-        guest_power_event(g, event, "ACPI sleep (SLP_TYP %d)", io_pm1_sleep_type((uint16_t)value));
+        guest_power_event(g, event, "ACPI sleep (SLP_TYP %d)", sleep_type);
     else
         guest_power_event(g, event, "reset through port %#x", port);
     return false;

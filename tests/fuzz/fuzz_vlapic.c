@@ -7,7 +7,7 @@
  * vlapic.h / vioapic.h breaks: an offered vector that PPR should block, a
  * timer that would fire in the past after an update, a current count above
  * the initial count, an EOI reporting a vector that was not level-triggered.
- * fuzz-sources: vmm/dev/vlapic.c vmm/dev/vioapic.c
+ * fuzz-sources: vmm/dev/vlapic.c vmm/dev/apic_dest.c vmm/dev/vioapic.c
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -24,7 +24,7 @@ import pytest
 
 from scenarios import (disk_stats, fields, fresh_command, image_for, parse_stats,
                        write_linux_disk)
-from test_linux import BOOT_S, LINE, LinuxRun, linux_dir
+from test_linux import BOOT_S, LINE, LinuxRun, check_no_platform_complaints, linux_dir
 
 DISK_MB = 16
 PATTERN_MB = 4
@@ -55,6 +55,7 @@ def boot_and_check(machine, guest, mode, cpus):
     back = guest_field(run, guest, "disk_read")
     assert written == back and len(written.split(",")) == 2, (written, back)
     assert guest_field(run, guest, "disk_verify") == "ok"
+    check_no_platform_complaints(run, guest)  # virtio_pci loaded by now
     run.wait(rf"^sidecore: guest {guest} stopped: power-off.*$", 300,
              f"'sidecore: guest {guest} stopped: power-off'")
     stats = fresh_command(m, "stats")

@@ -127,9 +127,12 @@ static void check_fadt(const struct built *b, const uint8_t *fadt)
     assert_int_equal(IO_PM_LAST, IO_PM_TMR + fadt[91] - 1); /* the ports io_policy serves */
     assert_int_equal(r16(fadt + 109), 0x7);                 /* legacy devices, 8042, no VGA */
     uint32_t flags = r32(fadt + 112);
-    assert_int_equal(flags & 0x1, 0x1);     /* WBINVD */
-    assert_int_equal(flags & 0x4, 0x4);     /* PROC_C1 */
-    assert_int_equal(flags & 0x30, 0x30);   /* no fixed power or sleep button */
+    assert_int_equal(flags & 0x1, 0x1);   /* WBINVD */
+    assert_int_equal(flags & 0x4, 0x4);   /* PROC_C1 */
+    assert_int_equal(flags & 0x30, 0x30); /* no fixed power or sleep button */
+    /* RTC_STS/RTC_EN are in the PM1 block (FIX_RTC clear), as on a PC: Linux
+     * enables the RTC fixed event whatever this flag says. */
+    assert_int_equal(flags & 0x40, 0);
     assert_int_equal(flags & 0x100, 0x100); /* TMR_VAL_EXT */
     assert_int_equal(flags & 0x400, 0x400); /* RESET_REG_SUP */
     assert_int_equal(flags & 0x100000, 0);  /* not hardware-reduced */
@@ -141,15 +144,19 @@ static void check_fadt(const struct built *b, const uint8_t *fadt)
     for (unsigned off = 160; off < 172; off++) /* X_PM1b_EVT_BLK */
         assert_int_equal(fadt[off], 0);
 
-    /* FACS and DSDT, the same in the 32-bit and X_ fields */
+    /* FACS (32-bit pointer only) and DSDT (the same in both fields) */
     uint64_t facs = r32(fadt + 36), dsdt = r32(fadt + 40);
-    assert_int_equal(r64(fadt + 132), facs);
+    assert_int_equal(r64(fadt + 132), 0); /* X_FIRMWARE_CTRL: one FACS pointer */
     assert_int_equal(r64(fadt + 140), dsdt);
     assert_int_equal(facs & 63, 0);
     const uint8_t *fc = fake_ptr(b->f, facs);
     assert_memory_equal(fc, "FACS", 4);
     assert_int_equal(r32(fc + 4), 64);
     assert_int_equal(fc[32], 2);
+    /* The global lock (offset 16) is free and no firmware waits for it; no
+     * S4BIOS, no 64-bit waking vector flags. */
+    assert_int_equal(r32(fc + 16), 0);
+    assert_int_equal(r32(fc + 20), 0);
     table(b, dsdt, "DSDT", 2);
 }
 

@@ -306,6 +306,13 @@ static void test_header(void **state)
     cfg_wr(0x3c, 1, 0x0b);
     assert_int_equal(cfg_rd(0x3c, 2), 0x010b);
 
+    /* A function without an INTx line says so: interrupt pin 0. */
+    struct virtio_pci_params pn = params();
+    struct virtio_pci no_intx;
+    pn.intx = NULL;
+    virtio_pci_init(&no_intx, &pn);
+    assert_int_equal(pci_cfg_regs_read(&no_intx.cfg, 0x3d, 1), 0);
+
     /* Another type and class. */
     struct virtio_pci_params p = params();
     p.device_type = 1;

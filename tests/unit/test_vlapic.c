@@ -2,7 +2,7 @@
 /* Unit tests for the virtual local APIC: the x2APIC register rules, priority
  * and EOI, the three timer modes against a fake clock, ICR decoding and
  * target resolution, and acceptance from another thread racing the owner.
- * test-sources: vmm/dev/vlapic.c
+ * test-sources: vmm/dev/vlapic.c vmm/dev/apic_dest.c
  */
 #define _GNU_SOURCE
 #include <pthread.h>

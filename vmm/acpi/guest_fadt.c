@@ -4,9 +4,12 @@
  * full (not hardware-reduced) ACPI platform with only what Sidecore
  * emulates: the PM1a event and control blocks and the 32-bit PM timer at
  * the io_policy.h ports, SCI on IRQ 9, no SMI command port (the guest is in
- * ACPI mode from the start), no GPE block, no fixed-feature buttons or RTC
- * wake, reset through port 0xcf9. Legacy and X_ (GAS) fields carry the same
- * addresses, as OSPMs compare them.
+ * ACPI mode from the start), no GPE block, no fixed-feature buttons, reset
+ * through port 0xcf9. As on a PC chipset, the PM1 block has the global lock
+ * and RTC fixed events (GBL_EN and RTC_EN stick, vmm/dev/acpi_pm.h), so the
+ * flags leave FIX_RTC clear and the FACS carries the global lock: an OSPM
+ * that finds an enable bit missing logs an error at every boot. Legacy and
+ * X_ (GAS) fields carry the same addresses, as OSPMs compare them.
  */
 #include "kernel/lib/string.h"
 #include "vmm/acpi/acpi_writer.h"
@@ -21,7 +24,6 @@
 #define FADT_PROC_C1       (1u << 2)
 #define FADT_PWR_BUTTON    (1u << 4) /* set: no fixed-feature power button */
 #define FADT_SLP_BUTTON    (1u << 5) /* set: no fixed-feature sleep button */
-#define FADT_FIX_RTC       (1u << 6) /* set: no RTC wake status in PM1 */
 #define FADT_TMR_VAL_EXT   (1u << 8) /* the PM timer is 32 bits wide */
 #define FADT_RESET_REG_SUP (1u << 10)
 
@@ -70,11 +72,12 @@ uint64_t guest_fadt_write(struct acpi_writer *w, uint64_t facs_gpa, uint64_t dsd
     acpi_store16(t + 98, 1001); /* P_LVL3_LAT > 1000: C3 not supported */
     acpi_store16(t + 109, BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_8042 | BOOT_ARCH_NO_VGA);
     acpi_store32(t + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
-                              FADT_FIX_RTC | FADT_TMR_VAL_EXT | FADT_RESET_REG_SUP);
+                              FADT_TMR_VAL_EXT | FADT_RESET_REG_SUP);
     acpi_store_gas(t + 116, ACPI_GAS_IO, 8, ACPI_ACCESS_BYTE, GUEST_ACPI_RESET_PORT);
     t[128] = GUEST_ACPI_RESET_VALUE;
     t[131] = FADT_MINOR;
-    acpi_store64(t + 132, facs_gpa); /* X_FIRMWARE_CTRL */
+    /* X_FIRMWARE_CTRL (132) stays 0: the FACS is below 4 GiB, and ACPICA
+     * installs (and Linux lists) the FACS once per non-zero pointer. */
     acpi_store64(t + 140, dsdt_gpa); /* X_DSDT */
     acpi_store_gas(t + 148, ACPI_GAS_IO, PM1_EVT_LEN * 8, ACPI_ACCESS_WORD, IO_PM1A_EVT);
     acpi_store_gas(t + 172, ACPI_GAS_IO, PM1_CNT_LEN * 8, ACPI_ACCESS_WORD, IO_PM1A_CNT);

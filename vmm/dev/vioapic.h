@@ -37,7 +37,7 @@
 struct vioapic_msg {
     /* x2APIC destination: the entry's 8-bit field (bits 63:56), read as
      * an x2APIC ID in physical mode (0xff = broadcast, given as 0xffffffff)
-     * and as cluster 0 member bits in logical mode; see vlapic_dest_targets. */
+     * and as cluster 0 member bits in logical mode; see vmm/dev/apic_dest.h. */
     uint32_t dest;
     bool logical;
     uint8_t vector;

@@ -7,6 +7,8 @@
  */
 #include "vmm/dev/vlapic.h"
 
+#include "vmm/dev/apic_dest.h"
+
 typedef unsigned __int128 u128;
 
 /* x2APIC register numbers (MSR - 0x800). */
@@ -573,14 +575,13 @@ bool vlapic_msr_write(struct vlapic *v, uint32_t msr, uint64_t value, uint64_t n
 
 /* --- IPI destinations --- */
 
+/* An ICR's 32-bit destination against x2APIC id (apic_dest.h has the rules). */
 static bool dest_matches(uint32_t id, uint32_t dest, bool logical)
 {
-    if (dest == 0xffffffffu)
-        return true;
-    if (!logical)
-        return id == dest;
-    uint32_t ldr = vlapic_ldr_of(id);
-    return (ldr >> 16) == (dest >> 16) && (ldr & dest & 0xffff);
+    struct apic_dest_cpu cpu = {.mode = VLAPIC_MODE_X2APIC, .id = id, .ldr = vlapic_ldr_of(id)};
+    struct apic_dest d = {.dest = dest, .logical = logical};
+
+    return apic_dest_match(&cpu, &d);
 }
 
 static void bitmap_clear(uint64_t *bitmap, uint32_t n)
