@@ -41,6 +41,11 @@ uint32_t console_baud(void)
     return console_speed;
 }
 
+/* The console CPU's own output (the shell's prompt and echo) left the
+ * line open: a queued message printed now starts on a fresh line, so a
+ * guest's or another CPU's line never runs on after "sidecore> ". */
+static bool own_line_open;
+
 static void put_locked(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -48,6 +53,22 @@ static void put_locked(const char *s, size_t n)
             uart_putc(console_io, '\r');
         uart_putc(console_io, s[i]);
     }
+}
+
+static void put_own_locked(const char *s, size_t n)
+{
+    put_locked(s, n);
+    if (n)
+        own_line_open = s[n - 1] != '\n';
+}
+
+static void put_queued_locked(const char *s, size_t n)
+{
+    if (own_line_open && n) {
+        put_locked("\n", 1);
+        own_line_open = false;
+    }
+    put_locked(s, n);
 }
 
 /* A synchronous write first prints what others queued, up to this many
@@ -72,7 +93,7 @@ static bool drain_locked(unsigned budget)
         n = console_async_take(drained, sizeof(drained));
         if (n < 0)
             break;
-        put_locked(drained, (size_t)n);
+        put_queued_locked(drained, (size_t)n);
     }
     if (budget == 0)
         return true;
@@ -80,7 +101,7 @@ static bool drain_locked(unsigned budget)
     if (dropped) {
         n = fmt_snprintf(drained, sizeof(drained),
                          "sidecore: console buffer full: %lu messages dropped\n", dropped);
-        put_locked(drained, (size_t)n);
+        put_queued_locked(drained, (size_t)n);
     }
     return false;
 }
@@ -103,7 +124,7 @@ void console_write(const char *s, size_t n)
     uint64_t flags = spin_lock_irqsave(&console_lock);
 
     drain_locked(DRAIN_BEFORE_WRITE); /* what others queued comes first */
-    put_locked(s, n);
+    put_own_locked(s, n);
     spin_unlock_irqrestore(&console_lock, flags);
 }
 
@@ -134,7 +155,7 @@ bool console_drain(unsigned budget)
 
 static void sink(void *ctx, const char *s, size_t n)
 {
-    put_locked(s, n);
+    put_own_locked(s, n);
 }
 
 /* What one queued printf may hold; longer output is cut. */
