@@ -608,7 +608,9 @@ static bool parse_disk(struct parse_state *s, const struct ini_item *it)
         d->kind = DISK_NONE;
         return false;
     }
-    bool ok = d->kind == DISK_RAM ? check_ram_disk(s, it) : check_disk_overlap(s, it);
+    bool ok = d->kind == DISK_RAM    ? check_ram_disk(s, it)
+              : d->kind == DISK_NVME ? check_disk_overlap(s, it)
+                                     : true; /* a null disk stores nothing */
     if (ok)
         s->cur.ndisks++;
     else

@@ -5,6 +5,7 @@
  */
 #include "vmm/guest_disk.h"
 
+#include "drivers/block/nullblk.h"
 #include "drivers/block/ramdisk.h"
 #include "drivers/nvme/nvme_blk.h"
 #include "kernel/boot_info.h"
@@ -28,7 +29,10 @@ struct guest_disk {
     const struct disk_spec *spec;
     struct vmem mem;
     struct blk_device *backend;
-    struct ramdisk ram;
+    union {
+        struct ramdisk ram;
+        struct nullblk null;
+    };
     char backend_name[GUEST_PATH_LEN + 8];
     struct virtio_blk blk;
 };
@@ -77,6 +81,21 @@ static bool load_ram_backend(struct guest_disk *d, char *why, size_t why_size)
     return true;
 }
 
+/* The null benchmarking device, timed by the uptime clock, which reads
+ * the TSC of the CPU that polls it (the sidecore's own clock). */
+static bool open_null_backend(struct guest_disk *d, char *why, size_t why_size)
+{
+    disk_spec_format(d->spec, d->backend_name, sizeof(d->backend_name));
+    if (!nullblk_init(&d->null, d->spec->size, d->spec->latency_ns, clock_uptime_ns,
+                      d->backend_name)) {
+        fmt_snprintf(why, why_size, "disk = %s: not a null disk this hypervisor can make",
+                     d->backend_name);
+        return false;
+    }
+    d->backend = &d->null.dev;
+    return true;
+}
+
 /* A namespace, or a window of one, of a controller the NVMe driver found.
  * Whether it exists and holds the window is only known here, at run time. */
 static bool open_nvme_backend(struct guest_disk *d, char *why, size_t why_size)
@@ -110,8 +129,10 @@ static bool disk_create(struct guest *g, const struct disk_spec *spec, char *why
     d->mem = (struct vmem){.base = (uint8_t *)(uintptr_t)g->mem_hpa, .size = g->mem_size};
     if (nqueues > VIRTIO_BLK_MAX_QUEUES)
         nqueues = VIRTIO_BLK_MAX_QUEUES;
-    if (spec->kind == DISK_RAM ? !load_ram_backend(d, why, why_size)
-                               : !open_nvme_backend(d, why, why_size))
+    bool opened = spec->kind == DISK_RAM    ? load_ram_backend(d, why, why_size)
+                  : spec->kind == DISK_NULL ? open_null_backend(d, why, why_size)
+                                            : open_nvme_backend(d, why, why_size);
+    if (!opened)
         return false;
     struct virtio_blk_params bp = {
         .backend = d->backend,
