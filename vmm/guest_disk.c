@@ -9,6 +9,7 @@
 #include "drivers/block/ramdisk.h"
 #include "drivers/nvme/nvme_blk.h"
 #include "kernel/boot_info.h"
+#include "kernel/config/hv_config.h"
 #include "kernel/console/console.h"
 #include "kernel/console/log.h"
 #include "kernel/lib/fmt.h"
@@ -146,6 +147,8 @@ static bool disk_create(struct guest *g, const struct disk_spec *spec, char *why
         .ctx = d,
         .signal_ctx = &d->vd,
         .now_ns = clock_uptime_ns,
+        .coalesce =
+            g->cfg.io == GUEST_IO_SIDECORE && !g->cfg.coalescing_off ? hv_config_coalesce() : NULL,
     };
     if (!virtio_blk_init(&d->blk, &bp, why, why_size))
         return false;
@@ -191,30 +194,37 @@ static void print_disk_stats(struct guest *g, struct guest_disk *d)
 {
     const struct guest_virtio *vd = &d->vd;
 
-    console_printf("disk guest=%s disk=%u backend=%s queues=%u io=%s interrupts=%s state=%s "
-                   "msi=%lu msi_posted=%lu msi_kicked=%lu msi_local=%lu msi_dropped=%lu "
-                   "notify_exits=%lu\n",
-                   g->cfg.name, vd->index, d->backend_name, vd->d.num_queues,
-                   vd->polled ? "sidecore" : "trap", guest_virtio_irq_mode(vd),
-                   d->blk.needs_reset ? "needs-reset" : "ok", (unsigned long)vd->msi,
-                   (unsigned long)vd->msi_posted, (unsigned long)vd->msi_kicked,
-                   (unsigned long)vd->msi_local, (unsigned long)vd->msi_dropped,
-                   (unsigned long)guest_virtio_notify_exits(vd));
+    console_printf(
+        "disk guest=%s disk=%u backend=%s queues=%u io=%s interrupts=%s "
+        "coalescing=%s state=%s "
+        "msi=%lu msi_posted=%lu msi_kicked=%lu msi_local=%lu msi_dropped=%lu "
+        "notify_exits=%lu\n",
+        g->cfg.name, vd->index, d->backend_name, vd->d.num_queues, vd->polled ? "sidecore" : "trap",
+        guest_virtio_irq_mode(vd), d->blk.p.coalesce ? "adaptive" : "off",
+        d->blk.needs_reset ? "needs-reset" : "ok", (unsigned long)vd->msi,
+        (unsigned long)vd->msi_posted, (unsigned long)vd->msi_kicked, (unsigned long)vd->msi_local,
+        (unsigned long)vd->msi_dropped, (unsigned long)guest_virtio_notify_exits(vd));
     for (unsigned i = 0; i < vd->d.num_queues; i++) {
         const struct virtio_blk_queue_stats *s = &d->blk.q[i].stats;
         const struct guest_virtio_queue *q = &vd->q[i];
         const struct sidecore_queue *sq = q->sq;
-        char line[512];
+        const struct coalesce_queue *co = &d->blk.q[i].co;
+        char line[640];
         size_t n = (size_t)fmt_snprintf(
             line, sizeof(line),
             "queue guest=%s disk=%u disk_queue=%u requests=%lu reads=%lu writes=%lu "
             "flushes=%lu bytes=%lu errors=%lu io_exits=%lu trap_services=%lu interrupts=%lu "
-            "inflight=%lu",
+            "inflight=%lu cif=%lu coalesce_r=%u interrupts_per_completion=%lu coalesce_held=%lu "
+            "coalesce_released_cif=%lu coalesce_released_cap=%lu",
             g->cfg.name, vd->index, i, (unsigned long)s->requests, (unsigned long)s->reads,
             (unsigned long)s->writes, (unsigned long)s->flushes, (unsigned long)s->bytes,
             (unsigned long)s->errors, (unsigned long)q->gate.io_exits,
             (unsigned long)q->gate.trap_services, (unsigned long)s->interrupts,
-            (unsigned long)s->inflight);
+            (unsigned long)s->inflight, (unsigned long)s->inflight,
+            d->blk.p.coalesce ? coalesce_ratio_permille(co) : 1000u,
+            (unsigned long)(s->requests ? s->interrupts * 1000 / s->requests : 0),
+            (unsigned long)co->held_count, (unsigned long)co->released_cif,
+            (unsigned long)co->released_cap);
         if (sq && n < sizeof(line))
             fmt_snprintf(line + n, sizeof(line) - n,
                          " busy_polls=%lu idle_polls=%lu wait_mean_ns=%lu wait_max_ns=%lu",

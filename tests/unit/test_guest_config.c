@@ -1195,6 +1195,23 @@ static void test_io_mode(void **state)
     assert_int_equal(r->set.guests[1].io, GUEST_IO_SIDECORE);
 }
 
+static void test_interrupt_coalescing(void **state)
+{
+    static const char *const names[] = {"a", "b", "c"};
+    struct record *r = parse(GUEST("a") "interrupt_coalescing = off\n"      /* 1, 5 */
+                             GUEST("b") "interrupt_coalescing = adaptive\n" /* 6, 10 */
+                             GUEST("c")                                     /* 11: no key */
+                             GUEST("d") "interrupt_coalescing = Off\n"      /* 15, 19 */
+                             GUEST("e") "interrupt_coalescing = on\n");     /* 20, 24 */
+    assert_int_equal(r->count, 2);
+    expect_exact_error(r, 19, "interrupt_coalescing = Off: must be 'adaptive' or 'off'");
+    expect_exact_error(r, 24, "interrupt_coalescing = on: must be 'adaptive' or 'off'");
+    expect_guests(r, names, 3);
+    assert_true(r->set.guests[0].coalescing_off);
+    assert_false(r->set.guests[1].coalescing_off);
+    assert_false(r->set.guests[2].coalescing_off); /* adaptive by default */
+}
+
 static void test_no_sidecores(void **state)
 {
     static const char *const names[] = {"trapped", "nodisk"};
@@ -1324,6 +1341,7 @@ int main(void)
         cmocka_unit_test(test_disk_overlap_past_the_memory),
         cmocka_unit_test(test_disk_queues),
         cmocka_unit_test(test_io_mode),
+        cmocka_unit_test(test_interrupt_coalescing),
         cmocka_unit_test(test_no_sidecores),
         cmocka_unit_test(test_new_key_suggestions),
         cmocka_unit_test(test_full_guest_with_disk),

@@ -119,17 +119,43 @@ struct sidecore_queue *sidecore_add_queue(uint32_t socket, sidecore_service_fn f
 bool sidecore_defer_kick(struct vcpu *v)
 {
     struct sidecore *s = by_cpu[this_cpu()->index];
+    struct sidecore_kick *k = NULL;
 
     if (!s)
         return false;
-    for (unsigned i = 0; i < s->nkick; i++) {
-        if (s->kick[i] == v)
-            return true;
+    for (unsigned i = 0; i < s->nkick && !k; i++) {
+        if (s->kick[i].v == v)
+            k = &s->kick[i];
     }
-    if (s->nkick == SIDECORE_MAX_KICKS)
-        return false;
-    s->kick[s->nkick++] = v;
+    if (!k) {
+        if (s->nkick == SIDECORE_MAX_KICKS)
+            return false;
+        k = &s->kick[s->nkick++];
+        *k = (struct sidecore_kick){.v = v};
+    }
+    if (k->lim.pending) {
+        s->kicks_merged++;
+        return true;
+    }
+    kick_limit_request(&k->lim);
+    s->kicks_pending++;
     return true;
+}
+
+/* End of a round: the pending kicks whose gap has passed. */
+static void send_kicks(struct sidecore *s, uint64_t gap_tsc)
+{
+    if (!s->kicks_pending)
+        return;
+    uint64_t now = rdtsc();
+    for (unsigned i = 0; i < s->nkick; i++) {
+        struct sidecore_kick *k = &s->kick[i];
+        if (!kick_limit_due(&k->lim, gap_tsc, now))
+            continue;
+        vcpu_kick(k->v);
+        s->kicks_sent++;
+        s->kicks_pending--;
+    }
 }
 
 /* One visit: let the queue do a batch and keep its counters. The wait a
@@ -175,6 +201,8 @@ static void sidecore_loop(void *arg)
     bool may_nap = hv_config_sidecore_nap();
     uint64_t nap_after = tsc_from_ns(NAP_AFTER_US * 1000ull);
     uint64_t last_work = rdtsc();
+    /* The kick limit counts in TSC ticks, as the loop does. */
+    uint64_t kick_gap = tsc_from_ns(hv_config_kick_gap_ns());
 
     s->running = true;
     log_info("sidecore %u: polling %u queue(s) on CPU %u%s", s->index, s->nqueues, s->cpu,
@@ -185,10 +213,7 @@ static void sidecore_loop(void *arg)
         unsigned n = __atomic_load_n(&s->nqueues, __ATOMIC_ACQUIRE);
         for (unsigned i = 0; i < n; i++)
             work += visit(&s->queues[i], rdtsc());
-        for (unsigned i = 0; i < s->nkick; i++)
-            vcpu_kick(s->kick[i]);
-        s->kicks_sent += s->nkick;
-        s->nkick = 0;
+        send_kicks(s, kick_gap);
         uint64_t t1 = rdtsc();
         s->rounds++;
         if (work) {
@@ -231,13 +256,14 @@ void sidecore_print_stats(void)
     for (unsigned k = 0; k < nsidecores; k++) {
         const struct sidecore *s = &sidecores[k];
         uint64_t total = s->busy_tsc + s->idle_tsc;
-        console_printf("sidecore=%u cpu=%u socket=%u state=%s queues=%u rounds=%lu "
-                       "busy_rounds=%lu idle_rounds=%lu busy_pct=%lu kicks_sent=%lu naps=%lu\n",
-                       s->index, s->cpu, s->socket, s->running ? "polling" : "not-started",
-                       s->nqueues, (unsigned long)s->rounds, (unsigned long)s->busy_rounds,
-                       (unsigned long)s->idle_rounds,
-                       (unsigned long)(total ? s->busy_tsc * 100 / total : 0),
-                       (unsigned long)s->kicks_sent, (unsigned long)s->naps);
+        console_printf(
+            "sidecore=%u cpu=%u socket=%u state=%s queues=%u rounds=%lu "
+            "busy_rounds=%lu idle_rounds=%lu busy_pct=%lu kicks_sent=%lu "
+            "kicks_merged=%lu naps=%lu\n",
+            s->index, s->cpu, s->socket, s->running ? "polling" : "not-started", s->nqueues,
+            (unsigned long)s->rounds, (unsigned long)s->busy_rounds, (unsigned long)s->idle_rounds,
+            (unsigned long)(total ? s->busy_tsc * 100 / total : 0), (unsigned long)s->kicks_sent,
+            (unsigned long)s->kicks_merged, (unsigned long)s->naps);
     }
 }
 

@@ -11,7 +11,10 @@
  * most SIDECORE_BATCH requests, so one busy queue cannot starve the others.
  * Interrupts a visit raises for a vCPU without posted interrupts are
  * gathered and sent as one kick per vCPU at the end of the round, so a
- * batch of completions costs the guest one exit. The loop takes no lock and
+ * batch of completions costs the guest one exit; and a vCPU is kicked at
+ * most once per [hypervisor] kick_gap_us (vIC's IPI threshold, 100 us): a
+ * kick asked for sooner stays pending and goes out once the gap has
+ * passed (vmm/sidecore/coalesce.h). The loop takes no lock and
  * allocates nothing; its counters are plain words other CPUs read.
  */
 #ifndef SIDECORE_VMM_SIDECORE_SIDECORE_H
@@ -19,6 +22,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "vmm/sidecore/coalesce.h"
 
 struct vcpu;
 
@@ -53,13 +58,20 @@ struct sidecore {
     volatile bool running;
     unsigned nqueues;
     struct sidecore_queue queues[SIDECORE_MAX_QUEUES];
-    /* vCPUs to kick at the end of this round. */
+    /* vCPUs this sidecore has kicked, each with its kick limit; the
+     * pending ones are kicked at the end of a round once their gap has
+     * passed. Entries are never removed (vCPUs are static). */
     unsigned nkick;
-    struct vcpu *kick[SIDECORE_MAX_KICKS];
+    struct sidecore_kick {
+        struct vcpu *v;
+        struct kick_limit lim;
+    } kick[SIDECORE_MAX_KICKS];
+    unsigned kicks_pending;
     /* Counters. */
     uint64_t rounds, busy_rounds, idle_rounds;
     uint64_t kicks_sent;
-    uint64_t naps; /* sidecore_idle = nap: halts while idle */
+    uint64_t kicks_merged; /* asked for while one was pending: no extra IPI */
+    uint64_t naps;         /* sidecore_idle = nap: halts while idle */
     uint64_t busy_tsc, idle_tsc;
 };
 
@@ -81,8 +93,10 @@ struct sidecore_queue *sidecore_add_queue(uint32_t socket, sidecore_service_fn f
 /* Starts every reserved sidecore's poll loop on its CPU. */
 void sidecore_start_all(void);
 
-/* On a sidecore CPU: queue a kick for v, sent at the end of the round.
- * False when the caller does not run on a sidecore (kick at once). */
+/* On a sidecore CPU: queue a kick for v, sent at the end of the round, or
+ * later if v was kicked less than kick_gap_us ago. False when the caller
+ * does not run on a sidecore, or its table of vCPUs is full (kick at
+ * once). */
 bool sidecore_defer_kick(struct vcpu *v);
 
 /* The `stats` lines for sidecores and their queues. */
