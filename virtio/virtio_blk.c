@@ -472,6 +472,7 @@ static bool start_request(struct virtio_blk_queue *q, struct virtio_blk_slot *s)
         }
         s->bytes = data;
         cur->left = data;
+        q->stats.bytes_taken += data;
         if (data % BLK_SECTOR_SIZE || !in_capacity(d, cur->sector, data >> BLK_SECTOR_SHIFT))
             s->result = VIRTIO_BLK_S_IOERR;
         break;
@@ -547,6 +548,7 @@ static unsigned take_requests(struct virtio_blk_queue *q, unsigned budget)
             break;
         }
         n++;
+        q->stats.taken++;
         if (start_request(q, slot_alloc(q)) && q->pending)
             break; /* the backend is full */
     }

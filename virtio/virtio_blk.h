@@ -88,7 +88,9 @@
 
 /* Per-queue counters, read by `stats` from another CPU (plain loads). */
 struct virtio_blk_queue_stats {
-    uint64_t requests; /* completed back to the guest */
+    uint64_t requests;    /* completed back to the guest */
+    uint64_t taken;       /* chains taken from the ring (the scheduler's count) */
+    uint64_t bytes_taken; /* data bytes of the READ/WRITE chains taken */
     uint64_t reads, writes, flushes, others;
     uint64_t bytes;      /* data of successful reads and writes */
     uint64_t errors;     /* requests completed with a status other than OK */

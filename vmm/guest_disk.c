@@ -170,6 +170,10 @@ static bool disk_create(struct guest *g, const struct disk_spec *spec, char *why
     };
     if (!guest_virtio_create(&d->vd, g, &dev, why, why_size))
         return false;
+    for (unsigned i = 0; i < nqueues; i++)
+        if (d->vd.q[i].sq)
+            sidecore_queue_set_counters(d->vd.q[i].sq, &d->blk.q[i].stats.taken,
+                                        &d->blk.q[i].stats.bytes_taken);
     g->disks[g->ndisks++] = d;
     char size[16];
     str_format_size(size, sizeof(size), d->backend->sectors * BLK_SECTOR_SIZE);
@@ -209,7 +213,7 @@ static void print_disk_stats(struct guest *g, struct guest_disk *d)
         const struct guest_virtio_queue *q = &vd->q[i];
         const struct sidecore_queue *sq = q->sq;
         const struct coalesce_queue *co = &d->blk.q[i].co;
-        char line[640];
+        char line[768];
         size_t n = (size_t)fmt_snprintf(
             line, sizeof(line),
             "queue guest=%s disk=%u disk_queue=%u requests=%lu reads=%lu writes=%lu "
@@ -225,12 +229,17 @@ static void print_disk_stats(struct guest *g, struct guest_disk *d)
             (unsigned long)(s->requests ? s->interrupts * 1000 / s->requests : 0),
             (unsigned long)co->held_count, (unsigned long)co->released_cif,
             (unsigned long)co->released_cap);
-        if (sq && n < sizeof(line))
+        if (sq && n < sizeof(line)) {
+            const struct sched_queue *sch = sidecore_queue_sched(sq);
             fmt_snprintf(line + n, sizeof(line) - n,
-                         " busy_polls=%lu idle_polls=%lu wait_mean_ns=%lu wait_max_ns=%lu",
+                         " busy_polls=%lu idle_polls=%lu wait_mean_ns=%lu wait_max_ns=%lu "
+                         "budget_hits=%lu byte_skips=%lu max_skipped_rounds=%lu",
                          (unsigned long)sq->stats.busy_polls, (unsigned long)sq->stats.idle_polls,
                          (unsigned long)sidecore_wait_mean_ns(&sq->stats),
-                         (unsigned long)sidecore_wait_max_ns(&sq->stats));
+                         (unsigned long)sidecore_wait_max_ns(&sq->stats),
+                         (unsigned long)sch->budget_hits, (unsigned long)sch->byte_skips,
+                         (unsigned long)sch->max_wait);
+        }
         console_printf("%s\n", line);
     }
 }
