@@ -1427,6 +1427,94 @@ static void test_coalescing_with_event_idx(void **state)
     tb_free(t);
 }
 
+static void test_coalescing_cap_without_event_idx(void **state)
+{
+    struct tb *t = tb_new(RAMDISK, 1, true, false);
+    static struct nullblk nb;
+    struct coalesce_params cp;
+    const uint64_t step = 10000; /* 10 us */
+    unsigned posted = 0, taken = 0;
+
+    co_now = 1000000;
+    coalesce_params_default(&cp);
+    cp.time_cap_ns = 35000; /* 3.5 steps */
+    assert_true(nullblk_init(&nb, 1 << 20, 200000, co_clock, "null:1M:200us"));
+    t->d.p.backend = &nb.dev;
+    t->d.p.now_ns = co_clock;
+    t->d.p.coalesce = &cp;
+    enable_queue(t, 0); /* no EVENT_IDX: the driver asks by leaving interrupts on */
+    virtio_blk_pci_ops.driver_ok(&t->d);
+    struct coalesce_queue *c = &t->d.q[0].co;
+    c->shift = 3; /* as if an epoch of 32 in flight had set R = 1/8 */
+    c->countdown = 8;
+
+    /* One request a step, 30 steps: 20 in flight when the first completes,
+     * then one completion a step. The driver takes entries only when
+     * signalled. */
+    unsigned max_gap = 0, gap = 0;
+    for (unsigned i = 0; i < 60; i++) {
+        co_now += step;
+        if (posted < 30) {
+            struct co_run r = {.t = t, .next = posted};
+            co_post(&r);
+            posted++;
+        }
+        unsigned before = t->signals[0];
+        virtio_blk_service(&t->d, 0, 256);
+        if (t->signals[0] != before) {
+            while (used(t, 0, NULL, NULL, NULL))
+                taken++;
+            gap = 0;
+        } else if (t->d.q[0].stats.requests > taken) {
+            gap++; /* completed entries waiting for their interrupt */
+        }
+        if (gap > max_gap)
+            max_gap = gap;
+    }
+    /* Everything completed reached the driver; R held interrupts back,
+     * each at most the cap (3.5 steps: out at the 4th). */
+    assert_int_equal(t->d.q[0].stats.requests, 30);
+    assert_int_equal(taken, 30);
+    assert_true(c->held_count > 0);
+    assert_true(c->released_cap > 0);
+    assert_true(max_gap <= 4);
+    assert_true(t->d.q[0].stats.interrupts < 30);
+    assert_false(c->held);
+
+    /* A held interrupt with no completion after it: one request, then 9
+     * more 50 us later. The first completes alone with 9 in flight and is
+     * held; nothing else completes for 50 us, so the poller (the service
+     * call, every step) must send it once the cap passes. */
+    c->countdown = 8;
+    struct co_run r = {.t = t, .next = 100};
+    co_post(&r);
+    co_now += step;
+    virtio_blk_service(&t->d, 0, 256);
+    co_now += 5 * step;
+    for (unsigned i = 0; i < 9; i++)
+        co_post(&r);
+    virtio_blk_service(&t->d, 0, 256);
+    unsigned sigs = t->signals[0];
+    uint64_t done = t->d.q[0].stats.requests, held_at = 0;
+    for (unsigned i = 0; i < 30 && t->d.q[0].stats.requests == done; i++) {
+        co_now += step;
+        virtio_blk_service(&t->d, 0, 256);
+    }
+    assert_int_equal(t->d.q[0].stats.requests, done + 1);
+    assert_true(c->held);
+    assert_int_equal(t->signals[0], sigs);
+    held_at = co_now;
+    while (c->held && co_now - held_at < 200000) {
+        co_now += step;
+        virtio_blk_service(&t->d, 0, 256);
+        assert_int_equal(t->d.q[0].stats.requests, done + 1); /* no completion carried it */
+    }
+    assert_false(c->held);
+    assert_int_equal(t->signals[0], sigs + 1);
+    assert_true(co_now - held_at <= cp.time_cap_ns + step);
+    tb_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1451,6 +1539,7 @@ int main(void)
         cmocka_unit_test(test_reset_waits_for_servicer),
         cmocka_unit_test(test_polled_mode_batches_interrupts),
         cmocka_unit_test(test_coalescing_with_event_idx),
+        cmocka_unit_test(test_coalescing_cap_without_event_idx),
         cmocka_unit_test(test_trap_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
