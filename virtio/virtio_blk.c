@@ -118,15 +118,50 @@ static void slot_free(struct virtio_blk_queue *q, struct virtio_blk_slot *s)
 
 /* --- completing to the guest --------------------------------------------- */
 
-static void publish(struct virtio_blk_queue *q)
+static void signal_queue(struct virtio_blk_queue *q)
 {
     struct virtio_blk *d = q->dev;
 
+    q->stats.interrupts++;
+    d->p.signal(d->p.signal_ctx ? d->p.signal_ctx : d->p.ctx, q->index);
+}
+
+static bool coalescing(const struct virtio_blk_queue *q)
+{
+    return q->dev->p.coalesce && q->dev->p.polled;
+}
+
+/* Hands the pushed entries to the driver and signals if it asked. With
+ * coalescing the ratio may hold the interrupt: the driver's used_event may
+ * then already lie behind the published index, so a later publish would
+ * not ask again; coalesce.h remembers it and guarantees it goes out (at
+ * the latest when CIF falls to the threshold or the time cap passes,
+ * checked on every service call: flush_held()). */
+static void publish(struct virtio_blk_queue *q)
+{
+    struct virtio_blk *d = q->dev;
+    unsigned n = q->npushed;
+    bool wanted;
+
     q->pushed = false;
-    if (virtq_publish(q->vq)) {
-        q->stats.interrupts++;
-        d->p.signal(d->p.signal_ctx ? d->p.signal_ctx : d->p.ctx, q->index);
-    }
+    q->npushed = 0;
+    wanted = virtq_publish(q->vq);
+    if (coalescing(q))
+        wanted = coalesce_complete(&q->co, d->p.coalesce, n, (unsigned)q->stats.inflight, wanted,
+                                   d->p.now_ns());
+    if (wanted)
+        signal_queue(q);
+}
+
+/* Polled mode, on every service call: sends a held interrupt whose time
+ * has come. */
+static void flush_held(struct virtio_blk_queue *q)
+{
+    struct virtio_blk *d = q->dev;
+
+    if (coalescing(q) && q->co.held &&
+        coalesce_due(&q->co, d->p.coalesce, (unsigned)q->stats.inflight, d->p.now_ns()))
+        signal_queue(q);
 }
 
 static void count_completion(struct virtio_blk_queue *q, const struct virtio_blk_slot *s)
@@ -159,9 +194,10 @@ static void slot_finish(struct virtio_blk_queue *q, struct virtio_blk_slot *s)
     count_completion(q, s);
     virtq_push(q->vq, s->head, s->written);
     slot_free(q, s);
-    if (q->dev->p.polled)
+    if (q->dev->p.polled) {
         q->pushed = true; /* published once per service call */
-    else
+        q->npushed++;
+    } else
         publish(q); /* trap mode: every completion is its own interrupt */
 }
 
@@ -436,6 +472,7 @@ static bool start_request(struct virtio_blk_queue *q, struct virtio_blk_slot *s)
         }
         s->bytes = data;
         cur->left = data;
+        q->stats.bytes_taken += data;
         if (data % BLK_SECTOR_SIZE || !in_capacity(d, cur->sector, data >> BLK_SECTOR_SHIFT))
             s->result = VIRTIO_BLK_S_IOERR;
         break;
@@ -511,6 +548,7 @@ static unsigned take_requests(struct virtio_blk_queue *q, unsigned budget)
             break;
         }
         n++;
+        q->stats.taken++;
         if (start_request(q, slot_alloc(q)) && q->pending)
             break; /* the backend is full */
     }
@@ -535,6 +573,7 @@ unsigned virtio_blk_queue_service(void *queue, unsigned budget)
     n += take_requests(q, budget);
     if (q->pushed)
         publish(q);
+    flush_held(q);
     __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
     return n;
 }
@@ -622,6 +661,8 @@ static bool blk_queue_enable(void *dev, unsigned qi, uint64_t driver_features)
     }
     virtq_set_notify(q->vq, !d->p.polled);
     q->pushed = false;
+    q->npushed = 0;
+    coalesce_init(&q->co, d->p.now_ns ? d->p.now_ns() : 0);
     q->enabled = true;
     /* A device consumes nothing before DRIVER_OK (virtio 1.x 3.1.1). */
     if (d->driver_ok)
@@ -713,6 +754,7 @@ static void blk_reset(void *dev)
 
         q->enabled = false;
         q->pushed = false;
+        q->npushed = 0;
         if (!q->opened)
             continue;
         if (!queue_drain(d, q)) {
@@ -787,7 +829,7 @@ bool virtio_blk_init(struct virtio_blk *d, const struct virtio_blk_params *p, ch
                      VIRTIO_BLK_MAX_QUEUES);
         return false;
     }
-    if (!p->mem || !p->signal || !p->broken) {
+    if (!p->mem || !p->signal || !p->broken || (p->coalesce && !p->now_ns)) {
         fmt_snprintf(why, why_size, "%s: guest memory and callbacks are required", name);
         return false;
     }

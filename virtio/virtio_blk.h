@@ -30,6 +30,7 @@
 #include "drivers/block/blk.h"
 #include "virtio/virtio_pci.h"
 #include "virtio/virtqueue.h"
+#include "vmm/sidecore/coalesce.h"
 
 #define VIRTIO_ID_BLOCK        2
 #define VIRTIO_BLK_MAX_QUEUES  VIRTIO_PCI_MAX_QUEUES
@@ -87,7 +88,9 @@
 
 /* Per-queue counters, read by `stats` from another CPU (plain loads). */
 struct virtio_blk_queue_stats {
-    uint64_t requests; /* completed back to the guest */
+    uint64_t requests;    /* completed back to the guest */
+    uint64_t taken;       /* chains taken from the ring (the scheduler's count) */
+    uint64_t bytes_taken; /* data bytes of the READ/WRITE chains taken */
     uint64_t reads, writes, flushes, others;
     uint64_t bytes;      /* data of successful reads and writes */
     uint64_t errors;     /* requests completed with a status other than OK */
@@ -136,7 +139,11 @@ struct virtio_blk_queue {
     /* Ownership handshake between the CPU that services the queue and a
      * vCPU resetting the device (virtio_blk.c explains it). */
     volatile uint32_t running, busy;
-    bool pushed; /* used entries pushed but not published yet */
+    bool pushed;      /* used entries pushed but not published yet */
+    uint32_t npushed; /* how many */
+    /* Adaptive interrupt coalescing (params.coalesce set): whether to
+     * signal this publish, and the interrupt held for later. */
+    struct coalesce_queue co;
     /* A request the backend was too full to take whole: it is resumed
      * before any new chain is taken (q->chain still describes it). */
     struct virtio_blk_slot *pending;
@@ -163,8 +170,12 @@ struct virtio_blk_params {
     void *ctx;
     void *signal_ctx; /* signal's context, if not ctx (the transport's own) */
     /* Optional clock bounding the reset's wait for the backend
-     * (clock_uptime_ns in the hypervisor). */
+     * (clock_uptime_ns in the hypervisor); required with coalesce. */
     uint64_t (*now_ns)(void);
+    /* Polled mode: adaptive interrupt coalescing with these thresholds
+     * (vmm/sidecore/coalesce.h); NULL sends every interrupt the driver
+     * asks for at the end of the service call. */
+    const struct coalesce_params *coalesce;
 };
 
 struct virtio_blk {

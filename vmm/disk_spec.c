@@ -18,7 +18,8 @@
 /* Longest value looked at: the tokenizer's limit. */
 #define VALUE_MAX 512
 
-static const char usage[] = "must be ram:PATH, nvme:CTRL:NSID or nvme:CTRL:NSID:START+LENGTH";
+static const char usage[] =
+    "must be ram:PATH, nvme:CTRL:NSID, nvme:CTRL:NSID:START+LENGTH or null:SIZE[:LATENCY]";
 
 static bool starts_with(const char *s, const char *prefix)
 {
@@ -181,6 +182,64 @@ static bool parse_nvme(const char *rest, struct disk_spec *out, char *why, size_
     return parse_window(field[2], out, why, why_size);
 }
 
+/* A latency: a whole number with ns, us or ms ("100us", "0ns", "2ms"). */
+static bool parse_latency(const char *text, uint64_t *ns, char *why, size_t why_size)
+{
+    static const struct {
+        const char *unit;
+        uint64_t scale;
+    } units[] = {{"ns", 1}, {"us", 1000}, {"ms", 1000000}};
+    char shown[FIELD_QUOTE], digits[24];
+    size_t n = 0;
+    uint64_t v;
+
+    quote_field(shown, sizeof(shown), text, strlen(text));
+    while (text[n] >= '0' && text[n] <= '9' && n < sizeof(digits) - 1) {
+        digits[n] = text[n];
+        n++;
+    }
+    digits[n] = '\0';
+    for (unsigned i = 0; n && i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(text + n, units[i].unit) != 0)
+            continue;
+        if (!str_to_u64(digits, &v) || v > DISK_NULL_LATENCY_MAX_NS / units[i].scale) {
+            fmt_snprintf(why, why_size, "latency %s: at most 1000ms", shown);
+            return false;
+        }
+        *ns = v * units[i].scale;
+        return true;
+    }
+    fmt_snprintf(why, why_size, "latency '%s' is not a time (write it like 100us, 2ms or 0ns)",
+                 shown);
+    return false;
+}
+
+/* null:SIZE[:LATENCY] */
+static bool parse_null(const char *rest, struct disk_spec *out, char *why, size_t why_size)
+{
+    char buf[VALUE_MAX], shown[FIELD_QUOTE];
+    char *colon;
+
+    if (str_copy(buf, rest, sizeof(buf)) >= sizeof(buf)) {
+        fmt_snprintf(why, why_size, "too long");
+        return false;
+    }
+    colon = strchr(buf, ':');
+    if (colon)
+        *colon = '\0';
+    quote_field(shown, sizeof(shown), buf, strlen(buf));
+    if (!str_to_size(buf, &out->size)) {
+        fmt_snprintf(why, why_size, "size '%s' is not a size (write it like 64M or 1G)", shown);
+        return false;
+    }
+    if (out->size == 0 || out->size % DISK_SECTOR) {
+        fmt_snprintf(why, why_size, "size %s is not a non-zero multiple of 512", shown);
+        return false;
+    }
+    out->kind = DISK_NULL;
+    return !colon || parse_latency(colon + 1, &out->latency_ns, why, why_size);
+}
+
 bool disk_spec_parse(const char *value, struct disk_spec *out, char *why, size_t why_size)
 {
     struct disk_spec d;
@@ -193,6 +252,8 @@ bool disk_spec_parse(const char *value, struct disk_spec *out, char *why, size_t
         ok = parse_ram(value + 4, &d, why, why_size);
     else if (starts_with(value, "nvme:"))
         ok = parse_nvme(value + 5, &d, why, why_size);
+    else if (starts_with(value, "null:"))
+        ok = parse_null(value + 5, &d, why, why_size);
     else {
         fmt_snprintf(why, why_size, "%s", usage);
         ok = false;
@@ -228,6 +289,16 @@ void disk_spec_format(const struct disk_spec *d, char *buf, size_t size)
         format_exact_size(start, sizeof(start), d->start);
         format_exact_size(length, sizeof(length), d->length);
         fmt_snprintf(buf, size, "nvme:%u:%u:%s+%s", d->ctrl, d->nsid, start, length);
+        return;
+    case DISK_NULL:
+        format_exact_size(start, sizeof(start), d->size);
+        if (d->latency_ns % 1000000 == 0 && d->latency_ns)
+            fmt_snprintf(buf, size, "null:%s:%lums", start,
+                         (unsigned long)(d->latency_ns / 1000000));
+        else if (d->latency_ns % 1000 == 0)
+            fmt_snprintf(buf, size, "null:%s:%luus", start, (unsigned long)(d->latency_ns / 1000));
+        else
+            fmt_snprintf(buf, size, "null:%s:%luns", start, (unsigned long)d->latency_ns);
         return;
     case DISK_NONE: break;
     }

@@ -3,7 +3,8 @@
  * The value of a guest's `disk =` key (vmm/disk_spec.c): which storage backs
  * the guest's virtio-blk disk. `ram:PATH` is a RAM disk loaded from a boot
  * file; `nvme:CTRL:NSID` is a whole NVMe namespace and
- * `nvme:CTRL:NSID:START+LENGTH` a byte window of one. Only the text is
+ * `nvme:CTRL:NSID:START+LENGTH` a byte window of one; `null:SIZE[:LATENCY]`
+ * is the null benchmarking device (drivers/block/nullblk.h). Only the text is
  * checked here; whether the boot file exists is the config parser's
  * business, and whether the controller and namespace exist and hold the
  * window can only be known at run time (drivers/nvme/nvme_blk.h).
@@ -24,7 +25,11 @@ enum disk_kind {
     DISK_NONE = 0,
     DISK_RAM,
     DISK_NVME,
+    DISK_NULL,
 };
+
+/* The longest null-disk latency: NULLBLK_MAX_LATENCY_NS, 1 s. */
+#define DISK_NULL_LATENCY_MAX_NS (1000ull * 1000 * 1000)
 
 struct disk_spec {
     enum disk_kind kind;
@@ -33,6 +38,8 @@ struct disk_spec {
     uint32_t nsid;            /* DISK_NVME: 1 .. DISK_NVME_NSID_MAX */
     bool whole;               /* DISK_NVME: the whole namespace (start, length are 0) */
     uint64_t start, length;   /* DISK_NVME window in bytes: multiples of 512, length > 0 */
+    uint64_t size;            /* DISK_NULL: bytes, a non-zero multiple of 512 */
+    uint64_t latency_ns;      /* DISK_NULL: per request, 0 .. DISK_NULL_LATENCY_MAX_NS */
 };
 
 /*
@@ -55,7 +62,7 @@ bool disk_spec_parse(const char *value, struct disk_spec *out, char *why, size_t
 bool disk_spec_overlaps(const struct disk_spec *a, const struct disk_spec *b);
 
 /* The disk as a config would write it ("nvme:0:1:1G+4G", "ram:disk.img",
- * "none"), for messages. */
+ * "null:1G:100us", "none"), for messages. */
 void disk_spec_format(const struct disk_spec *d, char *buf, size_t size);
 
 #endif

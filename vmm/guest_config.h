@@ -54,6 +54,10 @@ struct guest_config {
     uint32_t ndisks;
     uint32_t disk_queues;  /* 1..16 for each disk; 0: not given, see guest_disk_queues() */
     enum guest_io_mode io; /* default sidecore */
+    /* interrupt_coalescing = adaptive (false, the default) | off: whether
+     * a sidecore-served queue's interrupts follow vIC's adaptive ratio
+     * (vmm/sidecore/coalesce.h) or every one the driver asks for is sent. */
+    bool coalescing_off;
 };
 
 /* What the machine can give guests, for validation. */

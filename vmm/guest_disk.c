@@ -5,9 +5,11 @@
  */
 #include "vmm/guest_disk.h"
 
+#include "drivers/block/nullblk.h"
 #include "drivers/block/ramdisk.h"
 #include "drivers/nvme/nvme_blk.h"
 #include "kernel/boot_info.h"
+#include "kernel/config/hv_config.h"
 #include "kernel/console/console.h"
 #include "kernel/console/log.h"
 #include "kernel/lib/fmt.h"
@@ -28,7 +30,10 @@ struct guest_disk {
     const struct disk_spec *spec;
     struct vmem mem;
     struct blk_device *backend;
-    struct ramdisk ram;
+    union {
+        struct ramdisk ram;
+        struct nullblk null;
+    };
     char backend_name[GUEST_PATH_LEN + 8];
     struct virtio_blk blk;
 };
@@ -77,6 +82,21 @@ static bool load_ram_backend(struct guest_disk *d, char *why, size_t why_size)
     return true;
 }
 
+/* The null benchmarking device, timed by the uptime clock, which reads
+ * the TSC of the CPU that polls it (the sidecore's own clock). */
+static bool open_null_backend(struct guest_disk *d, char *why, size_t why_size)
+{
+    disk_spec_format(d->spec, d->backend_name, sizeof(d->backend_name));
+    if (!nullblk_init(&d->null, d->spec->size, d->spec->latency_ns, clock_uptime_ns,
+                      d->backend_name)) {
+        fmt_snprintf(why, why_size, "disk = %s: not a null disk this hypervisor can make",
+                     d->backend_name);
+        return false;
+    }
+    d->backend = &d->null.dev;
+    return true;
+}
+
 /* A namespace, or a window of one, of a controller the NVMe driver found.
  * Whether it exists and holds the window is only known here, at run time. */
 static bool open_nvme_backend(struct guest_disk *d, char *why, size_t why_size)
@@ -110,8 +130,10 @@ static bool disk_create(struct guest *g, const struct disk_spec *spec, char *why
     d->mem = (struct vmem){.base = (uint8_t *)(uintptr_t)g->mem_hpa, .size = g->mem_size};
     if (nqueues > VIRTIO_BLK_MAX_QUEUES)
         nqueues = VIRTIO_BLK_MAX_QUEUES;
-    if (spec->kind == DISK_RAM ? !load_ram_backend(d, why, why_size)
-                               : !open_nvme_backend(d, why, why_size))
+    bool opened = spec->kind == DISK_RAM    ? load_ram_backend(d, why, why_size)
+                  : spec->kind == DISK_NULL ? open_null_backend(d, why, why_size)
+                                            : open_nvme_backend(d, why, why_size);
+    if (!opened)
         return false;
     struct virtio_blk_params bp = {
         .backend = d->backend,
@@ -125,6 +147,8 @@ static bool disk_create(struct guest *g, const struct disk_spec *spec, char *why
         .ctx = d,
         .signal_ctx = &d->vd,
         .now_ns = clock_uptime_ns,
+        .coalesce =
+            g->cfg.io == GUEST_IO_SIDECORE && !g->cfg.coalescing_off ? hv_config_coalesce() : NULL,
     };
     if (!virtio_blk_init(&d->blk, &bp, why, why_size))
         return false;
@@ -146,6 +170,10 @@ static bool disk_create(struct guest *g, const struct disk_spec *spec, char *why
     };
     if (!guest_virtio_create(&d->vd, g, &dev, why, why_size))
         return false;
+    for (unsigned i = 0; i < nqueues; i++)
+        if (d->vd.q[i].sq)
+            sidecore_queue_set_counters(d->vd.q[i].sq, &d->blk.q[i].stats.taken,
+                                        &d->blk.q[i].stats.bytes_taken);
     g->disks[g->ndisks++] = d;
     char size[16];
     str_format_size(size, sizeof(size), d->backend->sectors * BLK_SECTOR_SIZE);
@@ -170,36 +198,48 @@ static void print_disk_stats(struct guest *g, struct guest_disk *d)
 {
     const struct guest_virtio *vd = &d->vd;
 
-    console_printf("disk guest=%s disk=%u backend=%s queues=%u io=%s interrupts=%s state=%s "
-                   "msi=%lu msi_posted=%lu msi_kicked=%lu msi_local=%lu msi_dropped=%lu "
-                   "notify_exits=%lu\n",
-                   g->cfg.name, vd->index, d->backend_name, vd->d.num_queues,
-                   vd->polled ? "sidecore" : "trap", guest_virtio_irq_mode(vd),
-                   d->blk.needs_reset ? "needs-reset" : "ok", (unsigned long)vd->msi,
-                   (unsigned long)vd->msi_posted, (unsigned long)vd->msi_kicked,
-                   (unsigned long)vd->msi_local, (unsigned long)vd->msi_dropped,
-                   (unsigned long)guest_virtio_notify_exits(vd));
+    console_printf(
+        "disk guest=%s disk=%u backend=%s queues=%u io=%s interrupts=%s "
+        "coalescing=%s state=%s "
+        "msi=%lu msi_posted=%lu msi_kicked=%lu msi_local=%lu msi_dropped=%lu "
+        "notify_exits=%lu\n",
+        g->cfg.name, vd->index, d->backend_name, vd->d.num_queues, vd->polled ? "sidecore" : "trap",
+        guest_virtio_irq_mode(vd), d->blk.p.coalesce ? "adaptive" : "off",
+        d->blk.needs_reset ? "needs-reset" : "ok", (unsigned long)vd->msi,
+        (unsigned long)vd->msi_posted, (unsigned long)vd->msi_kicked, (unsigned long)vd->msi_local,
+        (unsigned long)vd->msi_dropped, (unsigned long)guest_virtio_notify_exits(vd));
     for (unsigned i = 0; i < vd->d.num_queues; i++) {
         const struct virtio_blk_queue_stats *s = &d->blk.q[i].stats;
         const struct guest_virtio_queue *q = &vd->q[i];
         const struct sidecore_queue *sq = q->sq;
-        char line[512];
+        const struct coalesce_queue *co = &d->blk.q[i].co;
+        char line[768];
         size_t n = (size_t)fmt_snprintf(
             line, sizeof(line),
             "queue guest=%s disk=%u disk_queue=%u requests=%lu reads=%lu writes=%lu "
             "flushes=%lu bytes=%lu errors=%lu io_exits=%lu trap_services=%lu interrupts=%lu "
-            "inflight=%lu",
+            "inflight=%lu cif=%lu coalesce_r=%u interrupts_per_completion=%lu coalesce_held=%lu "
+            "coalesce_released_cif=%lu coalesce_released_cap=%lu",
             g->cfg.name, vd->index, i, (unsigned long)s->requests, (unsigned long)s->reads,
             (unsigned long)s->writes, (unsigned long)s->flushes, (unsigned long)s->bytes,
             (unsigned long)s->errors, (unsigned long)q->gate.io_exits,
             (unsigned long)q->gate.trap_services, (unsigned long)s->interrupts,
-            (unsigned long)s->inflight);
-        if (sq && n < sizeof(line))
+            (unsigned long)s->inflight, (unsigned long)s->inflight,
+            d->blk.p.coalesce ? coalesce_ratio_permille(co) : 1000u,
+            (unsigned long)(s->requests ? s->interrupts * 1000 / s->requests : 0),
+            (unsigned long)co->held_count, (unsigned long)co->released_cif,
+            (unsigned long)co->released_cap);
+        if (sq && n < sizeof(line)) {
+            const struct sched_queue *sch = sidecore_queue_sched(sq);
             fmt_snprintf(line + n, sizeof(line) - n,
-                         " busy_polls=%lu idle_polls=%lu wait_mean_ns=%lu wait_max_ns=%lu",
+                         " busy_polls=%lu idle_polls=%lu wait_mean_ns=%lu wait_max_ns=%lu "
+                         "budget_hits=%lu byte_skips=%lu max_skipped_rounds=%lu",
                          (unsigned long)sq->stats.busy_polls, (unsigned long)sq->stats.idle_polls,
                          (unsigned long)sidecore_wait_mean_ns(&sq->stats),
-                         (unsigned long)sidecore_wait_max_ns(&sq->stats));
+                         (unsigned long)sidecore_wait_max_ns(&sq->stats),
+                         (unsigned long)sch->budget_hits, (unsigned long)sch->byte_skips,
+                         (unsigned long)sch->max_wait);
+        }
         console_printf("%s\n", line);
     }
 }

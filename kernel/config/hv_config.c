@@ -19,6 +19,55 @@ static bool apicv_allowed = true;
 static unsigned sidecores = HV_SIDECORES_AUTO;
 static bool sidecores_none;
 static bool sidecore_nap;
+static struct coalesce_params coalesce;
+static uint64_t kick_gap_ns = COALESCE_KICK_GAP_NS;
+
+const struct coalesce_params *hv_config_coalesce(void)
+{
+    return &coalesce;
+}
+
+uint64_t hv_config_kick_gap_ns(void)
+{
+    return kick_gap_ns;
+}
+
+/* The numeric coalescing keys: name, range, and where the value goes
+ * (times times scale, in nanoseconds). */
+static bool parse_coalesce_key(const struct ini_item *it)
+{
+    static const struct {
+        const char *key;
+        uint64_t min, max, scale;
+    } keys[] = {
+        {"coalesce_cif", 1, 256, 1},
+        {"coalesce_rate", 0, 10000000, 1},
+        {"coalesce_epoch_ms", 10, 10000, 1000000},
+        {"coalesce_cap_us", 10, 10000, 1000},
+        {"kick_gap_us", 0, 10000, 1000},
+    };
+    uint64_t v;
+
+    for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(it->key, keys[i].key) != 0)
+            continue;
+        if (!str_to_u64(it->value, &v) || v < keys[i].min || v > keys[i].max) {
+            log_error("%s:%u: %s = %s: must be a number, %lu to %lu", CONFIG_FILE_NAME, it->line,
+                      it->key, it->value, (unsigned long)keys[i].min, (unsigned long)keys[i].max);
+            return true;
+        }
+        v *= keys[i].scale;
+        switch (i) {
+        case 0: coalesce.cif_threshold = (uint32_t)v; break;
+        case 1: coalesce.min_rate = (uint32_t)v; break;
+        case 2: coalesce.epoch_ns = v; break;
+        case 3: coalesce.time_cap_ns = v; break;
+        default: kick_gap_ns = v; break;
+        }
+        return true;
+    }
+    return false;
+}
 
 bool hv_config_sidecore_nap(void)
 {
@@ -92,6 +141,8 @@ static void on_item(void *ctx, const struct ini_item *it)
                       it->line, it->value);
         return;
     }
+    if (parse_coalesce_key(it))
+        return;
     if (strcmp(it->key, "apic_virtualization") == 0) {
         if (strcmp(it->value, "auto") == 0 || strcmp(it->value, "off") == 0)
             apicv_allowed = strcmp(it->value, "auto") == 0;
@@ -109,6 +160,8 @@ void hv_config_apply(const struct handoff *h)
     sidecores = HV_SIDECORES_AUTO;
     sidecores_none = false;
     sidecore_nap = false;
+    coalesce_params_default(&coalesce);
+    kick_gap_ns = COALESCE_KICK_GAP_NS;
     for (uint32_t i = 0; i < h->file_count; i++) {
         if (strcmp(h->files[i].name, CONFIG_FILE_NAME) != 0)
             continue;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "boot/handoff.h"
+#include "vmm/sidecore/coalesce.h"
 
 #define CONFIG_FILE_NAME "sidecore.cfg"
 
@@ -43,5 +44,18 @@ bool hv_config_sidecores_none(void);
  * up to the nap's length, and gives the core's time back where that matters
  * (an emulator, where a polling CPU slows every other). */
 bool hv_config_sidecore_nap(void);
+
+/*
+ * Adaptive interrupt coalescing (vmm/sidecore/coalesce.h), for guests with
+ * interrupt_coalescing = adaptive (their default):
+ *   coalesce_cif = N       R = 1 at or below N commands in flight (1..256, 4)
+ *   coalesce_rate = N      R = 1 under N completions a second (0..10000000, 2000)
+ *   coalesce_epoch_ms = N  R recomputed every N ms (10..10000, 200)
+ *   coalesce_cap_us = N    an interrupt is held at most N us (10..10000, 200)
+ *   kick_gap_us = N        a vCPU without posted interrupts is kicked at most
+ *                          once per N us (0..10000, 100; 0: no limit)
+ */
+const struct coalesce_params *hv_config_coalesce(void);
+uint64_t hv_config_kick_gap_ns(void);
 
 #endif

@@ -101,6 +101,10 @@ static void check_disk(const struct disk_spec *d)
             d->start > UINT64_MAX - d->length)
             abort();
         return;
+    case DISK_NULL:
+        if (d->size == 0 || d->size % DISK_SECTOR || d->latency_ns > DISK_NULL_LATENCY_MAX_NS)
+            abort();
+        return;
     }
     abort();
 }

@@ -12,7 +12,7 @@
  * aborts when a promise breaks: slots leaked or double-freed, the device
  * reported broken twice without a reset, requests still in flight after a
  * reset that had a backend which always answers.
- * fuzz-sources: virtio/virtio_blk.c virtio/virtqueue.c virtio/virtq_driver.c drivers/block/ramdisk.c drivers/block/blk_names.c kernel/lib/fmt.c
+ * fuzz-sources: virtio/virtio_blk.c vmm/sidecore/coalesce.c virtio/virtqueue.c virtio/virtq_driver.c drivers/block/ramdisk.c drivers/block/blk_names.c kernel/lib/fmt.c
  */
 #include <stdint.h>
 #include <stdio.h>

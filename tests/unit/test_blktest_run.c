@@ -11,7 +11,7 @@
  * and so does the abort flag; parameters that do not fit are refused; and
  * the pattern is what the header documents.
  */
-/* test-sources: drivers/block/blktest_run.c drivers/block/blktest_pattern.c drivers/block/latency_stats.c virtio/virtio_blk_driver.c virtio/virtio_blk.c virtio/virtqueue.c virtio/virtq_driver.c drivers/block/ramdisk.c drivers/block/blk_names.c kernel/lib/fmt.c */
+/* test-sources: drivers/block/blktest_run.c drivers/block/blktest_pattern.c drivers/block/latency_stats.c virtio/virtio_blk_driver.c virtio/virtio_blk.c vmm/sidecore/coalesce.c virtio/virtqueue.c virtio/virtq_driver.c drivers/block/ramdisk.c drivers/block/blk_names.c kernel/lib/fmt.c */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -115,7 +115,8 @@ static void test_nvme_window(void **state)
 
 static void test_kind_refused(void **state)
 {
-    static const char usage[] = "must be ram:PATH, nvme:CTRL:NSID or nvme:CTRL:NSID:START+LENGTH";
+    static const char usage[] = "must be ram:PATH, nvme:CTRL:NSID, nvme:CTRL:NSID:START+LENGTH "
+                                "or null:SIZE[:LATENCY]";
     expect_refused("", usage);
     expect_refused("guests/disk.img", usage);
     expect_refused("RAM:disk.img", usage);
@@ -241,13 +242,56 @@ static void expect_format(const char *value, const char *want)
     assert_string_equal(again.path, d.path);
     assert_int_equal(again.ctrl, d.ctrl);
     assert_int_equal(again.nsid, d.nsid);
+    assert_int_equal(again.size, d.size);
+    assert_int_equal(again.latency_ns, d.latency_ns);
     assert_int_equal(again.whole, d.whole);
     assert_int_equal(again.start, d.start);
     assert_int_equal(again.length, d.length);
 }
 
+static void test_null(void **state)
+{
+    struct disk_spec d = parse_ok("null:1G:100us");
+    assert_int_equal(d.kind, DISK_NULL);
+    assert_int_equal(d.size, 1ull << 30);
+    assert_int_equal(d.latency_ns, 100000);
+    d = parse_ok("null:64M");
+    assert_int_equal(d.size, 64ull << 20);
+    assert_int_equal(d.latency_ns, 0);
+    d = parse_ok("null:512:7ns");
+    assert_int_equal(d.size, 512);
+    assert_int_equal(d.latency_ns, 7);
+    d = parse_ok("null:1T:1000ms");
+    assert_int_equal(d.latency_ns, 1000000000ull);
+    d = parse_ok("null:4K:2ms");
+    assert_int_equal(d.latency_ns, 2000000);
+    /* A null disk shares nothing with anything. */
+    struct disk_spec n = parse_ok("nvme:0:1");
+    assert_false(disk_spec_overlaps(&d, &n));
+    assert_false(disk_spec_overlaps(&d, &d));
+
+    expect_refused("null:", "size '' is not a size (write it like 64M or 1G)");
+    expect_refused("null:0", "size 0 is not a non-zero multiple of 512");
+    expect_refused("null:1000", "size 1000 is not a non-zero multiple of 512");
+    expect_refused("null:1G:", "latency '' is not a time (write it like 100us, 2ms or 0ns)");
+    expect_refused("null:1G:100", "latency '100' is not a time (write it like 100us, 2ms or 0ns)");
+    expect_refused("null:1G:us", "latency 'us' is not a time (write it like 100us, 2ms or 0ns)");
+    expect_refused("null:1G:10s", "latency '10s' is not a time (write it like 100us, 2ms or 0ns)");
+    expect_refused("null:1G:100us:x",
+                   "latency '100us:x' is not a time (write it like 100us, 2ms or 0ns)");
+    expect_refused("null:1G:-1us",
+                   "latency '-1us' is not a time (write it like 100us, 2ms or 0ns)");
+    expect_refused("null:1G:1001ms", "latency 1001ms: at most 1000ms");
+    expect_refused("null:1G:99999999999999999999999ns",
+                   "latency 99999999999999999999...: at most 1000ms");
+}
+
 static void test_format(void **state)
 {
+    expect_format("null:1073741824:100us", "null:1G:100us");
+    expect_format("null:64M", "null:64M:0us");
+    expect_format("null:1536:2000us", "null:1536:2ms");
+    expect_format("null:4K:1500ns", "null:4K:1500ns");
     expect_format("ram: guests/disk.img", "ram:guests/disk.img");
     expect_format("nvme:0x1:7", "nvme:1:7");
     expect_format("nvme:0:1:1073741824+4G", "nvme:0:1:1G+4G");
@@ -277,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_window_refused),
         cmocka_unit_test(test_why_size_respected),
         cmocka_unit_test(test_overlaps),
+        cmocka_unit_test(test_null),
         cmocka_unit_test(test_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -918,6 +918,31 @@ static void test_disk_nvme(void **state)
     assert_int_equal(r->file_calls, 3); /* NVMe disks are no boot files */
 }
 
+static void test_disk_null(void **state)
+{
+    /* Two null disks and an NVMe whole namespace: null disks store
+     * nothing, so they overlap nothing and are no boot files. */
+    struct record *r = parse(GUEST("a")                  /* 1 */
+                             "disk = null:1G:100us\n"    /* 5 */
+                             "disk = null:64M\n"         /* 6 */
+                             "disk = nvme:0:1\n"         /* 7 */
+                             GUEST("b")                  /* 8 */
+                             "disk = null:1G:100us\n"    /* 12 */
+                             "disk = null:1G:2000ms\n"); /* 13 */
+    assert_int_equal(r->count, 1);
+    expect_exact_error(r, 13, "disk = null:1G:2000ms: latency 2000ms: at most 1000ms");
+    assert_int_equal(r->set.count, 1); /* b is dropped for its bad line */
+    const struct guest_config *g = &r->set.guests[0];
+    assert_int_equal(g->ndisks, 3);
+    assert_int_equal(g->disks[0].kind, DISK_NULL);
+    assert_int_equal(g->disks[0].size, GIB);
+    assert_int_equal(g->disks[0].latency_ns, 100000);
+    assert_int_equal(g->disks[1].kind, DISK_NULL);
+    assert_int_equal(g->disks[1].latency_ns, 0);
+    assert_int_equal(g->disks[2].kind, DISK_NVME);
+    assert_int_equal(r->file_calls, 2); /* the kernels only */
+}
+
 static void test_disk_bad_values(void **state)
 {
     static const char *const names[] = {"ok"};
@@ -934,8 +959,8 @@ static void test_disk_bad_values(void **state)
                              GUEST("ok") "disk = nvme:0:1:0+1G\n"); /* 55 */
     assert_int_equal(r->count, 10);
     expect_exact_error(r, 5,
-                       "disk = guests/disk.img: must be ram:PATH, nvme:CTRL:NSID or "
-                       "nvme:CTRL:NSID:START+LENGTH");
+                       "disk = guests/disk.img: must be ram:PATH, nvme:CTRL:NSID, "
+                       "nvme:CTRL:NSID:START+LENGTH or null:SIZE[:LATENCY]");
     expect_exact_error(r, 10,
                        "disk = nvme:0: write it as nvme:CTRL:NSID or nvme:CTRL:NSID:START+LENGTH");
     expect_exact_error(r, 15, "disk = nvme:x:1: controller 'x' is not a number");
@@ -1170,6 +1195,23 @@ static void test_io_mode(void **state)
     assert_int_equal(r->set.guests[1].io, GUEST_IO_SIDECORE);
 }
 
+static void test_interrupt_coalescing(void **state)
+{
+    static const char *const names[] = {"a", "b", "c"};
+    struct record *r = parse(GUEST("a") "interrupt_coalescing = off\n"      /* 1, 5 */
+                             GUEST("b") "interrupt_coalescing = adaptive\n" /* 6, 10 */
+                             GUEST("c")                                     /* 11: no key */
+                             GUEST("d") "interrupt_coalescing = Off\n"      /* 15, 19 */
+                             GUEST("e") "interrupt_coalescing = on\n");     /* 20, 24 */
+    assert_int_equal(r->count, 2);
+    expect_exact_error(r, 19, "interrupt_coalescing = Off: must be 'adaptive' or 'off'");
+    expect_exact_error(r, 24, "interrupt_coalescing = on: must be 'adaptive' or 'off'");
+    expect_guests(r, names, 3);
+    assert_true(r->set.guests[0].coalescing_off);
+    assert_false(r->set.guests[1].coalescing_off);
+    assert_false(r->set.guests[2].coalescing_off); /* adaptive by default */
+}
+
 static void test_no_sidecores(void **state)
 {
     static const char *const names[] = {"trapped", "nodisk"};
@@ -1287,6 +1329,7 @@ int main(void)
         cmocka_unit_test(test_disk_ram_bad),
         cmocka_unit_test(test_disk_ram_size_unknown),
         cmocka_unit_test(test_disk_nvme),
+        cmocka_unit_test(test_disk_null),
         cmocka_unit_test(test_disk_bad_values),
         cmocka_unit_test(test_several_disks),
         cmocka_unit_test(test_disk_empty_means_none),
@@ -1298,6 +1341,7 @@ int main(void)
         cmocka_unit_test(test_disk_overlap_past_the_memory),
         cmocka_unit_test(test_disk_queues),
         cmocka_unit_test(test_io_mode),
+        cmocka_unit_test(test_interrupt_coalescing),
         cmocka_unit_test(test_no_sidecores),
         cmocka_unit_test(test_new_key_suggestions),
         cmocka_unit_test(test_full_guest_with_disk),

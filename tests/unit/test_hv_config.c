@@ -3,7 +3,7 @@
  * kernel/config/hv_config.c reads it from the boot files: sidecores and
  * apic_virtualization values, their defaults, and the exact file:line
  * messages for bad ones. The console and log are replaced by recorders.
- * test-sources: kernel/config/hv_config.c kernel/config/ini.c kernel/console/console_spec.c kernel/lib/str.c kernel/lib/fmt.c
+ * test-sources: kernel/config/hv_config.c vmm/sidecore/coalesce.c kernel/config/ini.c kernel/console/console_spec.c kernel/lib/str.c kernel/lib/fmt.c
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -255,6 +255,31 @@ static void test_sidecore_idle(void **state)
     assert_false(hv_config_sidecore_nap()); /* each apply starts from the defaults */
 }
 
+static void test_coalescing(void **state)
+{
+    apply("[hypervisor]\n");
+    expect_no_logs();
+    const struct coalesce_params *p = hv_config_coalesce();
+    assert_int_equal(p->cif_threshold, 4);
+    assert_int_equal(p->min_rate, 2000);
+    assert_int_equal(p->epoch_ns, 200000000ull);
+    assert_int_equal(p->time_cap_ns, 200000ull);
+    assert_int_equal(hv_config_kick_gap_ns(), 100000ull);
+    apply("[hypervisor]\ncoalesce_cif = 8\ncoalesce_rate = 0\ncoalesce_epoch_ms = 50\n"
+          "coalesce_cap_us = 1000\nkick_gap_us = 0\n");
+    expect_no_logs();
+    assert_int_equal(p->cif_threshold, 8);
+    assert_int_equal(p->min_rate, 0);
+    assert_int_equal(p->epoch_ns, 50000000ull);
+    assert_int_equal(p->time_cap_ns, 1000000ull);
+    assert_int_equal(hv_config_kick_gap_ns(), 0);
+    apply("[hypervisor]\ncoalesce_cap_us = 5\n");
+    expect_one_error("sidecore.cfg:2: coalesce_cap_us = 5: must be a number, 10 to 10000");
+    assert_int_equal(p->time_cap_ns, 200000ull); /* unchanged, and defaults again */
+    apply("[hypervisor]\ncoalesce_cif = many\n");
+    expect_one_error("sidecore.cfg:2: coalesce_cif = many: must be a number, 1 to 256");
+}
+
 static void test_unknown_key_and_console(void **state)
 {
     apply("[hypervisor]\nsidecore = 1\n");
@@ -284,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_apply_resets_defaults),
         cmocka_unit_test(test_apic_virtualization),
         cmocka_unit_test(test_sidecore_idle),
+        cmocka_unit_test(test_coalescing),
         cmocka_unit_test(test_unknown_key_and_console),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,7 @@
  * still completes), the reset handshake and drain, DRIVER_OK gating, and
  * interrupts in sidecore (polled) and trap mode.
  */
-/* test-sources: virtio/virtio_blk.c virtio/virtqueue.c virtio/virtq_driver.c drivers/block/ramdisk.c drivers/block/blk_names.c kernel/lib/fmt.c */
+/* test-sources: virtio/virtio_blk.c vmm/sidecore/coalesce.c drivers/block/nullblk.c virtio/virtqueue.c virtio/virtq_driver.c drivers/block/ramdisk.c drivers/block/blk_names.c kernel/lib/fmt.c */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +24,7 @@
 
 #include <cmocka.h>
 
+#include "drivers/block/nullblk.h"
 #include "drivers/block/ramdisk.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtq_driver.h"
@@ -1286,6 +1287,234 @@ static void test_trap_mode(void **state)
     }
 }
 
+/* --- adaptive interrupt coalescing, against the null backend ------------- */
+
+static uint64_t co_now;
+
+static uint64_t co_clock(void)
+{
+    return co_now;
+}
+
+struct co_run {
+    struct tb *t;
+    unsigned inflight; /* the driver's view */
+    unsigned target;   /* requests the driver keeps in flight */
+    uint64_t taken;    /* completions the driver has taken */
+    unsigned next;     /* data slot */
+    uint64_t max_held; /* longest an interrupt stayed held */
+};
+
+static void co_post(struct co_run *r)
+{
+    /* Two descriptors (header | data and status), so 32 fit the ring. */
+    uint64_t h = new_header(r->t, VIRTIO_BLK_T_IN, r->next % 64);
+    uint64_t data = DATA_GPA + (r->next % 64) * 1024ull;
+    struct virtq_sg sg[2] = {{h, 16}, {data, 513}};
+
+    post(r->t, 0, sg, 1, 1, data + 512);
+    r->next++;
+    r->inflight++;
+}
+
+/* A Linux-like interrupt-driven driver: on an interrupt it takes every
+ * used entry, enables interrupts again (EVENT_IDX: used_event = the next
+ * entry), takes what arrived meanwhile, and tops the queue up to target. */
+static void co_step(struct co_run *r, uint64_t step_ns, bool stagger)
+{
+    struct tb *t = r->t;
+    unsigned before = t->signals[0];
+
+    co_now += step_ns;
+    /* Starting up: up to 2 new requests a step, so due times are spread
+     * (a driver topping up many at once would make them complete in one
+     * batch). */
+    for (unsigned i = 0; stagger && i < 2 && r->inflight < r->target; i++)
+        co_post(r);
+    virtio_blk_service(&t->d, 0, 256);
+    struct coalesce_queue *c = &t->d.q[0].co;
+    if (c->held && co_now - c->held_since_ns > r->max_held)
+        r->max_held = co_now - c->held_since_ns;
+    if (t->signals[0] == before)
+        return;
+    do {
+        while (used(t, 0, NULL, NULL, NULL)) {
+            r->inflight--;
+            r->taken++;
+        }
+    } while (virtq_driver_set_interrupt(&t->drv[0], true));
+    while (!stagger && r->inflight < r->target)
+        co_post(r);
+}
+
+static void test_coalescing_with_event_idx(void **state)
+{
+    struct tb *t = tb_new(RAMDISK, 1, true, false);
+    static struct nullblk nb;
+    struct coalesce_params cp;
+    struct co_run r = {.t = t, .target = 32};
+    const uint64_t step = 10000; /* 10 us */
+
+    co_now = 1000000;
+    coalesce_params_default(&cp);
+    assert_true(nullblk_init(&nb, 1 << 20, 200000, co_clock, "null:1M:200us"));
+    t->d.p.backend = &nb.dev;
+    t->d.p.now_ns = co_clock;
+    t->d.p.coalesce = &cp;
+    t->drv_features |= 1ull << VIRTIO_F_RING_EVENT_IDX;
+    enable_queue(t, 0);
+    virtio_blk_pci_ops.driver_ok(&t->d);
+
+    /* The first epoch: R = 1, one interrupt per completion. */
+    uint64_t start = co_now;
+    for (unsigned i = 0; i < 16; i++)
+        co_step(&r, step, true);
+    assert_int_equal(r.inflight, 32);
+    while (co_now - start < 199000000)
+        co_step(&r, step, false);
+    assert_int_equal(coalesce_ratio_permille(&t->d.q[0].co), 1000);
+    /* Nothing held: each batch (2 completions a step) got its interrupt. */
+    assert_int_equal(t->d.q[0].co.held_count, 0);
+    assert_true(t->d.q[0].stats.interrupts * 2 >= t->d.q[0].stats.requests);
+    /* Then 32 in flight for the driver at 160,000 per second, of which
+     * the device holds 30 when it publishes (2 wait on the ring each
+     * step): a mean CIF of 30, R = 1/4. */
+    for (unsigned i = 0; i < 100; i++)
+        co_step(&r, step, false);
+    unsigned ratio = coalesce_ratio_permille(&t->d.q[0].co);
+    assert_int_equal(ratio, 250);
+    uint64_t req0 = t->d.q[0].stats.requests, int0 = t->d.q[0].stats.interrupts;
+    uint64_t taken0 = r.taken;
+    for (uint64_t x = 0; x < 50000000 / step; x++)
+        co_step(&r, step, false);
+    uint64_t reqs = t->d.q[0].stats.requests - req0;
+    uint64_t ints = t->d.q[0].stats.interrupts - int0;
+    assert_true(reqs > 6000); /* the driver never stalled: 8,000 at full speed */
+    assert_true(r.taken - taken0 > 6000);
+    assert_true(ints * 10 <= reqs * 3); /* at most 0.3 per completion */
+    assert_true(ints * 10 >= reqs);     /* and no fewer than R allows */
+    /* Nothing held past the cap (plus the step it is checked at). */
+    assert_true(r.max_held <= cp.time_cap_ns + step);
+    /* It did hold (the driver soon tops up 4 at once, so most batches
+     * are 4 = 1/R, but not all), and each held one went out in time. */
+    assert_true(t->d.q[0].co.held_count > 0);
+    assert_int_equal(t->signals[0], t->d.q[0].stats.interrupts);
+
+    /* The driver turns synchronous: one request at a time. Every
+     * completion is signalled by the service call that publishes it, at
+     * once, though R is still below 1. */
+    r.target = 1;
+    for (unsigned i = 0; i < 400 && r.inflight > 1; i++)
+        co_step(&r, step, false);
+    assert_true(r.inflight <= 1);
+    while (r.inflight < 1)
+        co_post(&r);
+    assert_int_equal(coalesce_ratio_permille(&t->d.q[0].co), ratio);
+    uint64_t taken = r.taken;
+    for (unsigned i = 0; i < 80; i++) {
+        uint64_t done = t->d.q[0].stats.requests;
+        unsigned sigs = t->signals[0];
+        co_step(&r, 50000, false); /* a quarter of the null disk's latency */
+        if (t->d.q[0].stats.requests != done)
+            assert_int_equal(t->signals[0], sigs + 1);
+        assert_false(t->d.q[0].co.held);
+    }
+    assert_true(r.taken - taken >= 10); /* one per 250 us */
+    /* The scheduler's counters: every chain taken, 512 bytes each. */
+    const struct virtio_blk_queue_stats *st = &t->d.q[0].stats;
+    assert_int_equal(st->taken, st->requests + st->inflight);
+    assert_int_equal(st->bytes_taken, st->taken * 512);
+    tb_free(t);
+}
+
+static void test_coalescing_cap_without_event_idx(void **state)
+{
+    struct tb *t = tb_new(RAMDISK, 1, true, false);
+    static struct nullblk nb;
+    struct coalesce_params cp;
+    const uint64_t step = 10000; /* 10 us */
+    unsigned posted = 0, taken = 0;
+
+    co_now = 1000000;
+    coalesce_params_default(&cp);
+    cp.time_cap_ns = 35000; /* 3.5 steps */
+    assert_true(nullblk_init(&nb, 1 << 20, 200000, co_clock, "null:1M:200us"));
+    t->d.p.backend = &nb.dev;
+    t->d.p.now_ns = co_clock;
+    t->d.p.coalesce = &cp;
+    enable_queue(t, 0); /* no EVENT_IDX: the driver asks by leaving interrupts on */
+    virtio_blk_pci_ops.driver_ok(&t->d);
+    struct coalesce_queue *c = &t->d.q[0].co;
+    c->shift = 3; /* as if an epoch of 32 in flight had set R = 1/8 */
+    c->countdown = 8;
+
+    /* One request a step, 30 steps: 20 in flight when the first completes,
+     * then one completion a step. The driver takes entries only when
+     * signalled. */
+    unsigned max_gap = 0, gap = 0;
+    for (unsigned i = 0; i < 60; i++) {
+        co_now += step;
+        if (posted < 30) {
+            struct co_run r = {.t = t, .next = posted};
+            co_post(&r);
+            posted++;
+        }
+        unsigned before = t->signals[0];
+        virtio_blk_service(&t->d, 0, 256);
+        if (t->signals[0] != before) {
+            while (used(t, 0, NULL, NULL, NULL))
+                taken++;
+            gap = 0;
+        } else if (t->d.q[0].stats.requests > taken) {
+            gap++; /* completed entries waiting for their interrupt */
+        }
+        if (gap > max_gap)
+            max_gap = gap;
+    }
+    /* Everything completed reached the driver; R held interrupts back,
+     * each at most the cap (3.5 steps: out at the 4th). */
+    assert_int_equal(t->d.q[0].stats.requests, 30);
+    assert_int_equal(taken, 30);
+    assert_true(c->held_count > 0);
+    assert_true(c->released_cap > 0);
+    assert_true(max_gap <= 4);
+    assert_true(t->d.q[0].stats.interrupts < 30);
+    assert_false(c->held);
+
+    /* A held interrupt with no completion after it: one request, then 9
+     * more 50 us later. The first completes alone with 9 in flight and is
+     * held; nothing else completes for 50 us, so the poller (the service
+     * call, every step) must send it once the cap passes. */
+    c->countdown = 8;
+    struct co_run r = {.t = t, .next = 100};
+    co_post(&r);
+    co_now += step;
+    virtio_blk_service(&t->d, 0, 256);
+    co_now += 5 * step;
+    for (unsigned i = 0; i < 9; i++)
+        co_post(&r);
+    virtio_blk_service(&t->d, 0, 256);
+    unsigned sigs = t->signals[0];
+    uint64_t done = t->d.q[0].stats.requests, held_at = 0;
+    for (unsigned i = 0; i < 30 && t->d.q[0].stats.requests == done; i++) {
+        co_now += step;
+        virtio_blk_service(&t->d, 0, 256);
+    }
+    assert_int_equal(t->d.q[0].stats.requests, done + 1);
+    assert_true(c->held);
+    assert_int_equal(t->signals[0], sigs);
+    held_at = co_now;
+    while (c->held && co_now - held_at < 200000) {
+        co_now += step;
+        virtio_blk_service(&t->d, 0, 256);
+        assert_int_equal(t->d.q[0].stats.requests, done + 1); /* no completion carried it */
+    }
+    assert_false(c->held);
+    assert_int_equal(t->signals[0], sigs + 1);
+    assert_true(co_now - held_at <= cp.time_cap_ns + step);
+    tb_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1309,6 +1538,8 @@ int main(void)
         cmocka_unit_test(test_reset_backend_never_completes),
         cmocka_unit_test(test_reset_waits_for_servicer),
         cmocka_unit_test(test_polled_mode_batches_interrupts),
+        cmocka_unit_test(test_coalescing_with_event_idx),
+        cmocka_unit_test(test_coalescing_cap_without_event_idx),
         cmocka_unit_test(test_trap_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,7 @@
  * not in flight is caught, and an unanswered status byte is reported as
  * such.
  */
-/* test-sources: virtio/virtio_blk_driver.c virtio/virtio_blk.c virtio/virtqueue.c virtio/virtq_driver.c drivers/block/ramdisk.c drivers/block/blk_names.c kernel/lib/fmt.c */
+/* test-sources: virtio/virtio_blk_driver.c virtio/virtio_blk.c vmm/sidecore/coalesce.c virtio/virtqueue.c virtio/virtq_driver.c drivers/block/ramdisk.c drivers/block/blk_names.c kernel/lib/fmt.c */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

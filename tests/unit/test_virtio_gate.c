@@ -18,7 +18,7 @@
  * sidecore mode by nobody but the sidecore; the data reads back intact; and
  * the threads did overlap (a race never run is a failure).
  *
- * test-sources: vmm/guest_virtio_gate.c vmm/guest_pci.c vmm/dev/pci_host.c virtio/virtio_pci.c virtio/virtio_blk.c virtio/virtio_blk_driver.c virtio/virtqueue.c virtio/virtq_driver.c drivers/block/ramdisk.c drivers/block/blk_names.c kernel/lib/fmt.c
+ * test-sources: vmm/guest_virtio_gate.c vmm/guest_pci.c vmm/dev/pci_host.c virtio/virtio_pci.c virtio/virtio_blk.c vmm/sidecore/coalesce.c virtio/virtio_blk_driver.c virtio/virtqueue.c virtio/virtq_driver.c drivers/block/ramdisk.c drivers/block/blk_names.c kernel/lib/fmt.c
  */
 #include <pthread.h>
 #include <sched.h>

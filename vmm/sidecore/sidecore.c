@@ -12,6 +12,8 @@
 #include "kernel/x86/cpu.h"
 #include "vmm/vcpu.h"
 
+_Static_assert(SIDECORE_MAX_QUEUES <= SCHED_MAX_QUEUES, "the scheduler sees every queue");
+
 static struct sidecore sidecores[SIDECORE_MAX];
 static unsigned nsidecores;
 static struct sidecore *by_cpu[MAX_CPUS];
@@ -109,6 +111,8 @@ struct sidecore_queue *sidecore_add_queue(uint32_t socket, sidecore_service_fn f
     struct sidecore_queue *q = &best->queues[best->nqueues];
     q->service = fn;
     q->ctx = ctx;
+    q->owner = best;
+    q->index = best->nqueues;
     fmt_snprintf(q->label, sizeof(q->label), "%s", label);
     q->was_idle = true;
     /* The loop reads nqueues; it is only raised before the loop starts. */
@@ -116,28 +120,66 @@ struct sidecore_queue *sidecore_add_queue(uint32_t socket, sidecore_service_fn f
     return q;
 }
 
+void sidecore_queue_set_counters(struct sidecore_queue *q, const uint64_t *requests,
+                                 const uint64_t *bytes)
+{
+    q->requests_taken = requests;
+    q->bytes_taken = bytes;
+}
+
+const struct sched_queue *sidecore_queue_sched(const struct sidecore_queue *q)
+{
+    return &q->owner->sched.q[q->index];
+}
+
 bool sidecore_defer_kick(struct vcpu *v)
 {
     struct sidecore *s = by_cpu[this_cpu()->index];
+    struct sidecore_kick *k = NULL;
 
     if (!s)
         return false;
-    for (unsigned i = 0; i < s->nkick; i++) {
-        if (s->kick[i] == v)
-            return true;
+    for (unsigned i = 0; i < s->nkick && !k; i++) {
+        if (s->kick[i].v == v)
+            k = &s->kick[i];
     }
-    if (s->nkick == SIDECORE_MAX_KICKS)
-        return false;
-    s->kick[s->nkick++] = v;
+    if (!k) {
+        if (s->nkick == SIDECORE_MAX_KICKS)
+            return false;
+        k = &s->kick[s->nkick++];
+        *k = (struct sidecore_kick){.v = v};
+    }
+    if (k->lim.pending) {
+        s->kicks_merged++;
+        return true;
+    }
+    kick_limit_request(&k->lim);
+    s->kicks_pending++;
     return true;
+}
+
+/* End of a round: the pending kicks whose gap has passed. */
+static void send_kicks(struct sidecore *s, uint64_t gap_tsc)
+{
+    if (!s->kicks_pending)
+        return;
+    uint64_t now = rdtsc();
+    for (unsigned i = 0; i < s->nkick; i++) {
+        struct sidecore_kick *k = &s->kick[i];
+        if (!kick_limit_due(&k->lim, gap_tsc, now))
+            continue;
+        vcpu_kick(k->v);
+        s->kicks_sent++;
+        s->kicks_pending--;
+    }
 }
 
 /* One visit: let the queue do a batch and keep its counters. The wait a
  * request saw before pickup is bounded by the time since the previous
  * visit found the queue idle; that bound is what is recorded. */
-static unsigned visit(struct sidecore_queue *q, uint64_t now)
+static unsigned visit(struct sidecore_queue *q, uint64_t now, unsigned budget)
 {
-    unsigned n = q->service(q->ctx, SIDECORE_BATCH);
+    unsigned n = q->service(q->ctx, budget);
 
     if (n == 0) {
         q->stats.idle_polls++;
@@ -154,6 +196,22 @@ static unsigned visit(struct sidecore_queue *q, uint64_t now)
     }
     q->was_idle = n == 0;
     q->last_visit_tsc = now;
+    return n;
+}
+
+/* A visit with the budget the scheduler gives, and what it took reported
+ * back: from the device's counters when it has them. */
+static unsigned visit_scheduled(struct sidecore *s, unsigned i)
+{
+    struct sidecore_queue *q = &s->queues[i];
+    unsigned budget = sched_budget(&s->sched, i);
+    uint64_t r0 = q->requests_taken ? *q->requests_taken : 0;
+    uint64_t b0 = q->bytes_taken ? *q->bytes_taken : 0;
+    unsigned n = visit(q, rdtsc(), budget);
+    uint64_t taken = q->requests_taken ? *q->requests_taken - r0 : n;
+    uint64_t bytes = q->bytes_taken ? *q->bytes_taken - b0 : 0;
+
+    sched_done(&s->sched, i, budget, taken > UINT32_MAX ? UINT32_MAX : (unsigned)taken, bytes);
     return n;
 }
 
@@ -175,6 +233,13 @@ static void sidecore_loop(void *arg)
     bool may_nap = hv_config_sidecore_nap();
     uint64_t nap_after = tsc_from_ns(NAP_AFTER_US * 1000ull);
     uint64_t last_work = rdtsc();
+    unsigned order[SIDECORE_MAX_QUEUES];
+    struct sched_params sp;
+
+    sched_params_default(&sp);
+    sched_init(&s->sched, &sp);
+    /* The kick limit counts in TSC ticks, as the loop does. */
+    uint64_t kick_gap = tsc_from_ns(hv_config_kick_gap_ns());
 
     s->running = true;
     log_info("sidecore %u: polling %u queue(s) on CPU %u%s", s->index, s->nqueues, s->cpu,
@@ -183,12 +248,10 @@ static void sidecore_loop(void *arg)
     for (;;) {
         unsigned work = 0;
         unsigned n = __atomic_load_n(&s->nqueues, __ATOMIC_ACQUIRE);
-        for (unsigned i = 0; i < n; i++)
-            work += visit(&s->queues[i], rdtsc());
-        for (unsigned i = 0; i < s->nkick; i++)
-            vcpu_kick(s->kick[i]);
-        s->kicks_sent += s->nkick;
-        s->nkick = 0;
+        n = sched_order(&s->sched, n, order);
+        for (unsigned k = 0; k < n; k++)
+            work += visit_scheduled(s, order[k]);
+        send_kicks(s, kick_gap);
         uint64_t t1 = rdtsc();
         s->rounds++;
         if (work) {
@@ -231,13 +294,14 @@ void sidecore_print_stats(void)
     for (unsigned k = 0; k < nsidecores; k++) {
         const struct sidecore *s = &sidecores[k];
         uint64_t total = s->busy_tsc + s->idle_tsc;
-        console_printf("sidecore=%u cpu=%u socket=%u state=%s queues=%u rounds=%lu "
-                       "busy_rounds=%lu idle_rounds=%lu busy_pct=%lu kicks_sent=%lu naps=%lu\n",
-                       s->index, s->cpu, s->socket, s->running ? "polling" : "not-started",
-                       s->nqueues, (unsigned long)s->rounds, (unsigned long)s->busy_rounds,
-                       (unsigned long)s->idle_rounds,
-                       (unsigned long)(total ? s->busy_tsc * 100 / total : 0),
-                       (unsigned long)s->kicks_sent, (unsigned long)s->naps);
+        console_printf(
+            "sidecore=%u cpu=%u socket=%u state=%s queues=%u rounds=%lu "
+            "busy_rounds=%lu idle_rounds=%lu busy_pct=%lu kicks_sent=%lu "
+            "kicks_merged=%lu naps=%lu\n",
+            s->index, s->cpu, s->socket, s->running ? "polling" : "not-started", s->nqueues,
+            (unsigned long)s->rounds, (unsigned long)s->busy_rounds, (unsigned long)s->idle_rounds,
+            (unsigned long)(total ? s->busy_tsc * 100 / total : 0), (unsigned long)s->kicks_sent,
+            (unsigned long)s->kicks_merged, (unsigned long)s->naps);
     }
 }
 

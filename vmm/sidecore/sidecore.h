@@ -7,11 +7,18 @@
  * a device in io = sidecore mode.
  *
  * A queue is a service function over a context (a virtio-blk queue, later
- * a virtio-net one): the loop visits each queue in turn and lets it do at
- * most SIDECORE_BATCH requests, so one busy queue cannot starve the others.
+ * a virtio-net one): the loop visits each queue once a round, with a
+ * budget of new requests the scheduler gives it (vmm/sidecore/sched.h:
+ * at most 32, fewer for a queue of large requests, so that each queue
+ * takes about the same bytes a round; queues that used their budget or
+ * were held back are visited first), so one busy queue cannot starve the
+ * others.
  * Interrupts a visit raises for a vCPU without posted interrupts are
  * gathered and sent as one kick per vCPU at the end of the round, so a
- * batch of completions costs the guest one exit. The loop takes no lock and
+ * batch of completions costs the guest one exit; and a vCPU is kicked at
+ * most once per [hypervisor] kick_gap_us (vIC's IPI threshold, 100 us): a
+ * kick asked for sooner stays pending and goes out once the gap has
+ * passed (vmm/sidecore/coalesce.h). The loop takes no lock and
  * allocates nothing; its counters are plain words other CPUs read.
  */
 #ifndef SIDECORE_VMM_SIDECORE_SIDECORE_H
@@ -20,12 +27,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/sidecore/coalesce.h"
+#include "vmm/sidecore/sched.h"
+
 struct vcpu;
 
 #define SIDECORE_MAX        64
 #define SIDECORE_MAX_QUEUES 64
 #define SIDECORE_MAX_KICKS  64
-#define SIDECORE_BATCH      32
 
 /* Does up to budget units of work; returns how many it did. */
 typedef unsigned (*sidecore_service_fn)(void *ctx, unsigned budget);
@@ -37,9 +46,16 @@ struct sidecore_queue_stats {
     uint64_t wait_tsc_sum, wait_tsc_max; /* time since the previous visit, at pickup */
 };
 
+struct sidecore;
+
 struct sidecore_queue {
     sidecore_service_fn service;
     void *ctx;
+    struct sidecore *owner;
+    unsigned index; /* in owner->queues and owner->sched */
+    /* Optional counters the device increments where it takes a request
+     * and its data bytes (NULL: scheduled by requests alone). */
+    const uint64_t *requests_taken, *bytes_taken;
     char label[40]; /* "web0 disk q1" */
     uint64_t last_visit_tsc;
     bool was_idle;
@@ -53,13 +69,21 @@ struct sidecore {
     volatile bool running;
     unsigned nqueues;
     struct sidecore_queue queues[SIDECORE_MAX_QUEUES];
-    /* vCPUs to kick at the end of this round. */
+    struct sched sched; /* budgets and visiting order */
+    /* vCPUs this sidecore has kicked, each with its kick limit; the
+     * pending ones are kicked at the end of a round once their gap has
+     * passed. Entries are never removed (vCPUs are static). */
     unsigned nkick;
-    struct vcpu *kick[SIDECORE_MAX_KICKS];
+    struct sidecore_kick {
+        struct vcpu *v;
+        struct kick_limit lim;
+    } kick[SIDECORE_MAX_KICKS];
+    unsigned kicks_pending;
     /* Counters. */
     uint64_t rounds, busy_rounds, idle_rounds;
     uint64_t kicks_sent;
-    uint64_t naps; /* sidecore_idle = nap: halts while idle */
+    uint64_t kicks_merged; /* asked for while one was pending: no extra IPI */
+    uint64_t naps;         /* sidecore_idle = nap: halts while idle */
     uint64_t busy_tsc, idle_tsc;
 };
 
@@ -78,11 +102,20 @@ struct sidecore *sidecore_at(unsigned index);
 struct sidecore_queue *sidecore_add_queue(uint32_t socket, sidecore_service_fn fn, void *ctx,
                                           const char *label);
 
+/* Before sidecore_start_all(): the device's counters of requests and
+ * data bytes taken, which the scheduler reads around each visit. */
+void sidecore_queue_set_counters(struct sidecore_queue *q, const uint64_t *requests,
+                                 const uint64_t *bytes);
+/* The scheduler's view of q (budget hits, byte skips), for `stats`. */
+const struct sched_queue *sidecore_queue_sched(const struct sidecore_queue *q);
+
 /* Starts every reserved sidecore's poll loop on its CPU. */
 void sidecore_start_all(void);
 
-/* On a sidecore CPU: queue a kick for v, sent at the end of the round.
- * False when the caller does not run on a sidecore (kick at once). */
+/* On a sidecore CPU: queue a kick for v, sent at the end of the round, or
+ * later if v was kicked less than kick_gap_us ago. False when the caller
+ * does not run on a sidecore, or its table of vCPUs is full (kick at
+ * once). */
 bool sidecore_defer_kick(struct vcpu *v);
 
 /* The `stats` lines for sidecores and their queues. */
