@@ -28,12 +28,14 @@ GT_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --build-i
 GT_LDFLAGS32 := -m elf_i386 $(GT_LDFLAGS)
 GT_LDFLAGS64 := -m elf_x86_64 $(GT_LDFLAGS)
 
-# The runtime, once per width. paging64.c is 64-bit only.
+# The runtime, once per width. paging64.c, smp64.c (with ap64.asm) and
+# vdisk.c (the notify tests' driver) are 64-bit only.
 GT_LIB_C := $(sort $(wildcard $(GT_SRC)/lib/*.c))
-GT_LIB32_OBJ := $(patsubst $(GT_SRC)/lib/%.c,$(GT_OBJ)/32/lib/%.o,$(filter-out %/paging64.c,$(GT_LIB_C))) \
+GT_LIB64_ONLY := %/paging64.c %/smp64.c %/vdisk.c
+GT_LIB32_OBJ := $(patsubst $(GT_SRC)/lib/%.c,$(GT_OBJ)/32/lib/%.o,$(filter-out $(GT_LIB64_ONLY),$(GT_LIB_C))) \
 	$(GT_OBJ)/32/lib/entry32.asm.o $(GT_OBJ)/32/lib/trap32.asm.o
 GT_LIB64_OBJ := $(patsubst $(GT_SRC)/lib/%.c,$(GT_OBJ)/64/lib/%.o,$(GT_LIB_C)) \
-	$(GT_OBJ)/64/lib/entry64.asm.o $(GT_OBJ)/64/lib/trap64.asm.o
+	$(GT_OBJ)/64/lib/entry64.asm.o $(GT_OBJ)/64/lib/trap64.asm.o $(GT_OBJ)/64/lib/ap64.asm.o
 GT_MB2_OBJ := $(GT_OBJ)/32/lib/mb2_header.asm.o
 
 # NAME:FORMAT:SOURCE. FORMAT is mb2 (32-bit with a multiboot2 header), elf32
@@ -54,11 +56,27 @@ GT_GUEST_LIST := \
 	xsetbv:elf64:xsetbv \
 	usermode:elf64:usermode \
 	vblk-good:elf64:virtio_blk \
-	vblk-bad:elf64:virtio_blk
+	vblk-bad:elf64:virtio_blk \
+	vnotify:elf64:virtio_notify \
+	vnotify-pcicfg:elf64:virtio_notify \
+	vnotify-movedbar:elf64:virtio_notify \
+	vnotify-storm:elf64:virtio_notify \
+	vnotify-stormspin:elf64:virtio_notify \
+	vrate:elf64:virtio_rate \
+	vbreak:elf64:virtio_rate
 GT_DEFS_isolation-hv := -DISOLATION_TARGET_HV
 # The virtio-blk guests and the disk each reads (tag 0x47 'G', 0x42 'B').
 GT_DEFS_vblk-good := -DVBLK_DISK_TAG=0x47
 GT_DEFS_vblk-bad := -DVBLK_MODE_BAD -DVBLK_DISK_TAG=0x42
+# Issue 12's notification-path guests (guests/virtio_notify.c, virtio_rate.c)
+# and their disks (tags 'N', 'R', 'K').
+GT_DEFS_vnotify := -DVN_PCICFG -DVN_MOVEDBAR -DVN_DISK_TAG=0x4e
+GT_DEFS_vnotify-pcicfg := -DVN_PCICFG -DVN_DISK_TAG=0x4e
+GT_DEFS_vnotify-movedbar := -DVN_MOVEDBAR -DVN_DISK_TAG=0x4e
+GT_DEFS_vnotify-storm := -DVN_STORM -DVN_DISK_TAG=0x4e
+GT_DEFS_vnotify-stormspin := -DVN_STORM -DVN_SPIN -DVN_DISK_TAG=0x4e
+GT_DEFS_vrate := -DVN_DISK_TAG=0x52
+GT_DEFS_vbreak := -DVN_BREAKLOOP -DVN_DISK_TAG=0x4b
 
 gt_field = $(word $(2),$(subst :, ,$(1)))
 gt_bits = $(if $(filter elf64,$(1)),64,32)
@@ -119,7 +137,7 @@ $(foreach g,$(GT_GUEST_LIST),$(eval $(call gt_guest,$(call gt_field,$(g),1),$(ca
 
 # Disk images the configs name (disk = ram:NAME.img): NAME:SECTORS:TAG, written
 # by tools/mkdisk.py with the pattern of lib/disk_pattern.h.
-GT_DISK_LIST := vblk-good:512:G vblk-bad:512:B
+GT_DISK_LIST := vblk-good:512:G vblk-bad:512:B vnotify:512:N vrate:512:R vbreak:512:K
 define gt_disk
 $(GT_OUT)/$(1).img: $(GT_SRC)/tools/mkdisk.py
 	@mkdir -p $$(dir $$@)

@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: MIT
+"""Issue 12: every way a guest can notify a virtio queue goes through one gate.
+Bare-metal test guests (guest-tests/guests/virtio_notify.c, virtio_rate.c, driver
+lib/vdisk.c) under Bochs, one boot per scenario:
+
+- notify-sc / notify-trap: vnotify notifies through the VIRTIO_PCI_CAP_PCI_CFG
+  window (config space by ECAM, then by ports 0xCF8/0xCFC) and through a moved BAR
+  0, with verified I/O; the neighbour nbr runs verified I/O meanwhile. Data intact
+  on both disks, Sidecore stays up (`stats` answers, `guests` lists both stopped
+  with exit code 0), and `stats` agrees with what the guests counted.
+- storm-sc / storm-trap: a 2-vCPU guest notifies its one queue from its second
+  vCPU through the PCI_CFG window in a tight loop while the first runs verified
+  I/O notifying through the BAR. In storm-trap the guest then notifies from both
+  vCPUs with nothing asked, and `guest stop` must take effect within seconds.
+- breakloop-sc: vbreak breaks its ring and resets its device in a loop on the
+  sidecore that also serves nbr; nbr's request rate while that goes on must stay
+  within 10% of its rate alone (the first seconds of the same run).
+
+Tests marked "FAILS BEFORE THE NOTIFY GATE" are expected to fail on main before
+the lead's rewrite of the notification path (issue 12, defects 1-3); they are not
+xfail on purpose: the rewrite must make them pass."""
+
+import re
+import time
+
+from scenarios import (assert_guest_passed, disk_stats, fields, fresh_command, guest_lines,
+                       guest_rows, guest_test_image, last_guest_match, wait_for_all)
+
+BOCHS = dict(emulator="bochs", memory=512, timeout=600)
+TOTALS_RE = re.compile(r"^vnotify: (\S+) totals (.*)$")
+RATE_TOTALS_RE = re.compile(r"^vrate: totals (.*)$")
+WINDOW_RE = re.compile(r"^\[nbr\] vrate: window (\d+) requests=(\d+) us=(\d+) rate=(\d+)$", re.M)
+BROKEN_RE = re.compile(r"sidecore: guest (\S+): disk broken")
+# `guest stop` while the guest notifies: Bochs runs every CPU on one host thread,
+# so a stop that takes effect "at once" still costs a few wall seconds here.
+STOP_LIMIT_S = 15
+
+
+def last_totals(log, guest, regex=TOTALS_RE):
+    m = last_guest_match(log, guest, regex, "totals")
+    return fields(m[m.lastindex])
+
+
+def assert_sidecore_up(m, stopped):
+    """`stats` answers with a disk line per guest, and `guests` lists each guest
+    of stopped as stopped with the reason given there."""
+    disks, queues, cores = disk_stats(fresh_command(m, "stats"))
+    rows = guest_rows(fresh_command(m, "guests"))
+    for name, reason in stopped.items():
+        assert name in disks, f"`stats` has no disk line for {name}: {disks}"
+        assert name in rows and rows[name][1] == "stopped", rows
+        assert reason in " ".join(rows[name][4:]), rows[name]
+    return disks, queues, cores
+
+
+def run_notify_scenario(machine, scenario, io):
+    m = machine(image=guest_test_image(scenario), smp=4 if io == "sidecore" else 3, **BOCHS)
+    wait_for_all(m, ["sidecore: guest vnotify stopped:", "sidecore: guest nbr stopped:"],
+                 timeout=500)
+    log = m.log
+    disks, queues, _ = assert_sidecore_up(m, {"vnotify": "exited with code",
+                                              "nbr": "exited with code"})
+    # Each guest's own verdict: every cycle's read-back and pattern verified.
+    assert_guest_passed(log, "vnotify")
+    assert_guest_passed(log, "nbr")
+    lines = guest_lines(log, "vnotify")
+    for phase in ("pcicfg (ECAM)", "pcicfg (ports 0xCF8/0xCFC)"):
+        assert any(l.startswith(f"PASS vnotify: {phase}: ") and "verified cycles" in l
+                   for l in lines), f"no verified cycles for {phase}"
+    assert any("PASS vnotify: movedbar: verified cycles through the moved BAR" in l
+               for l in lines), lines[-10:]
+    assert not BROKEN_RE.search(log), BROKEN_RE.search(log)[0]
+    for g in ("vnotify", "nbr"):
+        assert disks[g]["io"] == io and disks[g]["state"] == "ok", disks[g]
+    # `stats` counted exactly the requests each guest completed.
+    vq, nq = queues[("vnotify", 0)], queues[("nbr", 0)]
+    vt, nt = last_totals(log, "vnotify"), last_totals(log, "nbr", RATE_TOTALS_RE)
+    assert vq["requests"] == vt["requests"] > 0 and vq["errors"] == 0, (vq, vt)
+    assert nq["requests"] == nt["requests"] > 0 and nq["errors"] == 0, (nq, nt)
+    return m, log, disks, queues, vt
+
+
+def test_notify_paths_sidecore(machine):
+    """FAILS BEFORE THE NOTIFY GATE (defect 1): on main a notify through the PCI_CFG
+    window runs virtio_blk_service on the vCPU (queue kicks > 0) while the sidecore
+    polls the same queue."""
+    m, log, disks, queues, vt = run_notify_scenario(machine, "notify-sc", "sidecore")
+    # With the sidecore no vCPU ever services a queue: no notification, by any
+    # path, reached the device's notify handler (`kicks` counts those).
+    assert queues[("vnotify", 0)]["kicks"] == 0, queues[("vnotify", 0)]
+    assert queues[("nbr", 0)]["kicks"] == 0, queues[("nbr", 0)]
+
+
+def test_notify_paths_trap(machine):
+    m, log, disks, queues, vt = run_notify_scenario(machine, "notify-trap", "trap")
+    # Every notification the guest wrote (BAR, window by ECAM and by ports, moved
+    # BAR) reached the device once.
+    assert queues[("vnotify", 0)]["kicks"] == vt["notifies"] > 0, (queues[("vnotify", 0)], vt)
+
+
+def test_notify_storm_sidecore(machine):
+    """FAILS BEFORE THE NOTIFY GATE (defect 1): the second vCPU's window notifies
+    service the queue on that vCPU while the sidecore polls it."""
+    m = machine(image=guest_test_image("storm-sc"), smp=4, **BOCHS)
+    wait_for_all(m, ["sidecore: guest storm stopped:"], timeout=500)
+    log = m.log
+    disks, queues, _ = assert_sidecore_up(m, {"storm": "exited with code"})
+    assert_guest_passed(log, "storm")
+    assert not BROKEN_RE.search(log), BROKEN_RE.search(log)[0]
+    q = queues[("storm", 0)]
+    assert q["requests"] == last_totals(log, "storm")["requests"] and q["errors"] == 0, q
+    assert q["kicks"] == 0, q
+
+
+def test_notify_storm_trap_and_guest_stop(machine):
+    """Defect 1 (two vCPUs servicing one queue: on main the window's path takes the
+    device lock and the BAR's the queue lock) and defect 2 (a notifying guest pins
+    its vCPUs in the hypervisor; `guest stop` must still work)."""
+    m = machine(image=guest_test_image("storm-trap"), smp=3, **BOCHS)
+    m.expect(r"^\[storm\] vnotify: storm: spinning", timeout=500)
+    lines = guest_lines(m.log, "storm")
+    fails = [l for l in lines if l.startswith("FAIL")]
+    assert not fails, fails
+    assert any(l.startswith("PASS vnotify: storm: verified cycles") for l in lines), lines[-8:]
+    assert any(l.startswith("PASS vnotify: storm: the notifications overlapped") for l in lines)
+    time.sleep(3)  # both vCPUs notify with nothing asked
+    m.skip_output()
+    start = time.monotonic()
+    m.send_line("guest stop storm")
+    m.expect(r"^sidecore: guest storm stopped: stopped by the operator", timeout=120)
+    took = time.monotonic() - start
+    print(f"guest stop took {took:.1f} s (wall, Bochs)")
+    assert took < STOP_LIMIT_S, f"guest stop took {took:.1f} s"
+    disks, queues, _ = assert_sidecore_up(m, {"storm": "stopped by the operator"})
+    q = queues[("storm", 0)]
+    assert q["errors"] == 0 and q["requests"] == last_totals(m.log, "storm")["requests"], q
+    assert not BROKEN_RE.search(m.log), BROKEN_RE.search(m.log)[0]
+
+
+def test_breakloop_neighbour_rate_sidecore(machine):
+    """FAILS BEFORE THE NOTIFY GATE (defect 3): the sidecore prints `disk broken`
+    synchronously on the serial line for every round, and every queue it serves
+    waits meanwhile."""
+    m = machine(image=guest_test_image("breakloop-sc"), smp=4, **BOCHS)
+    wait_for_all(m, ["sidecore: guest vbreak stopped:", "sidecore: guest nbr stopped:"],
+                 timeout=500)
+    log = m.log
+    assert_sidecore_up(m, {"vbreak": "exited with code", "nbr": "exited with code"})
+    assert_guest_passed(log, "nbr")
+    assert_guest_passed(log, "vbreak")
+    start = log.index("[vbreak] vbreak: breaking starts")
+    end_m = re.search(r"^\[vbreak\] vbreak: breaking ends after (\d+) rounds in (\d+) us$", log,
+                      re.M)
+    assert end_m and int(end_m[1]) > 0, "vbreak did no round"
+    broken = [b for b in BROKEN_RE.finditer(log) if b[1] == "vbreak"]
+    assert not [b for b in BROKEN_RE.finditer(log) if b[1] == "nbr"]
+    windows = [(w.start(), int(w[1]), int(w[2]), int(w[3])) for w in WINDOW_RE.finditer(log)]
+    # Window 0 includes the start; the first window after "breaking starts" and
+    # the ones after "breaking ends" straddle the change.
+    alone = [w for w in windows if w[0] < start and w[1] > 0]
+    after_start = [w for w in windows if start < w[0] < end_m.start()]
+    during = after_start[1:]
+    assert len(alone) >= 2 and len(during) >= 2, (alone, during)
+    rate_alone = sum(w[2] for w in alone) * 1e6 / sum(w[3] for w in alone)
+    rate_during = sum(w[2] for w in during) * 1e6 / sum(w[3] for w in during)
+    print(f"nbr: {rate_alone:.0f} requests/s alone, {rate_during:.0f} while vbreak did "
+          f"{end_m[1]} rounds in {int(end_m[2]) / 1e6:.2f} s; {len(broken)} 'disk broken' lines")
+    assert rate_during >= 0.9 * rate_alone, (rate_alone, rate_during, alone, during)
