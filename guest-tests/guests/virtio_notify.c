@@ -28,6 +28,7 @@
 #include "runtime.h"
 #include "tsc.h"
 #include "vdisk.h"
+#include "virtio_caps.h"
 #include "x86.h"
 #if defined(VN_STORM)
 #include "smp64.h"
@@ -103,32 +104,40 @@ static void check_gone(uint64_t old, const char *where)
 static void phase_movedbar(void)
 {
     disk.how = VDISK_NOTIFY_BAR;
-    /* With memory decoding off the BAR answers nowhere. */
-    uint16_t cmd = mmio_read16(VDISK_ECAM + (VDISK_DEV << 15) + 4);
-    mmio_write16(VDISK_ECAM + (VDISK_DEV << 15) + 4, cmd & ~2u);
-    uint32_t off_read = mmio_read32((uintptr_t)VDISK_BAR);
-    mmio_write16(VDISK_ECAM + (VDISK_DEV << 15) + 4, cmd);
-    EXPECTF(off_read == 0xffffffffu, "vnotify: movedbar: decoding off, the BAR reads all ones",
-            "reads %#x", off_read);
-
     if (!vdisk_move_bar(&disk, MOVED_BAR, "vnotify: movedbar: BAR0 moved to 0xC0100000"))
         return;
     uint8_t st = vdisk_status(&disk);
     EXPECTF(st & VDISK_STATUS_DRIVER_OK, "vnotify: movedbar: the device answers at the new address",
             "status %#x", st);
-    check_gone(VDISK_BAR, "the old address 0xC0000000");
     cycles("vnotify: movedbar: verified cycles through the moved BAR (its notify region)");
     /* Set up again at the new address: reset and queue programming there. */
     if (vdisk_setup(&disk, "vnotify: movedbar: set up again at the moved BAR"))
         cycles("vnotify: movedbar: verified cycles after a reset at the moved BAR");
-    check_gone(VDISK_BAR, "after the I/O, the old address 0xC0000000");
     report("movedbar");
-
     if (!vdisk_move_bar(&disk, VDISK_BAR, "vnotify: movedbar: BAR0 moved back to 0xC0000000"))
         return;
-    check_gone(MOVED_BAR, "the moved-from address 0xC0100000");
     cycles("vnotify: movedbar: verified cycles at the original BAR again");
     report("movedbar-back");
+
+    /* Last, because a hypervisor that stops the guest for touching an
+     * address no device decodes ends the run here: where nothing decodes
+     * (decoding off, or the address the BAR left), reads give all ones. */
+    printf("vnotify: movedbar: reading where the BAR is not (all ones expected)\n");
+    uintptr_t command = VDISK_ECAM + (VDISK_DEV << 15) + PCI_CFG_COMMAND;
+    uint16_t cmd = mmio_read16(command);
+    mmio_write16(command, cmd & ~PCI_COMMAND_MEM);
+    uint32_t off_read = mmio_read32((uintptr_t)VDISK_BAR);
+    mmio_write16(command, cmd);
+    EXPECTF(off_read == 0xffffffffu, "vnotify: movedbar: decoding off, the BAR reads all ones",
+            "reads %#x", off_read);
+    if (!vdisk_move_bar(&disk, MOVED_BAR, "vnotify: movedbar: BAR0 moved to 0xC0100000 again"))
+        return;
+    check_gone(VDISK_BAR, "the old address 0xC0000000");
+    if (!vdisk_move_bar(&disk, VDISK_BAR, "vnotify: movedbar: BAR0 moved back again"))
+        return;
+    check_gone(MOVED_BAR, "the moved-from address 0xC0100000");
+    cycles("vnotify: movedbar: verified cycles at the original BAR at the end");
+    report("end");
 }
 #endif
 
