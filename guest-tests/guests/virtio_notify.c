@@ -176,7 +176,7 @@ static void phase_storm(void)
     uint64_t during = ap_notifies - before;
     printf("vnotify: storm: the second vCPU notified %llu times during the cycles\n",
            (unsigned long long)during);
-    EXPECTF(during > VN_CYCLES, "vnotify: storm: the notifications overlapped the I/O",
+    EXPECTF(during >= 3, "vnotify: storm: the notifications overlapped the I/O",
             "only %llu during %u cycles", (unsigned long long)during, VN_CYCLES);
     report("storm");
 #if defined(VN_SPIN)
