@@ -63,6 +63,7 @@ GT_GUEST_LIST := \
 	vnotify-storm:elf64:virtio_notify \
 	vnotify-stormspin:elf64:virtio_notify \
 	vrate:elf64:virtio_rate \
+	vrate-short:elf64:virtio_rate \
 	vbreak:elf64:virtio_rate
 GT_DEFS_isolation-hv := -DISOLATION_TARGET_HV
 # The virtio-blk guests and the disk each reads (tag 0x47 'G', 0x42 'B').
@@ -76,6 +77,7 @@ GT_DEFS_vnotify-movedbar := -DVN_MOVEDBAR -DVN_DISK_TAG=0x4e
 GT_DEFS_vnotify-storm := -DVN_STORM -DVN_DISK_TAG=0x4e
 GT_DEFS_vnotify-stormspin := -DVN_STORM -DVN_SPIN -DVN_DISK_TAG=0x4e
 GT_DEFS_vrate := -DVN_DISK_TAG=0x52
+GT_DEFS_vrate-short := -DVN_DISK_TAG=0x52 -DVR_RUN_US=3000000
 GT_DEFS_vbreak := -DVN_BREAKLOOP -DVN_DISK_TAG=0x4b
 
 gt_field = $(word $(2),$(subst :, ,$(1)))
