@@ -201,6 +201,7 @@ void test_main(void)
         return;
     disk.notify_always = true;
     cycles("vnotify: verified cycles through the BAR first");
+    report("bar");
 #if defined(VN_PCICFG)
     phase_pcicfg(false);
     phase_pcicfg(true);

@@ -16,9 +16,9 @@ lib/vdisk.c) under Bochs, one boot per scenario:
   sidecore that also serves nbr; nbr's request rate while that goes on must stay
   within 10% of its rate alone (the first seconds of the same run).
 
-Tests marked "FAILS BEFORE THE NOTIFY GATE" are expected to fail on main before
-the lead's rewrite of the notification path (issue 12, defects 1-3); they are not
-xfail on purpose: the rewrite must make them pass."""
+Tests marked "FAILED BEFORE THE NOTIFY GATE" failed on main before the rewrite of
+the notification path (3d1f710, issue 12's defects 1-3), each as its docstring
+says; they are not xfail on purpose."""
 
 import re
 import time
@@ -40,6 +40,12 @@ STOP_WAIT_S = 60
 def last_totals(log, guest, regex=TOTALS_RE):
     m = last_guest_match(log, guest, regex, "totals")
     return fields(m[m.lastindex])
+
+
+def phase_totals(log, phase, guest="vnotify"):
+    """The guest's counters after one phase ("bar", "movedbar", ...)."""
+    regex = re.compile(rf"^vnotify: {re.escape(phase)} totals (.*)$")
+    return fields(last_guest_match(log, guest, regex, f"{phase} totals")[1])
 
 
 def assert_passed(log, guest):
@@ -91,22 +97,27 @@ def run_notify_scenario(machine, scenario, io):
 
 def finish_notify_scenario(m, log):
     """Last, the reads where the BAR is not (decoding off, the address it left):
-    all ones, not a stopped guest. FAILS BEFORE THE NEW GUEST PCI BUS: on main
-    Sidecore stops the guest ("read outside its memory at guest-physical
-    0xc0000000")."""
+    all ones, not a stopped guest. FAILED BEFORE THE NOTIFY GATE (3d1f710): Sidecore
+    stopped the guest ("read outside its memory at guest-physical 0xc0000000")."""
     assert_passed(log, "vnotify")
     assert_sidecore_up(m, {"vnotify": "exited with code", "nbr": "exited with code"})
 
 
 def test_notify_paths_sidecore(machine):
-    """FAILS BEFORE THE NOTIFY GATE (defect 1): on main a notify through the PCI_CFG
-    window runs virtio_blk_service on the vCPU (queue kicks > 0) while the sidecore
-    polls the same queue."""
+    """FAILED BEFORE THE NOTIFY GATE (defect 1): a notify through the PCI_CFG window
+    ran virtio_blk_service on the vCPU while the sidecore polled the same queue (the
+    guest saw "2 used entries (expected 1)" in the window-by-ports phase)."""
     m, log, queues, vt = run_notify_scenario(machine, "notify-sc", "sidecore")
-    # With the sidecore no vCPU ever services a queue: no notification, by any
-    # path, reached the device's notify handler (`kicks` counts those).
-    assert queues[("vnotify", 0)]["kicks"] == 0, queues[("vnotify", 0)]
-    assert queues[("nbr", 0)]["kicks"] == 0, queues[("nbr", 0)]
+    vq = queues[("vnotify", 0)]
+    # With the sidecore no vCPU ever services a queue, whichever way the guest
+    # notified.
+    assert vq["trap_services"] == 0, vq
+    assert queues[("nbr", 0)]["trap_services"] == 0, queues[("nbr", 0)]
+    # The notify page at the BAR's home is plain memory; the window's and the
+    # moved BAR's notifies exit, each counted once at the gate.
+    trapped = phase_totals(log, "movedbar")["notifies"] - phase_totals(log, "bar")["notifies"]
+    assert vq["io_exits"] == trapped > 0, (vq, trapped)
+    assert queues[("nbr", 0)]["io_exits"] == 0, queues[("nbr", 0)]
     finish_notify_scenario(m, log)
 
 
@@ -114,14 +125,16 @@ def test_notify_paths_trap(machine):
     """Passes on main up to finish_notify_scenario (see there)."""
     m, log, queues, vt = run_notify_scenario(machine, "notify-trap", "trap")
     # Every notification the guest wrote (BAR, window by ECAM and by ports, moved
-    # BAR) reached the device once.
-    assert queues[("vnotify", 0)]["kicks"] == vt["notifies"] > 0, (queues[("vnotify", 0)], vt)
+    # BAR) reached the gate once, and vCPUs serviced the queue.
+    vq = queues[("vnotify", 0)]
+    assert vq["io_exits"] == vt["notifies"] > 0 and vq["trap_services"] > 0, (vq, vt)
     finish_notify_scenario(m, log)
 
 
 def test_notify_storm_sidecore(machine):
-    """FAILS BEFORE THE NOTIFY GATE (defect 1): the second vCPU's window notifies
-    service the queue on that vCPU while the sidecore polls it."""
+    """FAILED BEFORE THE NOTIFY GATE (defect 1): the second vCPU's window notifies
+    serviced the queue on that vCPU while the sidecore polled it (a used entry
+    published before its status byte was written: status 255)."""
     m = machine(image=guest_test_image("storm-sc"), smp=4, **BOCHS)
     wait_for_all(m, ["sidecore: guest storm stopped:"], timeout=500)
     log = m.log
@@ -130,13 +143,15 @@ def test_notify_storm_sidecore(machine):
     assert not BROKEN_RE.search(log), BROKEN_RE.search(log)[0]
     q = queues[("storm", 0)]
     assert q["requests"] == last_totals(log, "storm")["requests"] and q["errors"] == 0, q
-    assert q["kicks"] == 0, q
+    assert q["trap_services"] == 0, q  # no vCPU serviced the queue
 
 
 def test_notify_storm_trap_and_guest_stop(machine):
     """Defect 1 (two vCPUs servicing one queue: on main the window's path takes the
     device lock and the BAR's the queue lock) and defect 2 (a notifying guest pins
-    its vCPUs in the hypervisor; `guest stop` must still work)."""
+    its vCPUs in the hypervisor; `guest stop` must still work). FAILED BEFORE THE
+    NOTIFY GATE: a double pop ("2 used entries") during the storm, and the guest
+    was still "stopping" 60 s after `guest stop`."""
     m = machine(image=guest_test_image("storm-trap"), smp=3, **BOCHS)
     m.expect(r"^\[storm\] vnotify: storm: spinning", timeout=500)
     time.sleep(3)  # both vCPUs notify with nothing asked
@@ -170,13 +185,14 @@ def test_notify_storm_trap_and_guest_stop(machine):
     assert any(l.startswith("PASS vnotify: storm: the notifications overlapped") for l in lines)
     q = queues[("storm", 0)]
     assert q["errors"] == 0 and q["requests"] == last_totals(m.log, "storm")["requests"], q
+    assert q["trap_services"] > 0, q
     assert not BROKEN_RE.search(m.log), BROKEN_RE.search(m.log)[0]
 
 
 def test_breakloop_neighbour_rate_sidecore(machine):
-    """FAILS BEFORE THE NOTIFY GATE (defect 3): the sidecore prints `disk broken`
+    """FAILED BEFORE THE NOTIFY GATE (defect 3): the sidecore printed `disk broken`
     synchronously on the serial line for every round, and every queue it serves
-    waits meanwhile."""
+    waited meanwhile (nbr: 5007 requests/s alone, 699 while vbreak broke)."""
     m = machine(image=guest_test_image("breakloop-sc"), smp=4, **BOCHS)
     wait_for_all(m, ["sidecore: guest vbreak stopped:", "sidecore: guest nbr stopped:"],
                  timeout=500)
