@@ -60,6 +60,7 @@ GT_GUEST_LIST := \
 	vnotify:elf64:virtio_notify \
 	vnotify-pcicfg:elf64:virtio_notify \
 	vnotify-movedbar:elf64:virtio_notify \
+	vnotify-vacated:elf64:virtio_notify \
 	vnotify-storm:elf64:virtio_notify \
 	vnotify-stormspin:elf64:virtio_notify \
 	vrate:elf64:virtio_rate \
@@ -74,6 +75,7 @@ GT_DEFS_vblk-bad := -DVBLK_MODE_BAD -DVBLK_DISK_TAG=0x42
 GT_DEFS_vnotify := -DVN_PCICFG -DVN_MOVEDBAR -DVN_DISK_TAG=0x4e
 GT_DEFS_vnotify-pcicfg := -DVN_PCICFG -DVN_DISK_TAG=0x4e
 GT_DEFS_vnotify-movedbar := -DVN_MOVEDBAR -DVN_DISK_TAG=0x4e
+GT_DEFS_vnotify-vacated := -DVN_VACATED -DVN_DISK_TAG=0x4e
 GT_DEFS_vnotify-storm := -DVN_STORM -DVN_DISK_TAG=0x4e
 GT_DEFS_vnotify-stormspin := -DVN_STORM -DVN_SPIN -DVN_DISK_TAG=0x4e
 GT_DEFS_vrate := -DVN_DISK_TAG=0x52

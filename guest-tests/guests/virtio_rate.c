@@ -42,7 +42,7 @@ const char guest_name[] = GUEST_NAME;
 #define VB_RUN_US 5000000
 #endif
 #ifndef VB_MAX_ROUNDS
-#define VB_MAX_ROUNDS 2000
+#define VB_MAX_ROUNDS 50000
 #endif
 #define NEEDS_RESET_TIMEOUT_US 3000000
 
@@ -153,7 +153,7 @@ void test_main(void)
         if ((e = round_once(n)))
             break;
         n++;
-        if (n % 50 == 0)
+        if (n % 500 == 0)
             printf("vbreak: round %u\n", n);
     }
     uint64_t us = now_us() - t0;
