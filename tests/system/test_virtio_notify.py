@@ -25,7 +25,7 @@ import re
 import time
 
 from scenarios import (assert_guest_passed, disk_stats, fields, fresh_command, guest_lines,
-                       guest_rows, guest_test_image, last_guest_match, wait_for_all)
+                       guest_rows, guest_test_image, last_guest_match)
 
 BOCHS = dict(emulator="bochs", memory=512, timeout=600)
 TOTALS_RE = re.compile(r"^vnotify: (\S+) totals (.*)$")
@@ -36,6 +36,19 @@ BROKEN_RE = re.compile(r"sidecore: guest (\S+): disk (?:\d+ )?broken")
 # so a stop that takes effect "at once" still costs a few wall seconds here.
 STOP_LIMIT_S = 15
 STOP_WAIT_S = 60
+
+
+def wait_stopped(m, guests, timeout=500):
+    """Waits until Sidecore has printed each guest's whole stop line."""
+    deadline = time.time() + timeout
+    pending = list(guests)
+    while pending and time.time() < deadline:
+        pending = [g for g in pending
+                   if not re.search(rf"^sidecore: guest {g} stopped: [^\n]*\n", m.log, re.M)]
+        if pending:
+            m._check_fatal()
+            time.sleep(0.5)
+    assert not pending, f"{m.name}: no stop line after {timeout}s for {pending}"
 
 
 def last_totals(log, guest, regex=TOTALS_RE):
@@ -72,8 +85,7 @@ def assert_sidecore_up(m, stopped):
 
 def run_notify_scenario(machine, scenario, io):
     m = machine(image=guest_test_image(scenario), smp=4 if io == "sidecore" else 3, **BOCHS)
-    wait_for_all(m, ["sidecore: guest vnotify stopped:", "sidecore: guest nbr stopped:"],
-                 timeout=500)
+    wait_stopped(m, ["vnotify", "nbr"], timeout=500)
     log = m.log
     assert_passed(log, "nbr")
     # vnotify's I/O phases: every cycle's read-back and pattern verified.
@@ -135,8 +147,7 @@ def test_vacated_bar_reads_all_ones(machine):
     modes. FAILS ON MAIN (3d1f710 and the gate's 53fa1f8): Sidecore stops the guest
     ("read outside its memory at guest-physical 0xc0000000")."""
     m = machine(image=guest_test_image("vacated"), smp=4, **BOCHS)
-    wait_for_all(m, ["sidecore: guest vac-sc stopped:", "sidecore: guest vac-trap stopped:"],
-                 timeout=300)
+    wait_stopped(m, ["vac-sc", "vac-trap"], timeout=300)
     log = m.log
     assert_passed(log, "vac-trap")
     assert_passed(log, "vac-sc")
@@ -148,7 +159,7 @@ def test_notify_storm_sidecore(machine):
     serviced the queue on that vCPU while the sidecore polled it (a used entry
     published before its status byte was written: status 255)."""
     m = machine(image=guest_test_image("storm-sc"), smp=4, **BOCHS)
-    wait_for_all(m, ["sidecore: guest storm stopped:"], timeout=500)
+    wait_stopped(m, ["storm"], timeout=500)
     log = m.log
     assert_passed(log, "storm")
     disks, queues, _ = assert_sidecore_up(m, {"storm": "exited with code"})
@@ -206,8 +217,7 @@ def test_breakloop_neighbour_rate_sidecore(machine):
     synchronously on the serial line for every round, and every queue it serves
     waited meanwhile (nbr: 5007 requests/s alone, 699 while vbreak broke)."""
     m = machine(image=guest_test_image("breakloop-sc"), smp=4, **BOCHS)
-    wait_for_all(m, ["sidecore: guest vbreak stopped:", "sidecore: guest nbr stopped:"],
-                 timeout=500)
+    wait_stopped(m, ["vbreak", "nbr"], timeout=500)
     log = m.log
     assert_passed(log, "nbr")
     assert_passed(log, "vbreak")
