@@ -28,14 +28,17 @@ GT_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --build-i
 GT_LDFLAGS32 := -m elf_i386 $(GT_LDFLAGS)
 GT_LDFLAGS64 := -m elf_x86_64 $(GT_LDFLAGS)
 
-# The runtime, once per width. paging64.c, smp64.c (with ap64.asm) and
-# vdisk.c (the notify tests' driver) are 64-bit only.
+# The runtime, once per width. paging64.c is 64-bit only. vdisk.c, smp64.c
+# and ap64.asm (the notify tests' driver and second-vCPU start) are linked
+# only into the guests that name them in GT_EXTRA_NAME, so every other
+# image stays as it was.
 GT_LIB_C := $(sort $(wildcard $(GT_SRC)/lib/*.c))
-GT_LIB64_ONLY := %/paging64.c %/smp64.c %/vdisk.c
-GT_LIB32_OBJ := $(patsubst $(GT_SRC)/lib/%.c,$(GT_OBJ)/32/lib/%.o,$(filter-out $(GT_LIB64_ONLY),$(GT_LIB_C))) \
+GT_LIB_OPT := %/vdisk.c %/smp64.c
+GT_LIB32_OBJ := $(patsubst $(GT_SRC)/lib/%.c,$(GT_OBJ)/32/lib/%.o,$(filter-out %/paging64.c $(GT_LIB_OPT),$(GT_LIB_C))) \
 	$(GT_OBJ)/32/lib/entry32.asm.o $(GT_OBJ)/32/lib/trap32.asm.o
-GT_LIB64_OBJ := $(patsubst $(GT_SRC)/lib/%.c,$(GT_OBJ)/64/lib/%.o,$(GT_LIB_C)) \
-	$(GT_OBJ)/64/lib/entry64.asm.o $(GT_OBJ)/64/lib/trap64.asm.o $(GT_OBJ)/64/lib/ap64.asm.o
+GT_LIB64_OBJ := $(patsubst $(GT_SRC)/lib/%.c,$(GT_OBJ)/64/lib/%.o,$(filter-out $(GT_LIB_OPT),$(GT_LIB_C))) \
+	$(GT_OBJ)/64/lib/entry64.asm.o $(GT_OBJ)/64/lib/trap64.asm.o
+GT_VDISK_OBJ := $(GT_OBJ)/64/lib/vdisk.o $(GT_OBJ)/64/lib/smp64.o $(GT_OBJ)/64/lib/ap64.asm.o
 GT_MB2_OBJ := $(GT_OBJ)/32/lib/mb2_header.asm.o
 
 # NAME:FORMAT:SOURCE. FORMAT is mb2 (32-bit with a multiboot2 header), elf32
@@ -81,6 +84,8 @@ GT_DEFS_vnotify-stormspin := -DVN_STORM -DVN_SPIN -DVN_DISK_TAG=0x4e
 GT_DEFS_vrate := -DVN_DISK_TAG=0x52
 GT_DEFS_vrate-short := -DVN_DISK_TAG=0x52 -DVR_RUN_US=3000000
 GT_DEFS_vbreak := -DVN_BREAKLOOP -DVN_DISK_TAG=0x4b
+$(foreach g,vnotify vnotify-pcicfg vnotify-movedbar vnotify-vacated vnotify-storm \
+	vnotify-stormspin vrate vrate-short vbreak,$(eval GT_EXTRA_$(g) := $$(GT_VDISK_OBJ)))
 
 gt_field = $(word $(2),$(subst :, ,$(1)))
 gt_bits = $(if $(filter elf64,$(1)),64,32)
@@ -113,7 +118,7 @@ $(GT_OBJ)/$(4)/guests/$(1).o: $(GT_SRC)/guests/$(3).c
 	@echo "  CC$(4)    $$<  ($(1))"
 	@$(CC) $(GT_CFLAGS$(4)) -DGUEST_NAME='"$(1)"' $(GT_DEFS_$(1)) -c $$< -o $$@
 
-$(GT_OUT)/$(1).elf: $(GT_OBJ)/$(4)/guests/$(1).o $(GT_LIB$(4)_OBJ) \
+$(GT_OUT)/$(1).elf: $(GT_OBJ)/$(4)/guests/$(1).o $(GT_LIB$(4)_OBJ) $(GT_EXTRA_$(1)) \
 		$(if $(filter mb2,$(2)),$(GT_MB2_OBJ)) $(GT_LDS)
 	@echo "  LD$(4)    $$@"
 	@$(LD) $(GT_LDFLAGS$(4)) -o $$@ $$(filter %.o,$$^)
