@@ -629,6 +629,9 @@ static void config_write(void *ctx, unsigned offset, unsigned size, uint32_t val
     unsigned len;
 
     pci_cfg_regs_write(&t->cfg, offset, size, value);
+    if (t->p.bar_changed &&
+        (overlaps(offset, size, CFG_COMMAND, 2) || overlaps(offset, size, CFG_BAR0, 8)))
+        t->p.bar_changed(t->p.notify_ctx);
     if (overlaps(offset, size, CFG_COMMAND, 2)) {
         uint32_t command = pci_cfg_regs_read(&t->cfg, CFG_COMMAND, 2);
         __atomic_store_n(&t->intx_disabled, (command & CMD_INTX_DISABLE) != 0, __ATOMIC_SEQ_CST);

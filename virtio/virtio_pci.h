@@ -116,6 +116,10 @@ struct virtio_pci_params {
     void *dev_ctx;
     virtio_pci_notify_fn notify; /* optional (NULL: notifies are dropped) */
     void *notify_ctx;
+    /* Optional: the guest wrote BAR 0 or the command register (the BAR
+     * may have moved, or memory decoding changed); ctx is notify_ctx. From
+     * the configuration write, with the caller's lock held. */
+    void (*bar_changed)(void *ctx);
     virtio_pci_msi_fn msi;
     void *msi_ctx;
     virtio_pci_intx_fn intx; /* optional (NULL: no INTx, interrupt pin 0); ctx is msi_ctx */

@@ -71,11 +71,19 @@ static struct guest_pci_device *bar_at(struct guest_pci *bus, uint64_t gpa, uint
     return 0;
 }
 
+/* The root bridge's memory window: where no BAR decodes, an access ends
+ * in a master abort, which reads all ones (as on a PC) instead of being an
+ * access outside the guest's memory. */
+static bool in_window(uint64_t gpa)
+{
+    return gpa >= GUEST_PCI_MMIO_BASE && gpa - GUEST_PCI_MMIO_BASE < GUEST_PCI_MMIO_SIZE;
+}
+
 bool guest_pci_mmio_claims(struct guest_pci *bus, uint64_t gpa)
 {
     uint64_t off;
 
-    return guest_pci_present(bus) && (in_ecam(gpa) || bar_at(bus, gpa, &off));
+    return guest_pci_present(bus) && (in_ecam(gpa) || in_window(gpa) || bar_at(bus, gpa, &off));
 }
 
 uint64_t guest_pci_mmio_read(struct guest_pci *bus, uint64_t gpa, unsigned size)

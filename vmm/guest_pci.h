@@ -71,7 +71,9 @@ bool guest_pci_attach(struct guest_pci *bus, const struct pci_function *f);
  * ACPI tables then describe it). */
 bool guest_pci_present(const struct guest_pci *bus);
 
-/* Guest-physical accesses: ECAM, or a BAR where the guest last put it. */
+/* Guest-physical accesses: ECAM, a BAR where the guest last put it, or
+ * the rest of the memory window, which reads all ones and ignores writes
+ * (nothing decodes there). */
 bool guest_pci_mmio_claims(struct guest_pci *bus, uint64_t gpa);
 uint64_t guest_pci_mmio_read(struct guest_pci *bus, uint64_t gpa, unsigned size);
 void guest_pci_mmio_write(struct guest_pci *bus, uint64_t gpa, unsigned size, uint64_t value);

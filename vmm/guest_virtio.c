@@ -131,6 +131,42 @@ static const struct guest_pci_bar_ops virtio_bar_ops = {
     .write = bar_write,
 };
 
+/* ---- the notify page follows the BAR ---- */
+
+/* Sidecore mode: the notify page is plain memory where the guest's BAR
+ * puts the notify region, and nowhere else. When the guest moves the BAR
+ * or turns memory decoding off, the page leaves the old place (which then
+ * reads all ones, as an empty stretch of the PCI window does) and, if the
+ * new place is inside the window, appears there; elsewhere notifies trap
+ * and reach the gate. The vCPUs flush their cached translations before
+ * their next entry; until then a stale one only reaches the same page,
+ * which is never freed. A configuration write, under the device lock. */
+static void notify_follow_bar(void *ctx)
+{
+    struct guest_virtio *vd = ctx;
+    struct guest *g = vd->g;
+    uint64_t base, want = 0;
+
+    if (!vd->polled || !vd->notify_hpa)
+        return;
+    if (virtio_pci_bar_address(&vd->pci, &base) && base >= GUEST_PCI_MMIO_BASE &&
+        base + VIRTIO_PCI_BAR_SIZE <= (uint64_t)GUEST_PCI_MMIO_BASE + GUEST_PCI_MMIO_SIZE)
+        want = base + VIRTIO_PCI_NOTIFY_OFFSET;
+    if (want == vd->notify_gpa)
+        return;
+    if (vd->notify_gpa && ept_unmap(g->slat, vd->notify_gpa, PAGE_SIZE) != EPT_OK)
+        return; /* still mapped where it was: notifies there cost nothing */
+    vd->notify_gpa = 0;
+    if (want &&
+        ept_map(g->slat, want, vd->notify_hpa, PAGE_SIZE, EPT_R | EPT_W, EPT_MT_WB) == EPT_OK)
+        vd->notify_gpa = want;
+    vd->notify_moves++;
+    for (uint32_t i = 0; i < g->nvcpus; i++) {
+        __atomic_store_n(&g->vcpus[i].slat_flush, true, __ATOMIC_RELEASE);
+        vcpu_kick(&g->vcpus[i]);
+    }
+}
+
 /* ---- creation and reset ---- */
 
 /* The function's configuration space, rebuilt at every reset. */
@@ -150,17 +186,21 @@ static bool transport_build(struct guest_virtio *vd)
         .dev_ctx = vd->d.dev,
         .notify = notify_gate,
         .notify_ctx = vd,
+        .bar_changed = notify_follow_bar,
         .msi = deliver_msi,
         .msi_ctx = vd,
     };
     virtio_pci_init(&vd->pci, &p);
+    notify_follow_bar(vd); /* decoding is off after a reset */
     return virtio_pci_attach(&vd->pci, &vd->g->pci.host);
 }
 
-/* Sidecore mode: the notification page becomes plain memory where
- * firmware put the BAR, so the guest's notify writes land there without an
- * exit (nobody reads them: the sidecore polls the rings). */
-static bool map_notify_page(struct guest_virtio *vd, char *why, size_t why_size)
+/* Sidecore mode: the notification page becomes plain memory where the
+ * guest puts the BAR (notify_follow_bar), so its notify writes land there
+ * without an exit (nobody reads them: the sidecore polls the rings). The
+ * page's tables are made now, where firmware puts the BAR, so the common
+ * case needs no allocation later. */
+static bool alloc_notify_page(struct guest_virtio *vd, char *why, size_t why_size)
 {
     vd->notify_hpa = pmm_alloc_pages(1);
     if (!vd->notify_hpa) {
@@ -168,12 +208,14 @@ static bool map_notify_page(struct guest_virtio *vd, char *why, size_t why_size)
         return false;
     }
     memset((void *)(uintptr_t)vd->notify_hpa, 0, PAGE_SIZE);
-    enum ept_status st = ept_map(vd->g->slat, vd->bar_gpa + VIRTIO_PCI_NOTIFY_OFFSET,
-                                 vd->notify_hpa, PAGE_SIZE, EPT_R | EPT_W, EPT_MT_WB);
+    uint64_t at = vd->bar_gpa + VIRTIO_PCI_NOTIFY_OFFSET;
+    enum ept_status st =
+        ept_map(vd->g->slat, at, vd->notify_hpa, PAGE_SIZE, EPT_R | EPT_W, EPT_MT_WB);
     if (st != EPT_OK) {
         fmt_snprintf(why, why_size, "cannot map its notification page: %s", ept_status_name(st));
         return false;
     }
+    vd->notify_gpa = at; /* until the transport says decoding is off */
     return true;
 }
 
@@ -225,7 +267,8 @@ bool guest_virtio_create(struct guest_virtio *vd, struct guest *g,
         fmt_snprintf(why, why_size, "no room on its PCI bus for a %s", dev->kind);
         return false;
     }
-    if (vd->polled && (!map_notify_page(vd, why, why_size) || !attach_sidecores(vd, why, why_size)))
+    if (vd->polled &&
+        (!alloc_notify_page(vd, why, why_size) || !attach_sidecores(vd, why, why_size)))
         return false;
     if (!guest_pci_add_device(&g->pci, vd->pci_dev, &virtio_bar_ops, vd, VIRTIO_PCI_BAR_SIZE) ||
         !transport_build(vd)) {

@@ -85,6 +85,8 @@ struct guest_virtio {
     struct virtio_pci pci;
     struct guest_virtio_queue q[VIRTIO_PCI_MAX_QUEUES];
     uint64_t notify_hpa;            /* sidecore mode: the page behind the notify region */
+    uint64_t notify_gpa;            /* where it is mapped now (0: nowhere; notifies trap) */
+    uint64_t notify_moves;          /* times it followed the BAR */
     volatile uint32_t any_notified; /* trap mode: some queue is notified */
     /* Interrupt delivery, counted by outcome. */
     uint64_t msi, msi_posted, msi_kicked, msi_local, msi_dropped;

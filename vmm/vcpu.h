@@ -176,6 +176,9 @@ struct vcpu {
      * backend when it has set posting up for the vCPU (not from the CPU's
      * capabilities alone). */
     bool posted_intr;
+    /* The guest's second-level tables changed (a mapping moved): cached
+     * translations are flushed before the next entry. Set from any CPU. */
+    volatile bool slat_flush;
 
     struct vcpu_stats stats;
 };

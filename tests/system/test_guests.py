@@ -122,7 +122,10 @@ def test_pair_runs_on_two_cores_at_once(machine):
     for g in ("pair-a", "pair-b"):
         s = stats[(g, 0)]
         assert s["state"] == "running" and rip_of(s) != 0, s
-    wait_for_all(m, [stopped("pair-a"), stopped("pair-b")])
+    # The whole stop line (its exit code is what assert_guest_passed reads), not
+    # just its start: the line may still be arriving.
+    wait_for_all(m, [stopped("pair-a") + " exited with code 0\n",
+                     stopped("pair-b") + " exited with code 0\n"])
     assert_guest_passed(m.log, "pair-a")
     assert_guest_passed(m.log, "pair-b")
     lines = m.log.splitlines()

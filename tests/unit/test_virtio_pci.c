@@ -540,6 +540,37 @@ static void test_pci_cfg_window(void **state)
 /* A notify through the PCI_CFG window leaves the transport the way a BAR
  * notify does: through params.notify, the caller's gate, and nowhere else
  * (the device's operations have no notify). */
+/* The caller hears of every write that may move BAR 0 or change memory
+ * decoding (it moves the notify page after it), and of no other. */
+static unsigned bar_changes;
+
+static void count_bar_change(void *ctx)
+{
+    assert_ptr_equal(ctx, &F);
+    bar_changes++;
+}
+
+static void test_bar_changed_callback(void **state)
+{
+    struct virtio_pci_params p = params();
+
+    p.bar_changed = count_bar_change;
+    virtio_pci_init(&T, &p);
+    pci_host_init(&H);
+    assert_true(virtio_pci_attach(&T, &H));
+    bar_changes = 0;
+    cfg_wr(0x10, 4, 0xd0000000);
+    cfg_wr(0x14, 4, 0);
+    cfg_wr(0x04, 2, 0x2);
+    assert_int_equal(bar_changes, 3);
+    cfg_wr(0x3c, 1, 5);  /* interrupt line */
+    cfg_wr(0x0c, 1, 16); /* cache line size */
+    assert_int_equal(bar_changes, 3);
+    uint64_t base;
+    assert_true(virtio_pci_bar_address(&T, &base));
+    assert_int_equal(base, 0xd0000000);
+}
+
 static void test_pci_cfg_window_notify(void **state)
 {
     struct vcap c;
@@ -1200,6 +1231,7 @@ int main(void)
         cmocka_unit_test_setup(test_isr_read_to_clear, setup),
         cmocka_unit_test_setup(test_notify, setup),
         cmocka_unit_test_setup(test_pci_cfg_window_notify, setup),
+        cmocka_unit_test_setup(test_bar_changed_callback, setup),
         cmocka_unit_test_setup(test_device_config, setup),
         cmocka_unit_test_setup(test_msix_delivery, setup),
         cmocka_unit_test_setup(test_msix_masked_vector_pends, setup),

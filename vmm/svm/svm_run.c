@@ -185,6 +185,8 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         vcpu_timers_update(v, rdtsc());
         deliver_pending(v, s);
         program_timer(v);
+        if (__atomic_exchange_n(&v->slat_flush, false, __ATOMIC_ACQ_REL))
+            vmcb_w32(s, VMCB_TLB_CONTROL, 1); /* flush everything at this VMRUN */
         vmcb_w64(s, VMCB_RAX, v->gprs[VCPU_RAX]);
         uint64_t entry = rdtsc();
         if (s->exit_tsc)

@@ -6,6 +6,7 @@
  * generic code as struct vcpu_exit.
  */
 #include "kernel/x86/cpu.h"
+#include "vmm/guest.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_ops.h"
@@ -207,6 +208,8 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
         }
         deliver_pending(v, x);
         program_timer(v, x);
+        if (__atomic_exchange_n(&v->slat_flush, false, __ATOMIC_ACQ_REL))
+            invept_single(((const struct vmx_guest *)v->guest->arch)->eptp);
         uint64_t entry = rdtsc();
         if (x->exit_tsc)
             v->stats.hv_tsc += entry - x->exit_tsc;
