@@ -62,6 +62,8 @@ GUEST_TESTS :=
 -include tools/linux-guest/linux-guest.mk
 # bench-nvme: 4 KiB random reads through blktest and through Linux+fio, same QEMU.
 -include tools/bench-nvme.mk
+# bochs: the project's own Bochs 3.0, built from Debian's source (tools/bochs/).
+-include tools/bochs/bochs.mk
 
 .PHONY: all kernel efi images image iso usb pxe test unit system deps run clean format format-check \
 	fuzz guest-tests acpi-check test-linux-disk
