@@ -12,15 +12,19 @@ drops its caches, reads the data back and compares checksums, then powers off.
 `stats` must then show both queues busy, notification exits for disk-trap and
 none for disk-sc.
 
-The guests use the software APIC (apic_virtualization = off in their configs):
-with APIC virtualization Bochs 2.7 sometimes hands a vCPU a virtual interrupt while
-it has interrupts off, and this guest deadlocked on its serial port lock (a timer
-interrupt taken right after a CLI inside uart_write). That is Bochs's erratum, not
-Sidecore's: see docs/testing.md and the interrupts-off check in test_virtio.py."""
+The guests run with APIC virtualization (the default) and need the project's
+Bochs (`make bochs`): there the sidecore-mode guest's completions are posted
+interrupts, none of which costs the guest an exit. Debian's Bochs 2.7 sometimes
+hands a vCPU a virtual interrupt while it has interrupts off, and this guest then
+deadlocked on its serial port lock (a timer interrupt taken right after a CLI inside
+uart_write): Bochs's erratum, see docs/testing.md; under stock 2.7 these tests are
+skipped."""
 
 import re
 
 import pytest
+
+from machine import resolve_bochs
 
 from scenarios import (disk_stats, fields, fresh_command, image_for, parse_stats,
                        write_linux_disk)
@@ -39,6 +43,9 @@ def guest_field(run, guest, key):
 def boot_and_check(machine, guest, mode, cpus):
     """Boots guest's scenario (BUILD/linux/GUEST.cfg, one guest with 2 vCPUs) and
     checks what its /init reports; returns its disk and queue `stats` lines."""
+    if resolve_bochs()[0] == "stock":
+        pytest.skip("Debian's Bochs 2.7 delivers virtual interrupts with IF=0 (docs/testing.md); "
+                    "this guest uses APIC virtualization: run it on `make bochs`'s Bochs")
     md5 = write_linux_disk(linux_dir() / f"{guest}.img", DISK_MB, PATTERN_MB)
     cfg = linux_dir() / f"{guest}.cfg"
     m = machine(image=image_for(f"linux-{guest}", cfg), emulator="bochs", smp=cpus, memory=512,
@@ -78,6 +85,8 @@ def test_linux_disk_served_by_the_sidecore(machine):
     # The boot CPU, 2 guest cores and the I/O sidecore.
     d, queues, cores, _ = boot_and_check(machine, "disk-sc", "sidecore", 4)
     assert d["notify_exits"] == 0, d
+    # Every completion a posted interrupt: no exit, no kick IPI.
+    assert d["interrupts"] == "posted" and d["msi_posted"] > 0 and d["msi_kicked"] == 0, d
     for s in queues:
         # No notify exited, and no vCPU ever serviced a queue: the sidecore did.
         assert s["io_exits"] == 0 and s["trap_services"] == 0 and s["busy_polls"] > 0, s
