@@ -149,12 +149,12 @@ deps:
 unit: deps $(UNIT_BIN)
 	BUILD=$(BUILD) tools/run-unit.sh $(UNIT_BIN)
 
-system: deps images guest-tests linux-guest
+system: deps images guest-tests linux-guest bochs
 	tools/run-system.sh
 
 # Stock Linux using its virtio-blk disk in both I/O modes (two Bochs runs, about
 # 8 min; also part of `make system`).
-test-linux-disk: deps images linux-guest
+test-linux-disk: deps images linux-guest bochs
 	tools/run-system.sh tests/system/test_linux_disk.py
 
 test: deps
