@@ -152,8 +152,8 @@ unit: deps $(UNIT_BIN)
 system: deps images guest-tests linux-guest bochs
 	tools/run-system.sh
 
-# Stock Linux using its virtio-blk disk in both I/O modes (two runs of the
-# project's Bochs, about 6 min; also part of `make system`).
+# Stock Linux using its virtio-blk disk in both I/O modes (two Bochs runs, about
+# 8 min; also part of `make system`; SIDECORE_BOCHS=own adds the posted-interrupt run).
 test-linux-disk: deps images linux-guest bochs
 	tools/run-system.sh tests/system/test_linux_disk.py
 
