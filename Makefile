@@ -62,6 +62,8 @@ GUEST_TESTS :=
 -include tools/linux-guest/linux-guest.mk
 # bench-nvme: 4 KiB random reads through blktest and through Linux+fio, same QEMU.
 -include tools/bench-nvme.mk
+# bochs: the project's own Bochs 3.0, built from Debian's source (tools/bochs/).
+-include tools/bochs/bochs.mk
 
 .PHONY: all kernel efi images image iso usb pxe test unit system deps run clean format format-check \
 	fuzz guest-tests acpi-check test-linux-disk
@@ -147,12 +149,12 @@ deps:
 unit: deps $(UNIT_BIN)
 	BUILD=$(BUILD) tools/run-unit.sh $(UNIT_BIN)
 
-system: deps images guest-tests linux-guest
+system: deps images guest-tests linux-guest bochs
 	tools/run-system.sh
 
 # Stock Linux using its virtio-blk disk in both I/O modes (two Bochs runs, about
-# 8 min; also part of `make system`).
-test-linux-disk: deps images linux-guest
+# 8 min; also part of `make system`; SIDECORE_BOCHS=own adds the posted-interrupt run).
+test-linux-disk: deps images linux-guest bochs
 	tools/run-system.sh tests/system/test_linux_disk.py
 
 test: deps

@@ -7,6 +7,8 @@
 # backend, seconds to a Linux prompt); Bochs with its VT-x CPU model
 # (corei7_skylake_x) only without QEMU, or when asked for. Override:
 #   RUN_EMULATOR=qemu|bochs   (qemu without KVM runs TCG with SVM)
+#   RUN_BOCHS=own|stock|PATH  which Bochs: own = the project's 3.0 (`make bochs`,
+#                             posted interrupts), stock = Debian's 2.7 (the default)
 #   RUN_SMP=N RUN_MEM=MiB     CPUs and memory (default: see Guests; 1024 MiB QEMU, 512 Bochs)
 #   RUN_FIRMWARE=bios|ovmf RUN_MEDIA=iso|usb|pxe   (QEMU only; default SeaBIOS + ISO)
 # Images come from $BUILD (default build/).
@@ -57,6 +59,28 @@ bochs) why="RUN_EMULATOR=bochs" ;;
     ;;
 esac
 
+# Resolved before BUILD may move to the per-run image directory below.
+bochs=${RUN_BOCHS:-${SIDECORE_BOCHS:-stock}}
+case "$bochs" in
+own)
+    bochs_bin=$PWD/$BUILD/bochs/bin/bochs
+    bochs_what="the project's Bochs 3.0 ($BUILD/bochs/bin/bochs, \`make bochs\`)"
+    ;;
+stock)
+    bochs_bin=stock
+    bochs_what="Debian's Bochs 2.7 (/usr/bin/bochs)"
+    ;;
+*)
+    bochs_bin=$(realpath "$bochs")
+    bochs_what="Bochs $bochs_bin"
+    ;;
+esac
+if [ "$emulator" = bochs ] && [ "$bochs_bin" != stock ] && [ ! -x "$bochs_bin" ]; then
+    echo "run: $bochs_bin missing: \`make BUILD=$BUILD bochs\` builds it (RUN_BOCHS=stock uses Debian's 2.7)" >&2
+    exit 1
+fi
+export SIDECORE_BOCHS=$bochs_bin
+
 config=${RUN_CONFIG-$BUILD/linux/default.cfg}
 smp=2
 if [ "$config" != none ]; then
@@ -102,6 +126,7 @@ else
     args+=(--memory "${RUN_MEM:-512}")
 fi
 
+[ "$emulator" = bochs ] && why="$why; $bochs_what"
 echo "run: $emulator ($why)"
 if [ "$emulator" = bochs ] && [ "$config" != none ]; then
     echo "run: Bochs emulates every instruction: a Linux guest takes a few minutes to reach its shell"

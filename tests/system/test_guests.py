@@ -28,7 +28,10 @@ def test_basic_guests_cpuid_msr_portio(machine):
     for feature in ("EPT", "VPID", "unrestricted guest", "posted interrupts",
                     "preemption timer"):
         assert re.search(rf"VT-x: {feature}\s+(yes|no)", m.log), f"no VT-x line for {feature}"
-    assert re.search(r"VT-x: posted interrupts\s+no", m.log), "Bochs has no posted interrupts"
+    # Debian's Bochs 2.7 has no posted-interrupt processing; the project's 3.0 has.
+    posted = "yes" if m.bochs_kind == "own" else "no"
+    assert re.search(rf"VT-x: posted interrupts\s+{posted}", m.log), \
+        f"{m.bochs_kind} Bochs: posted interrupts should be '{posted}'"
     portio = guest_lines(m.log, "portio")
     assert "portio: this line went out through port 0x3F8" in portio
     assert "portio: this line went out through HC_PRINT" in portio
