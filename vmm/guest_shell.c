@@ -2,7 +2,9 @@
 /*
  * Shell commands for guests:
  *   guests                   one row per guest: name, state, cores, memory
- *   stats                    key=value lines, one per vCPU
+ *   stats [watch SECONDS]    key=value lines, one per vCPU, disk queue and
+ *                            sidecore; with watch, again every SECONDS, each
+ *                            block after a "stats at=UPTIME" line, until a key
  *   guest restart|stop NAME  restart from its image, or stop it
  */
 #include "kernel/console/console.h"
@@ -10,6 +12,8 @@
 #include "kernel/lib/str.h"
 #include "kernel/lib/string.h"
 #include "kernel/shell/shell.h"
+#include "kernel/shell/shell_watch.h"
+#include "kernel/time/clock.h"
 #include "kernel/time/tsc.h"
 #include "vmm/guest.h"
 #include "vmm/guest_disk.h"
@@ -91,15 +95,11 @@ static void print_vcpu_stats(struct vcpu *v)
     console_printf("%s\n", line);
 }
 
-static int cmd_stats(int argc, char **argv)
+static void print_stats(void)
 {
-    if (argc > 1) {
-        console_printf("stats: takes no arguments\n");
-        return 1;
-    }
     if (!vcpu_backend()) {
         console_printf("stats: no guests (virtualization unavailable)\n");
-        return 0;
+        return;
     }
     /* A kick makes each running vCPU exit once and record its RIP, so rip=
      * is where it is now (a vCPU spinning in the guest would otherwise show
@@ -124,6 +124,54 @@ static int cmd_stats(int argc, char **argv)
         guest_disks_print_stats(g);
     }
     sidecore_print_stats();
+}
+
+static struct shell_watch stats_watch;
+
+/* Runs from the console CPU's idle loop (shell_poll()) while the watch has
+ * the console's input, so queued guest output is still printed between
+ * blocks and no CPU waits for the period. */
+static void stats_watch_tick(void *ctx)
+{
+    struct shell_watch *w = ctx;
+    uint64_t now = clock_uptime_ns();
+
+    if (!shell_watch_due(w, now))
+        return;
+    console_printf("stats at=%lu.%03lu\n", (unsigned long)(now / 1000000000ull),
+                   (unsigned long)(now % 1000000000ull / 1000000ull));
+    print_stats();
+}
+
+static bool stats_watch_input(void *ctx, uint8_t c)
+{
+    if (!shell_watch_key_stops(ctx, c))
+        return true;
+    console_printf("stats watch: stopped\n");
+    return false;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+    uint32_t seconds;
+
+    if (argc == 1) {
+        print_stats();
+        return 0;
+    }
+    if (argc != 3 || strcmp(argv[1], "watch") != 0) {
+        console_printf("usage: stats [watch SECONDS]\n");
+        return 1;
+    }
+    if (!shell_watch_parse_seconds(argv[2], &seconds)) {
+        console_printf("stats watch: SECONDS must be a whole number from %u to %u, not '%s'\n",
+                       SHELL_WATCH_MIN_S, SHELL_WATCH_MAX_S, argv[2]);
+        return 1;
+    }
+    console_printf("stats watch: every %u s; press any key to stop\n", seconds);
+    shell_watch_start(&stats_watch, seconds, clock_uptime_ns());
+    stats_watch_tick(&stats_watch); /* the first block now, not at the next idle pass */
+    shell_divert_input_ticking(stats_watch_input, stats_watch_tick, &stats_watch);
     return 0;
 }
 
@@ -150,6 +198,8 @@ static int cmd_guest(int argc, char **argv)
 }
 
 SHELL_COMMAND("guests", "", "list the guests: state, cores, memory", cmd_guests);
-SHELL_COMMAND("stats", "", "per-vCPU exits, disk queues and sidecores, key=value", cmd_stats);
+SHELL_COMMAND("stats", "[watch SECONDS]",
+              "per-vCPU exits, disk queues and sidecores, key=value; watch repeats until a key",
+              cmd_stats);
 SHELL_COMMAND("guest", "restart|stop NAME", "restart a guest from its image, or stop it",
               cmd_guest);

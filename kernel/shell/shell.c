@@ -24,12 +24,19 @@ extern const struct shell_cmd __shell_cmds_start[], __shell_cmds_end[];
 
 static struct shell_line editor;
 static shell_input_fn divert_fn;
+static shell_tick_fn divert_tick;
 static void *divert_ctx;
+
+void shell_divert_input_ticking(shell_input_fn fn, shell_tick_fn tick, void *ctx)
+{
+    divert_ctx = ctx;
+    divert_tick = tick;
+    divert_fn = fn;
+}
 
 void shell_divert_input(shell_input_fn fn, void *ctx)
 {
-    divert_ctx = ctx;
-    divert_fn = fn;
+    shell_divert_input_ticking(fn, NULL, ctx);
 }
 
 const struct shell_cmd *shell_commands(size_t *n)
@@ -57,6 +64,8 @@ void shell_start(void)
 
 void shell_poll(void)
 {
+    if (divert_fn && divert_tick)
+        divert_tick(divert_ctx);
     for (int budget = SHELL_POLL_BUDGET; budget > 0; budget--) {
         int c = console_getc();
         char echo[SHELL_LINE_ECHO_MAX];
@@ -68,6 +77,7 @@ void shell_poll(void)
         if (divert_fn) {
             if (!divert_fn(divert_ctx, (uint8_t)c)) {
                 divert_fn = NULL;
+                divert_tick = NULL;
                 console_write("\n", 1);
                 shell_prompt();
             }

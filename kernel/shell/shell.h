@@ -31,6 +31,12 @@ struct shell_cmd {
 typedef bool (*shell_input_fn)(void *ctx, uint8_t c);
 void shell_divert_input(shell_input_fn fn, void *ctx);
 
+/* The same, and while diverted every shell_poll() also calls tick(ctx)
+ * first: a command that keeps running (`stats watch`) does its work from
+ * the console CPU's idle loop instead of holding that CPU in a loop. */
+typedef void (*shell_tick_fn)(void *ctx);
+void shell_divert_input_ticking(shell_input_fn fn, shell_tick_fn tick, void *ctx);
+
 /* Prints the prompt. */
 void shell_start(void);
 /* Reads whatever input is waiting and runs complete lines; never blocks. */

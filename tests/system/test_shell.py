@@ -76,3 +76,44 @@ def test_reboot_restarts_the_machine(machine):
     m.expect(START_RE, timeout=90)  # the hypervisor starts a second time
     m.wait_ready()
     assert len(re.findall(START_RE, m.log)) == 2, "expected exactly one restart"
+
+
+STATS_AT_RE = re.compile(r"^stats at=(\d+)\.(\d{3})\s*$", re.M)
+
+
+def test_stats_watch_repeats_until_a_key(shell):
+    shell.wait_prompt()
+    start = len(shell.log)
+    shell.send_line("stats watch 1")
+    # Three blocks a second apart by the hypervisor's clock: the command runs
+    # from the console CPU's idle loop, so it neither returns nor blocks.
+    for _ in range(3):
+        shell.expect(STATS_AT_RE, timeout=30, what="a 'stats at=SECONDS' line")
+    shell.send("q")
+    shell.expect(r"stats watch: stopped", timeout=30)
+    shell.wait_prompt()
+    out = shell.log[start:]
+    stamps = [int(s) + int(ms) / 1000 for s, ms in STATS_AT_RE.findall(out)]
+    assert len(stamps) >= 3, out
+    # On a 1 s grid from the first block: block i never comes before i s after
+    # it (a round can be late or, under load, skipped, never early or bunched).
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    assert all(t - stamps[0] >= i - 0.002 for i, t in enumerate(stamps)), \
+        f"stats watch 1 printed at {stamps}"
+    assert all(g <= 10 for g in gaps), f"stats watch 1 printed at {stamps}"
+    # Each block carries the stats (here, without VT-x in the emulator, the
+    # line saying there are no guests).
+    after_first = out[out.index("stats at="):]
+    assert "stats: no guests" in after_first or "guest=" in after_first, out
+    # Stopped: nothing more is printed, and the shell answers again.
+    time.sleep(1.5)
+    later = len(STATS_AT_RE.findall(shell.log[start:]))
+    assert later == len(stamps), "stats watch went on after the key"
+    check_help(shell.command("help"))
+
+
+@pytest.mark.parametrize("arg", ["0", "3601", "x", "1 2"])
+def test_stats_watch_bad_seconds_answers_one_line(shell, arg):
+    out = lines(shell.command(f"stats watch {arg}"))
+    assert len(out) == 1 and "stats" in out[0], f"expected one line, got {out}"
+    assert "stats at=" not in out[0], out
