@@ -33,7 +33,28 @@ static bool exit_sipi(struct vcpu *v, const struct vcpu_exit *e)
     return true;
 }
 
-bool exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
+/* Whether the exit just handled was caused by I/O (HLT counts its own, in
+ * exit_hlt.c, because only the wake-up says). */
+static bool exit_was_io(struct vcpu *v, const struct vcpu_exit *e)
+{
+    switch (e->kind) {
+    case VCPU_EXIT_IO:
+    case VCPU_EXIT_MEM_VIOLATION:
+        return __atomic_exchange_n(&v->io_notified, false, __ATOMIC_RELAXED);
+    case VCPU_EXIT_EXT_INTR:
+        /* The kick that follows a device interrupt accepted into the
+         * vCPU's APIC model (the fallback to posting); other kicks (stats,
+         * console input, the guest's own IPIs) and host interrupts are not
+         * I/O. SVM has already run the handler and cannot say which vector
+         * it was: the delivery flag decides alone. */
+        if (!e->intr.taken && e->intr.vector != VEC_IPI_KICK)
+            return false;
+        return __atomic_exchange_n(&v->io_irq, false, __ATOMIC_RELAXED);
+    default: return false;
+    }
+}
+
+static bool exit_handle(struct vcpu *v, const struct vcpu_exit *e)
 {
     switch (e->kind) {
     case VCPU_EXIT_NONE: return true;
@@ -70,6 +91,15 @@ bool exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
     case VCPU_EXIT_KINDS: return exit_fatal(v, e);
     }
     return exit_fatal(v, e);
+}
+
+bool exit_dispatch(struct vcpu *v, const struct vcpu_exit *e)
+{
+    bool ok = exit_handle(v, e);
+
+    if (exit_was_io(v, e))
+        v->stats.exits_io++;
+    return ok;
 }
 
 bool vcpu_poll_devices(struct vcpu *v)

@@ -52,8 +52,15 @@ bool exit_hlt(struct vcpu *v, const struct vcpu_exit *e)
 
     ops->skip_instruction(v, e);
     check_timer(v);
-    if (vcpu_has_pending(v))
+    /* An I/O interrupt delivered before the halt was for an earlier wait
+     * (the guest has taken it or is about to): only one that arrives while
+     * halted, or one still pending now, makes this halt part of a request. */
+    bool io_before = __atomic_exchange_n(&v->io_irq, false, __ATOMIC_RELAXED);
+    if (vcpu_has_pending(v)) {
+        if (io_before)
+            v->stats.exits_io++;
         return true;
+    }
     bool can_wake = (ops->read_sreg(v, VCPU_SREG_RFLAGS) & RFLAGS_IF) || vcpu_next_timer(v);
     v->state = VCPU_HALTED;
     if (!can_wake) {
@@ -63,6 +70,8 @@ bool exit_hlt(struct vcpu *v, const struct vcpu_exit *e)
             asm volatile("sti; hlt; cli" ::: "memory");
     } else {
         vcpu_wait_for_event(v);
+        if (__atomic_exchange_n(&v->io_irq, false, __ATOMIC_RELAXED))
+            v->stats.exits_io++; /* woken by a device's interrupt */
     }
     v->state = VCPU_RUNNING;
     return !v->stop_requested;

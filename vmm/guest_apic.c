@@ -141,6 +141,12 @@ static enum guest_msi_result msi_deliver_one(struct vcpu *t, uint8_t vector, boo
 {
     const struct vcpu_ops *ops = vcpu_backend();
 
+    /* Before the interrupt can wake or kick the vCPU: that exit is I/O's
+     * (stats.exits_io). Only devices send MSIs here. Raised on the vCPU's
+     * own core it needs no exit, unless it ends the vCPU's halt there
+     * (trap mode reaping a completion while halted). */
+    if (t->cpu != this_cpu()->index || t->state == VCPU_HALTED)
+        __atomic_store_n(&t->io_irq, true, __ATOMIC_RELAXED);
     if (!level && ops->post_interrupt && ops->post_interrupt(t, vector))
         return GUEST_MSI_POSTED;
     if (!vlapic_accept(&t->lapic, vector, level))

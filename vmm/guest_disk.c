@@ -213,7 +213,7 @@ static void print_disk_stats(struct guest *g, struct guest_disk *d)
         const struct guest_virtio_queue *q = &vd->q[i];
         const struct sidecore_queue *sq = q->sq;
         const struct coalesce_queue *co = &d->blk.q[i].co;
-        char line[768];
+        char line[1024];
         size_t n = (size_t)fmt_snprintf(
             line, sizeof(line),
             "queue guest=%s disk=%u disk_queue=%u requests=%lu reads=%lu writes=%lu "
@@ -233,12 +233,14 @@ static void print_disk_stats(struct guest *g, struct guest_disk *d)
             const struct sched_queue *sch = sidecore_queue_sched(sq);
             fmt_snprintf(line + n, sizeof(line) - n,
                          " busy_polls=%lu idle_polls=%lu wait_mean_ns=%lu wait_max_ns=%lu "
-                         "budget_hits=%lu byte_skips=%lu max_skipped_rounds=%lu",
+                         "budget_hits=%lu byte_skips=%lu max_skipped_rounds=%lu pickups=%lu "
+                         "wait_sum_us=%lu",
                          (unsigned long)sq->stats.busy_polls, (unsigned long)sq->stats.idle_polls,
                          (unsigned long)sidecore_wait_mean_ns(&sq->stats),
                          (unsigned long)sidecore_wait_max_ns(&sq->stats),
                          (unsigned long)sch->budget_hits, (unsigned long)sch->byte_skips,
-                         (unsigned long)sch->max_wait);
+                         (unsigned long)sch->max_wait, (unsigned long)sq->stats.pickups,
+                         (unsigned long)(sidecore_wait_sum_ns(&sq->stats) / 1000));
         }
         console_printf("%s\n", line);
     }

@@ -74,18 +74,23 @@ static void print_vcpu_stats(struct vcpu *v)
 {
     const struct vcpu_ops *ops = vcpu_backend();
     const struct vcpu_stats *s = &v->stats;
+    /* Read once: the vCPU's core may count another exit meanwhile, and the
+     * two figures printed must add up to exits. */
+    uint64_t exits_io = __atomic_load_n(&s->exits_io, __ATOMIC_RELAXED);
 
     /* One console write per line, so guest output from other CPUs lands
      * between lines, never inside one a script is parsing. */
     char line[1536];
-    size_t n =
-        (size_t)fmt_snprintf(line, sizeof(line),
-                             "guest=%s vcpu=%u cpu=%u state=%s exits=%lu guest_us=%lu hv_us=%lu "
-                             "injected=%lu hc_refused=%lu rip=%#lx",
-                             v->guest->cfg.name, v->index, v->cpu, vcpu_state_name(v->state),
-                             (unsigned long)s->exits_total, (unsigned long)tsc_to_us(s->guest_tsc),
-                             (unsigned long)tsc_to_us(s->hv_tsc), (unsigned long)s->injected,
-                             (unsigned long)s->hc_refused, (unsigned long)s->last_rip);
+    size_t n = (size_t)fmt_snprintf(
+        line, sizeof(line),
+        "guest=%s vcpu=%u cpu=%u state=%s exits=%lu exits_io=%lu exits_other=%lu "
+        "guest_us=%lu hv_us=%lu "
+        "injected=%lu hc_refused=%lu rip=%#lx",
+        v->guest->cfg.name, v->index, v->cpu, vcpu_state_name(v->state),
+        (unsigned long)s->exits_total, (unsigned long)exits_io,
+        (unsigned long)(s->exits_total - exits_io), (unsigned long)tsc_to_us(s->guest_tsc),
+        (unsigned long)tsc_to_us(s->hv_tsc), (unsigned long)s->injected,
+        (unsigned long)s->hc_refused, (unsigned long)s->last_rip);
     for (unsigned r = 0; r < VCPU_EXIT_SLOTS && n < sizeof(line); r++) {
         if (s->exits[r])
             n += (size_t)fmt_snprintf(line + n, sizeof(line) - n, " exit_%s=%lu",

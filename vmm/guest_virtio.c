@@ -61,10 +61,25 @@ void guest_virtio_broken(struct guest_virtio *vd, const char *why)
  * the only caller. It runs on the notifying vCPU with the guest's device
  * lock held, so it never services a queue itself (guest_virtio_after_exit
  * does, in trap mode). */
+/* The exit being handled on this CPU is a notification: stats.exits_io of
+ * the vCPU that owns the CPU (each vCPU has its core to itself). */
+static void mark_notify_exit(struct guest *g)
+{
+    uint32_t cpu = this_cpu()->index;
+
+    for (uint32_t i = 0; g->vcpus && i < g->nvcpus; i++) {
+        if (g->vcpus[i].cpu == cpu) {
+            __atomic_store_n(&g->vcpus[i].io_notified, true, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+}
+
 static void notify_gate(void *ctx, unsigned qi)
 {
     struct guest_virtio *vd = ctx;
 
+    mark_notify_exit(vd->g);
     if (qi < vd->d.num_queues && virtio_gate_notify(&vd->q[qi].gate))
         __atomic_store_n(&vd->any_notified, 1, __ATOMIC_RELEASE);
 }

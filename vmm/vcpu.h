@@ -135,6 +135,11 @@ struct vcpu_exit {
 struct vcpu_stats {
     uint64_t exits[VCPU_EXIT_SLOTS];
     uint64_t exits_total;
+    /* Exits caused by I/O (counted by exit_dispatch and exit_hlt): a
+     * notification that reached a virtio gate, a kick that delivered a
+     * device's interrupt, a halt a device's interrupt ended. `stats` prints
+     * exits_other = exits_total - exits_io. */
+    uint64_t exits_io;
     uint64_t guest_tsc;       /* TSC ticks spent in the guest */
     uint64_t hv_tsc;          /* TSC ticks spent handling its exits */
     uint64_t injected;        /* interrupts and exceptions injected */
@@ -179,6 +184,12 @@ struct vcpu {
     /* The guest's second-level tables changed (a mapping moved): cached
      * translations are flushed before the next entry. Set from any CPU. */
     volatile bool slat_flush;
+    /* For stats.exits_io: a device's interrupt was delivered to this vCPU
+     * since its last I/O-classified exit (set by guest_apic_msi), and the
+     * exit being handled reached a virtio notify gate (set on the vCPU's
+     * own CPU by the gate's caller). Read and cleared by the exit handlers. */
+    bool io_irq;
+    bool io_notified;
 
     struct vcpu_stats stats;
 };

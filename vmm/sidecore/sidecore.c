@@ -294,14 +294,16 @@ void sidecore_print_stats(void)
     for (unsigned k = 0; k < nsidecores; k++) {
         const struct sidecore *s = &sidecores[k];
         uint64_t total = s->busy_tsc + s->idle_tsc;
-        console_printf(
-            "sidecore=%u cpu=%u socket=%u state=%s queues=%u rounds=%lu "
-            "busy_rounds=%lu idle_rounds=%lu busy_pct=%lu kicks_sent=%lu "
-            "kicks_merged=%lu naps=%lu\n",
-            s->index, s->cpu, s->socket, s->running ? "polling" : "not-started", s->nqueues,
-            (unsigned long)s->rounds, (unsigned long)s->busy_rounds, (unsigned long)s->idle_rounds,
-            (unsigned long)(total ? s->busy_tsc * 100 / total : 0), (unsigned long)s->kicks_sent,
-            (unsigned long)s->kicks_merged, (unsigned long)s->naps);
+        console_printf("sidecore=%u cpu=%u socket=%u state=%s queues=%u rounds=%lu "
+                       "busy_rounds=%lu idle_rounds=%lu busy_pct=%lu kicks_sent=%lu "
+                       "kicks_merged=%lu naps=%lu busy_us=%lu idle_us=%lu\n",
+                       s->index, s->cpu, s->socket, s->running ? "polling" : "not-started",
+                       s->nqueues, (unsigned long)s->rounds, (unsigned long)s->busy_rounds,
+                       (unsigned long)s->idle_rounds,
+                       (unsigned long)(total ? s->busy_tsc * 100 / total : 0),
+                       (unsigned long)s->kicks_sent, (unsigned long)s->kicks_merged,
+                       (unsigned long)s->naps, (unsigned long)(tsc_to_ns(s->busy_tsc) / 1000),
+                       (unsigned long)(tsc_to_ns(s->idle_tsc) / 1000));
     }
 }
 
@@ -309,6 +311,11 @@ void sidecore_print_stats(void)
 uint64_t sidecore_wait_mean_ns(const struct sidecore_queue_stats *st)
 {
     return st->pickups ? tsc_to_ns(st->wait_tsc_sum / st->pickups) : 0;
+}
+
+uint64_t sidecore_wait_sum_ns(const struct sidecore_queue_stats *st)
+{
+    return tsc_to_ns(st->wait_tsc_sum);
 }
 
 uint64_t sidecore_wait_max_ns(const struct sidecore_queue_stats *st)

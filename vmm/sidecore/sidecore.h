@@ -123,5 +123,8 @@ void sidecore_print_stats(void);
 /* Mean and maximum wait before pickup of a queue, in nanoseconds. */
 uint64_t sidecore_wait_mean_ns(const struct sidecore_queue_stats *st);
 uint64_t sidecore_wait_max_ns(const struct sidecore_queue_stats *st);
+/* The sum of those waits, so a reader of two `stats` can take the mean
+ * between them (with the difference of pickups). */
+uint64_t sidecore_wait_sum_ns(const struct sidecore_queue_stats *st);
 
 #endif
