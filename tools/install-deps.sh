@@ -20,6 +20,8 @@ packages=(
     # tests: unit (cmocka), system (pytest), ACPI table tools
     libcmocka-dev python3 python3-pytest python3-pytest-timeout python3-pytest-xdist
     python3-pexpect acpica-tools
+    # charts from console logs and benchmark files (tools/sidecore-plot)
+    python3-matplotlib
     # `script` (runs Bochs under a pseudo-terminal)
     bsdutils
     "$@"
