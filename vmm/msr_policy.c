@@ -51,6 +51,7 @@ static const struct msr_policy_entry msr_table[] = {
     M(MSR_IA32_GS_BASE,         "IA32_GS_BASE",         PASS, PASS, MSR_FIELD_GS_BASE,     "swapped by the guest/host GS base fields (the host's per-CPU pointer)"),
     M(MSR_IA32_KERNEL_GS_BASE,  "IA32_KERNEL_GS_BASE",  PASS, PASS, NOFIELD,               "SWAPGS target: the hypervisor never executes SWAPGS"),
     M(MSR_IA32_TSC_AUX,         "IA32_TSC_AUX",         PASS, PASS, NOFIELD,               "RDTSCP/RDPID value: never used by the hypervisor"),
+    M(MSR_AMD_HWCR,             "HWCR",                 EMU,  EMU,  NOFIELD,               "AMD: TscFreqSel set (the TSC runs at one constant rate, as the guest's CPUID says); writes ignored"),
     M(MSR_AMD_VM_CR,            "VM_CR",                GP,   GP,   NOFIELD,               "AMD-V is hidden, as on a CPU without it (the hypervisor's own SVM control)"),
     M(MSR_AMD_VM_HSAVE_PA,      "VM_HSAVE_PA",          GP,   GP,   NOFIELD,               "the hypervisor's host save area: AMD-V is hidden"),
 };
@@ -211,6 +212,7 @@ enum msr_result msr_emulate_read(uint32_t msr, const struct msr_vcpu_state *st, 
     case MSR_IA32_MCG_STATUS: *value = 0; return MSR_OK;
     case MSR_IA32_MISC_ENABLE: *value = st->misc_enable; return MSR_OK;
     case MSR_IA32_MTRR_DEF_TYPE: *value = st->mtrr_def_type; return MSR_OK;
+    case MSR_AMD_HWCR: *value = MSR_AMD_HWCR_TSC_FREQ_SEL; return MSR_OK;
     }
     return MSR_INJECT_GP; /* EMULATE in the table but not here: a table bug, fail closed */
 }
@@ -238,7 +240,8 @@ enum msr_result msr_emulate_write(uint32_t msr, uint64_t value, struct msr_vcpu_
         st->apic_base = (value & ~MSR_APIC_BASE_BSP) | (st->apic_base & MSR_APIC_BASE_BSP);
         return MSR_OK;
     case MSR_IA32_BIOS_SIGN_ID:
-        return MSR_OK; /* Linux writes 0 before CPUID(1) to fetch the revision */
+        return MSR_OK;                /* Linux writes 0 before CPUID(1) to fetch the revision */
+    case MSR_AMD_HWCR: return MSR_OK; /* its controls are the real core's, not the guest's */
     case MSR_IA32_MCG_STATUS: return value == 0 ? MSR_OK : MSR_INJECT_GP;
     case MSR_IA32_MISC_ENABLE:
         st->misc_enable = (st->misc_enable & ~MISC_WRITABLE) | (value & MISC_WRITABLE);

@@ -54,35 +54,37 @@ enum msr_result {
 };
 
 /* Architectural MSR numbers the policy names. */
-#define MSR_IA32_TSC             0x10u
-#define MSR_IA32_APIC_BASE       0x1bu
-#define MSR_IA32_FEATURE_CONTROL 0x3au
-#define MSR_IA32_SPEC_CTRL       0x48u
-#define MSR_IA32_PRED_CMD        0x49u
-#define MSR_IA32_BIOS_SIGN_ID    0x8bu
-#define MSR_IA32_MTRRCAP         0xfeu
-#define MSR_IA32_ARCH_CAPS       0x10au
-#define MSR_IA32_SYSENTER_CS     0x174u
-#define MSR_IA32_SYSENTER_ESP    0x175u
-#define MSR_IA32_SYSENTER_EIP    0x176u
-#define MSR_IA32_MCG_CAP         0x179u
-#define MSR_IA32_MCG_STATUS      0x17au
-#define MSR_IA32_MISC_ENABLE     0x1a0u
-#define MSR_IA32_PAT             0x277u
-#define MSR_IA32_MTRR_DEF_TYPE   0x2ffu
-#define MSR_IA32_VMX_FIRST       0x480u
-#define MSR_IA32_VMX_LAST        0x491u
-#define MSR_IA32_EFER            0xc0000080u
-#define MSR_IA32_STAR            0xc0000081u
-#define MSR_IA32_LSTAR           0xc0000082u
-#define MSR_IA32_CSTAR           0xc0000083u
-#define MSR_IA32_FMASK           0xc0000084u
-#define MSR_IA32_FS_BASE         0xc0000100u
-#define MSR_IA32_GS_BASE         0xc0000101u
-#define MSR_IA32_KERNEL_GS_BASE  0xc0000102u
-#define MSR_IA32_TSC_AUX         0xc0000103u
-#define MSR_AMD_VM_CR            0xc0010114u
-#define MSR_AMD_VM_HSAVE_PA      0xc0010117u
+#define MSR_IA32_TSC              0x10u
+#define MSR_IA32_APIC_BASE        0x1bu
+#define MSR_IA32_FEATURE_CONTROL  0x3au
+#define MSR_IA32_SPEC_CTRL        0x48u
+#define MSR_IA32_PRED_CMD         0x49u
+#define MSR_IA32_BIOS_SIGN_ID     0x8bu
+#define MSR_IA32_MTRRCAP          0xfeu
+#define MSR_IA32_ARCH_CAPS        0x10au
+#define MSR_IA32_SYSENTER_CS      0x174u
+#define MSR_IA32_SYSENTER_ESP     0x175u
+#define MSR_IA32_SYSENTER_EIP     0x176u
+#define MSR_IA32_MCG_CAP          0x179u
+#define MSR_IA32_MCG_STATUS       0x17au
+#define MSR_IA32_MISC_ENABLE      0x1a0u
+#define MSR_IA32_PAT              0x277u
+#define MSR_IA32_MTRR_DEF_TYPE    0x2ffu
+#define MSR_IA32_VMX_FIRST        0x480u
+#define MSR_IA32_VMX_LAST         0x491u
+#define MSR_IA32_EFER             0xc0000080u
+#define MSR_IA32_STAR             0xc0000081u
+#define MSR_IA32_LSTAR            0xc0000082u
+#define MSR_IA32_CSTAR            0xc0000083u
+#define MSR_IA32_FMASK            0xc0000084u
+#define MSR_IA32_FS_BASE          0xc0000100u
+#define MSR_IA32_GS_BASE          0xc0000101u
+#define MSR_IA32_KERNEL_GS_BASE   0xc0000102u
+#define MSR_IA32_TSC_AUX          0xc0000103u
+#define MSR_AMD_HWCR              0xc0010015u
+#define MSR_AMD_HWCR_TSC_FREQ_SEL (1ull << 24) /* the TSC counts at the P0 frequency */
+#define MSR_AMD_VM_CR             0xc0010114u
+#define MSR_AMD_VM_HSAVE_PA       0xc0010117u
 
 #define MSR_APIC_BASE_BSP    (1ull << 8)
 #define MSR_APIC_BASE_EXTD   (1ull << 10) /* x2APIC mode */

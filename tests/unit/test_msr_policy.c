@@ -221,6 +221,13 @@ static void test_tsc_misc_mtrr_mcg(void **state)
     assert_int_equal(msr_emulate_write(MSR_IA32_MTRR_DEF_TYPE, 0x800, &st), MSR_OK);
     assert_int_equal(st.mtrr_def_type, 0x800);
     assert_int_equal(msr_emulate_write(MSR_IA32_MTRR_DEF_TYPE, 0xc06, &st), MSR_INJECT_GP);
+    /* AMD's HWCR: the TSC counts at P0 (Linux otherwise logs a firmware bug);
+     * writes are taken and change nothing. */
+    assert_int_equal(msr_emulate_read(MSR_AMD_HWCR, &st, &v), MSR_OK);
+    assert_int_equal(v, MSR_AMD_HWCR_TSC_FREQ_SEL);
+    assert_int_equal(msr_emulate_write(MSR_AMD_HWCR, 0, &st), MSR_OK);
+    assert_int_equal(msr_emulate_read(MSR_AMD_HWCR, &st, &v), MSR_OK);
+    assert_int_equal(v, MSR_AMD_HWCR_TSC_FREQ_SEL);
     assert_int_equal(msr_emulate_write(MSR_IA32_MTRR_DEF_TYPE, 0x802, &st), MSR_INJECT_GP);
     assert_int_equal(msr_emulate_write(MSR_IA32_MTRR_DEF_TYPE, 0x1806, &st), MSR_INJECT_GP);
     assert_int_equal(st.mtrr_def_type, 0x800);
