@@ -55,6 +55,7 @@ GT_GUEST_LIST := \
 	neighbour:elf32:neighbour \
 	counter:elf64:counter \
 	counter32:elf32:counter \
+	nmi:elf32:nmi \
 	triplefault:elf64:triplefault \
 	xsetbv:elf64:xsetbv \
 	usermode:elf64:usermode \
