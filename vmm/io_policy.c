@@ -11,6 +11,7 @@
 /* clang-format off */
 static const struct io_policy_entry io_table[] = {
     /* first          last            name          action     log    why */
+    {0x00,            0x1f,           "DMA1",       IO_IGNORE, false, "8237 DMA controller 1 (and its neighbours): no ISA DMA; the floppy driver probes it"},
     {0x20,            0x21,           "PIC1",       IO_IGNORE, false, "no 8259s: Linux probes them and finds none (reads 0xff)"},
     {0x40,            0x43,           "PIT",        IO_IGNORE, false, "no 8254: the guest has the TSC-deadline APIC timer and a known TSC rate"},
     {IO_I8042_DATA,   IO_I8042_DATA,  "i8042-data", IO_I8042,  false, "keyboard controller data (no keyboard behind it)"},
@@ -18,8 +19,16 @@ static const struct io_policy_entry io_table[] = {
     {IO_I8042_CMD,    IO_I8042_CMD,   "i8042-cmd",  IO_I8042,  false, "keyboard controller command/status: 0xfe pulses the reset line"},
     {IO_RTC_INDEX,    IO_RTC_DATA,    "RTC",        IO_RTC,    false, "CMOS clock: the guest reads the time of day at boot"},
     {IO_POST_PORT,    IO_POST_PORT,   "POST",       IO_IGNORE, false, "POST codes and Linux's I/O delay: expected, dropped silently"},
+    {0x81,            0x8f,           "DMA-page",   IO_IGNORE, false, "DMA page registers: no ISA DMA (some firmware writes POST codes here too)"},
+    {0x92,            0x92,           "sysctl-A",   IO_IGNORE, false, "system control port A (fast A20, fast reset): A20 is always on; writes never reset"},
     {0xa0,            0xa1,           "PIC2",       IO_IGNORE, false, "no 8259s (see PIC1)"},
+    {0xc0,            0xdf,           "DMA2",       IO_IGNORE, false, "8237 DMA controller 2: no ISA DMA"},
+    {IO_DELAY_PORT,   IO_DELAY_PORT,  "delay",      IO_IGNORE, false, "the alternative I/O delay port (io_delay=0xed): a write and nothing else"},
+    {0x2e8,           0x2ef,          "COM4",       IO_IGNORE, false, "legacy serial port Linux's 8250 driver probes at boot: absent"},
+    {0x2f8,           0x2ff,          "COM2",       IO_IGNORE, false, "legacy serial port Linux's 8250 driver probes at boot: absent"},
+    {0x3e8,           0x3ef,          "COM3",       IO_IGNORE, false, "legacy serial port Linux's 8250 driver probes at boot: absent"},
     {IO_COM1_BASE,    IO_COM1_BASE + 7, "COM1",     IO_SERIAL, false, "the guest's console: a 16550 emulated by the hypervisor"},
+    {IO_ELCR,         IO_ELCR + 1,    "ELCR",       IO_ZERO,   false, "8259 edge/level control: reads 0 (every ISA interrupt edge-triggered), writes dropped"},
     {IO_PM_BASE,      IO_PM_LAST,     "ACPI-PM",    IO_PM,     false, "PM1a event/control and PM timer the guest's FADT points to"},
     {IO_PCI_ADDRESS,  IO_PCI_ADDRESS, "pci-address", IO_PCI,   false, "PCI configuration address (dword)"},
     {IO_RESET_CTRL,   IO_RESET_CTRL,  "reset-ctrl", IO_RESET,  false, "PCI reset control (byte): bit 2 resets the machine (the guest asks to reboot)"},
