@@ -4,7 +4,7 @@
  * Planning must never read outside the image, applying must never write
  * outside guest memory (ASan watches both buffers, each allocated to its
  * exact size), and every plan that builds must also apply.
- * fuzz-sources: vmm/loader/boot_plan.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/plan_util.c kernel/lib/fmt.c kernel/lib/str.c
+ * fuzz-sources: vmm/loader/boot_plan.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/multiboot1_plan.c vmm/loader/plan_util.c kernel/lib/fmt.c kernel/lib/str.c
  */
 #include <stdint.h>
 #include <stdio.h>
