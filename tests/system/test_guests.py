@@ -214,3 +214,13 @@ def test_nmi_between_vcpus(machine):
     # after the IRET depends on Bochs's timing; the guest checks the order.
     s = parse_stats(m.command("stats", timeout=60))[("nmi", 1)]
     assert s["injected"] == 3, s
+
+
+def test_multiboot1_information_block(machine):
+    """A multiboot v1 kernel with a command line and an initrd: EAX/EBX and
+    its information block (memory, map, command line, loader, module 0)."""
+    m = machine(image=guest_test_image("multiboot1"), **BOCHS)
+    wait_for_all(m, [stopped("mb1info")])
+    assert_guest_passed(m.log, "mb1info")
+    assert "[mb1info] mb1info: start (multiboot v1, 32-bit image" in m.log
+    assert "[mb1info] PASS mb1: module holds the initrd's bytes" in m.log
