@@ -572,6 +572,65 @@ static void test_elf32_gets_multiboot1_info(void **state)
     check_mb1_info("console=ttyS0 mb1", initrd, sizeof(initrd));
 }
 
+static void test_mb1_modules(void **state)
+{
+    static uint8_t mod_a[3000];
+    for (unsigned i = 0; i < sizeof(mod_a); i++)
+        mod_a[i] = (uint8_t)(i * 7 + 3);
+    for (unsigned i = 0; i < sizeof(initrd); i++)
+        initrd[i] = (uint8_t)(i * 13 + 1);
+    const struct guest_module_file mods[] = {
+        {mod_a, sizeof(mod_a), "mod-a.bin arg1 arg2"},
+        {NULL, 0, NULL}, /* an empty file, no string */
+    };
+    struct seg s[] = {{0, 0x100000, 0x100000, 0x1800, 0x1800}};
+    struct guest_image gi = image(make_elf(false, 0x100100, s, 1));
+    gi.initrd = initrd;
+    gi.initrd_size = sizeof(initrd);
+    gi.initrd_name = "rd.img";
+    gi.modules = mods;
+    gi.nmodules = 2;
+    plan_ok(&gi);
+    assert_string_equal(plan.warning, "");
+    check_reserved_disjoint();
+    apply_ok(&gi, true);
+    const uint8_t *b = mem + plan.boot_info_gpa;
+    assert_int_equal(r32(b) & 8, 8);
+    assert_int_equal(r32(b + 20), 3);
+    const uint8_t *m = mem + r32(b + 24);
+    assert_int_equal(r32(m + 4) - r32(m), sizeof(initrd));
+    assert_memory_equal(mem + r32(m), initrd, sizeof(initrd));
+    assert_string_equal(guest_str(r32(m + 8)), "rd.img");
+    assert_int_equal(r32(m + 16) & 0xfff, 0);
+    assert_int_equal(r32(m + 20) - r32(m + 16), sizeof(mod_a));
+    assert_memory_equal(mem + r32(m + 16), mod_a, sizeof(mod_a));
+    assert_string_equal(guest_str(r32(m + 24)), "mod-a.bin arg1 arg2");
+    assert_int_equal(r32(m + 36), r32(m + 32)); /* empty */
+    assert_string_equal(guest_str(r32(m + 40)), "");
+
+    /* the plan is for these modules only */
+    gi.nmodules = 1;
+    char err[160];
+    assert_false(guest_boot_plan_apply(&plan, &gi, mem, MEM_SIZE, false, err, sizeof(err)));
+    /* too many */
+    const struct guest_module_file five[5] = {{0}};
+    gi.modules = five;
+    gi.nmodules = 5;
+    plan_fails(&gi, "5 modules, at most 4");
+    /* bytes missing */
+    const struct guest_module_file bad[] = {{NULL, 10, "x"}};
+    gi.modules = bad;
+    gi.nmodules = 1;
+    plan_fails(&gi, "module 0 size given without its bytes");
+    /* an ELF64 kernel: loaded without them, with a warning */
+    gi = image(make_elf(true, 0x100100, s, 1));
+    gi.modules = mods;
+    gi.nmodules = 1;
+    plan_ok(&gi);
+    assert_true(strstr(plan.warning, "modules ignored") != NULL);
+    apply_ok(&gi, false);
+}
+
 static void test_mb1_elf_and_flat(void **state)
 {
     /* ELF32 with a header (no address fields) in its first 8 KiB */
@@ -950,6 +1009,7 @@ int main(void)
         cmocka_unit_test(test_elf32_plan_and_apply),
         cmocka_unit_test(test_elf32_gets_multiboot1_info),
         cmocka_unit_test(test_mb1_elf_and_flat),
+        cmocka_unit_test(test_mb1_modules),
         cmocka_unit_test(test_malformed_multiboot1),
         cmocka_unit_test(test_mb2_elf_with_initrd),
         cmocka_unit_test(test_mb2_elf64_entry_tag_wins),

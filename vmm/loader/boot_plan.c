@@ -28,6 +28,16 @@ const char *guest_image_kind_name(enum guest_image_kind kind)
     return "unknown";
 }
 
+/* Formats other than multiboot v1 (and plain ELF32) have no place for
+ * further modules: say so once the plan is built. */
+static bool modules_ignored(struct guest_boot_plan *p, const struct guest_image *img, bool ok)
+{
+    if (ok && img->nmodules && !p->warning[0])
+        str_copy(p->warning, "modules ignored: only multiboot v1 and ELF32 kernels receive them",
+                 sizeof(p->warning));
+    return ok;
+}
+
 static bool plain_elf_plan(struct guest_boot_plan *p, const struct guest_image *img)
 {
     bool is64 = img->size > 4 && img->data[4] == 2;
@@ -49,7 +59,7 @@ static bool plain_elf_plan(struct guest_boot_plan *p, const struct guest_image *
         str_copy(p->warning, "initrd ignored: a plain ELF64 kernel has no way to receive it",
                  sizeof(p->warning));
     p->kind = GUEST_IMAGE_ELF64;
-    return plan_entry_long64(p, elf.entry_phys);
+    return modules_ignored(p, img, plan_entry_long64(p, elf.entry_phys));
 }
 
 bool guest_boot_plan_build(const struct guest_image *img, struct guest_boot_plan *p)
@@ -70,16 +80,24 @@ bool guest_boot_plan_build(const struct guest_image *img, struct guest_boot_plan
         return plan_fail(p, "the kernel image is empty");
     if (img->initrd_size && !img->initrd)
         return plan_fail(p, "initrd size given without its bytes");
+    if (img->nmodules > BOOT_MODULES_MAX)
+        return plan_fail(p, "%u modules, at most %u", img->nmodules, BOOT_MODULES_MAX);
+    p->nmodules = img->nmodules;
+    for (unsigned i = 0; i < img->nmodules; i++) {
+        if (img->modules[i].size && !img->modules[i].data)
+            return plan_fail(p, "module %u size given without its bytes", i);
+        p->module_size[i] = img->modules[i].size;
+    }
 
     int bz = bzimage_plan(p, img);
     if (bz != 0)
-        return bz > 0;
+        return modules_ignored(p, img, bz > 0);
     int pvh = pvh_plan(p, img);
     if (pvh != 0)
-        return pvh > 0;
+        return modules_ignored(p, img, pvh > 0);
     int mb2 = mb2_plan(p, img);
     if (mb2 != 0)
-        return mb2 > 0;
+        return modules_ignored(p, img, mb2 > 0);
     int mb1 = mb1_plan(p, img);
     if (mb1 != 0)
         return mb1 > 0;

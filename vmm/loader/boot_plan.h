@@ -34,15 +34,28 @@
 #define MB2_BOOTLOADER_MAGIC 0x36d76289u
 #define MB1_BOOTLOADER_MAGIC 0x2badb002u
 
+#define BOOT_MODULES_MAX 4 /* `module =` files besides the initrd */
+
+/* A further boot module (the guest config's `module = PATH [args]`):
+ * multiboot v1 kernels receive it after the initrd, with string as its
+ * command line; other formats ignore it (with a warning). */
+struct guest_module_file {
+    const uint8_t *data; /* NULL when size is 0 */
+    uint64_t size;
+    const char *string; /* NULL: "" */
+};
+
 /* The guest image and what it is loaded with. */
 struct guest_image {
     const uint8_t *data; /* the kernel file */
     uint64_t size;
     const uint8_t *initrd; /* NULL when initrd_size is 0 */
     uint64_t initrd_size;
-    const char *cmdline;     /* NULL or "": none */
-    const char *initrd_name; /* the multiboot2 module string; NULL: "initrd" */
-    uint64_t mem_size;       /* guest memory from GPA 0, a multiple of 4 KiB */
+    const char *cmdline;                     /* NULL or "": none */
+    const char *initrd_name;                 /* the multiboot2 module string; NULL: "initrd" */
+    uint64_t mem_size;                       /* guest memory from GPA 0, a multiple of 4 KiB */
+    const struct guest_module_file *modules; /* nmodules of them (at most BOOT_MODULES_MAX) */
+    unsigned nmodules;
 };
 
 enum guest_cpu_mode { GUEST_MODE_REAL16, GUEST_MODE_PROT32, GUEST_MODE_LONG64 };
@@ -57,7 +70,8 @@ enum guest_image_kind {
     GUEST_IMAGE_MB1,      /* multiboot v1 kernel (ELF32, or flat by its header's addresses) */
 };
 
-enum boot_source { BOOT_SRC_IMAGE, BOOT_SRC_INITRD };
+/* BOOT_SRC_MODULE + i: img->modules[i]. */
+enum boot_source { BOOT_SRC_IMAGE, BOOT_SRC_INITRD, BOOT_SRC_MODULE };
 
 /* Copy file_size bytes from source+offset to gpa, then zero up to mem_size. */
 struct boot_copy {
@@ -107,6 +121,8 @@ struct boot_range {
 struct guest_boot_plan {
     enum guest_image_kind kind;
     uint64_t mem_size, image_size, initrd_size; /* as planned; apply checks them */
+    unsigned nmodules;                          /* likewise */
+    uint64_t module_size[BOOT_MODULES_MAX];
 
     unsigned copy_count;
     struct boot_copy copies[BOOT_PLAN_MAX_COPIES];

@@ -6,7 +6,8 @@
  * feature Sidecore lacks), loads the kernel as ELF or, with the header's
  * address fields (flag 16), as a flat binary, and builds the information
  * block the kernel receives in EBX: mem_lower/mem_upper, a memory map, the
- * command line, the boot loader name and the initrd as module 0. The
+ * command line, the boot loader name and the modules: the initrd, then the
+ * guest config's `module =` files with their strings. The
  * kernel starts in 32-bit protected mode, flat segments, paging off,
  * EAX = 0x2BADB002 (the specification's machine state).
  */
@@ -156,46 +157,68 @@ static void mmap_entry(uint8_t *e, uint64_t base, uint64_t length)
     wr32(e + 20, MB1_MMAP_AVAILABLE);
 }
 
-/* Places the initrd and builds the information block. Layout (one page
- * run, below 4 GiB): the block, the memory map, the module list, then the
- * strings. */
+/* Places one module's bytes (page aligned, below limit); *gpa is 0 for an
+ * empty one. */
+static bool place_module(struct guest_boot_plan *p, uint8_t source, uint64_t size, uint64_t limit,
+                         const char *what, uint64_t *gpa)
+{
+    *gpa = 0;
+    if (!size)
+        return true;
+    if (size > limit || !plan_find_free(p, align_up(size, 4096), 4096, limit, gpa))
+        return plan_fail(p,
+                         "%s (%llu bytes) does not fit in guest memory below 4 GiB beside the "
+                         "kernel",
+                         what, (unsigned long long)size);
+    return plan_add_copy(p, (enum boot_source)source, 0, *gpa, size, size, limit, what);
+}
+
+/* Places the modules (the initrd, then the `module =` files) and builds
+ * the information block. Layout (one page run, below 4 GiB): the block, the
+ * memory map, the module list, then the strings. */
 static bool boot_info_plan(struct guest_boot_plan *p, const struct guest_image *img, uint64_t limit)
 {
     const char *cmd = img->cmdline ? img->cmdline : "";
     const char *name = img->initrd_name ? img->initrd_name : "initrd";
-    size_t cmd_len = strnlen(cmd, CMDLINE_MAX), name_len = strnlen(name, NAME_MAX);
+    size_t cmd_len = strnlen(cmd, CMDLINE_MAX);
     if (cmd_len == CMDLINE_MAX)
         return plan_fail(p, "command line is longer than %u bytes", CMDLINE_MAX - 1);
-    if (name_len == NAME_MAX)
-        return plan_fail(p, "initrd name is longer than %u bytes", NAME_MAX - 1);
-    bool module = img->initrd_size > 0;
+    unsigned first = img->initrd_size ? 1 : 0, nmods = first + img->nmodules;
+    const char *str[1 + BOOT_MODULES_MAX];
+    size_t str_len[1 + BOOT_MODULES_MAX], strings = 0;
+    for (unsigned i = 0; i < nmods; i++) {
+        str[i] = i < first ? name : img->modules[i - first].string;
+        if (!str[i])
+            str[i] = "";
+        str_len[i] = strnlen(str[i], NAME_MAX);
+        if (str_len[i] == NAME_MAX)
+            return plan_fail(p, "module %u's string is longer than %u bytes", i, NAME_MAX - 1);
+        strings += str_len[i] + 1;
+    }
     bool high = p->mem_size > MIB1;
     uint32_t mmap_len = MB1_MMAP_ENTRY * (high ? 2 : 1);
     uint32_t mmap_off = align_up(MB1_INFO_SIZE, 8);
     uint32_t mods_off = mmap_off + mmap_len;
-    uint32_t cmd_off = mods_off + (module ? MB1_MOD_SIZE : 0);
+    uint32_t cmd_off = mods_off + MB1_MOD_SIZE * nmods;
     uint32_t loader_off = cmd_off + (uint32_t)cmd_len + 1;
-    uint32_t name_off = loader_off + sizeof(loader_name);
-    uint32_t size = (uint32_t)align_up(name_off + (module ? name_len + 1 : 0), 8);
+    uint32_t names_off = loader_off + sizeof(loader_name);
+    uint32_t size = (uint32_t)align_up(names_off + strings, 8);
 
     uint64_t info_gpa;
     if (!plan_find_free(p, align_up(size, 4096), 4096, limit, &info_gpa))
         return plan_fail(p, "no room for the multiboot information below 4 GiB");
     if (!plan_reserve(p, info_gpa, align_up(size, 4096), "boot information"))
         return false;
-    if (module) {
-        uint64_t gpa;
-        if (img->initrd_size > limit ||
-            !plan_find_free(p, align_up(img->initrd_size, 4096), 4096, limit, &gpa))
-            return plan_fail(p,
-                             "initrd (%llu bytes) does not fit in guest memory below 4 GiB "
-                             "beside the kernel",
-                             (unsigned long long)img->initrd_size);
-        if (!plan_add_copy(p, BOOT_SRC_INITRD, 0, gpa, img->initrd_size, img->initrd_size, limit,
-                           "initrd"))
+    uint64_t mod_gpa[1 + BOOT_MODULES_MAX];
+    for (unsigned i = 0; i < nmods; i++) {
+        bool initrd = i < first;
+        uint64_t bytes = initrd ? img->initrd_size : img->modules[i - first].size;
+        uint8_t source = initrd ? BOOT_SRC_INITRD : (uint8_t)(BOOT_SRC_MODULE + i - first);
+        if (!place_module(p, source, bytes, limit, initrd ? "initrd" : "module", &mod_gpa[i]))
             return false;
-        p->initrd_gpa = gpa;
     }
+    if (first)
+        p->initrd_gpa = mod_gpa[0];
 
     uint8_t *b = plan_add_blob(p, "multiboot information", info_gpa, size);
     if (!b)
@@ -221,13 +244,18 @@ static bool boot_info_plan(struct guest_boot_plan *p, const struct guest_image *
     wr32(b + MB1_I_CMDLINE, base + cmd_off);
     memcpy(b + loader_off, loader_name, sizeof(loader_name));
     wr32(b + MB1_I_LOADER_NAME, base + loader_off);
-    if (module) {
-        uint8_t *m = b + mods_off;
-        wr32(m, (uint32_t)p->initrd_gpa);
-        wr32(m + 4, (uint32_t)(p->initrd_gpa + img->initrd_size)); /* end, exclusive */
-        wr32(m + 8, base + name_off);
-        memcpy(b + name_off, name, name_len);
-        wr32(b + MB1_I_MODS_COUNT, 1);
+    uint32_t at = names_off;
+    for (unsigned i = 0; i < nmods; i++) {
+        uint8_t *m = b + mods_off + MB1_MOD_SIZE * i;
+        uint64_t bytes = i < first ? img->initrd_size : img->modules[i - first].size;
+        wr32(m, (uint32_t)mod_gpa[i]);
+        wr32(m + 4, (uint32_t)(mod_gpa[i] + bytes)); /* end, exclusive */
+        wr32(m + 8, base + at);
+        memcpy(b + at, str[i], str_len[i]);
+        at += (uint32_t)str_len[i] + 1;
+    }
+    if (nmods) {
+        wr32(b + MB1_I_MODS_COUNT, nmods);
         wr32(b + MB1_I_MODS_ADDR, base + mods_off);
         flags |= MB1_IF_MODS;
     }
