@@ -4,9 +4,11 @@
  * information block its loader hands it in EBX (lib/mb1_info.c): the flags,
  * mem_lower/mem_upper against the memory HC_INFO reports, a memory map that
  * covers the guest's RAM above 1 MiB and the image and nothing beyond
- * memory, the command line and boot loader name, and module 0: the
- * config's initrd (mb1-module.img, 8 sectors of the disk pattern with tag
- * 'M'), page aligned, clear of the image, named by its file name.
+ * memory, the command line and boot loader name, module 0: the config's
+ * initrd (mb1-module.img, 8 sectors of the disk pattern with tag 'M'), page
+ * aligned, clear of the image, named by its file name, and module 1: the
+ * config's `module = mb1-module.img extra args` (the same bytes, elsewhere,
+ * with the whole line as its string).
  */
 #include "disk_pattern.h"
 #include "expect.h"
@@ -22,6 +24,7 @@ const char guest_name[] = GUEST_NAME;
 #define MODULE_TAG   'M'
 #define MODULE_SECTS 8
 #define MODULE_NAME  "mb1-module.img"
+#define MODULE1_STR  "mb1-module.img extra args"
 #define MIB1         0x100000ull
 
 static bool starts_with(const char *s, const char *prefix)
@@ -80,19 +83,28 @@ void test_main(void)
     EXPECTF(info.loader && str_eq(info.loader, "Sidecore"), "mb1: boot loader name Sidecore",
             "\"%s\"", info.loader ? info.loader : "");
 
-    if (!EXPECTF(info.modules == 1, "mb1: one module (the initrd)", "%u modules", info.modules))
+    if (!EXPECTF(info.modules == 2, "mb1: two modules (the initrd, then module =)", "%u modules",
+                 info.modules))
         return;
-    const struct mb1_module *m = &info.module[0];
-    EXPECTF((m->start & 0xfff) == 0, "mb1: module page aligned", "start %#x", m->start);
-    EXPECTF(m->end - m->start == MODULE_SECTS * DISK_SECTOR_BYTES, "mb1: module size is the file's",
-            "%u bytes", m->end - m->start);
-    EXPECT(m->end <= (uintptr_t)__image_start || m->start >= (uintptr_t)__image_end,
-           "mb1: module clear of the image");
-    struct disk_mismatch mm = {0};
-    EXPECTF(
-        m->end - m->start == MODULE_SECTS * DISK_SECTOR_BYTES &&
-            disk_pattern_check((const void *)(uintptr_t)m->start, MODULE_TAG, 0, MODULE_SECTS, &mm),
-        "mb1: module holds the initrd's bytes", "word %u: %#x, want %#x", mm.word, mm.got, mm.want);
-    EXPECTF(str_eq(m->name, MODULE_NAME), "mb1: module string is the initrd's name", "\"%s\"",
-            m->name);
+    for (unsigned i = 0; i < 2; i++) {
+        const struct mb1_module *m = &info.module[i];
+        printf("mb1: module %u at %#x-%#x \"%s\"\n", i, m->start, m->end, m->name);
+        EXPECTF((m->start & 0xfff) == 0, "mb1: module page aligned", "start %#x", m->start);
+        EXPECTF(m->end - m->start == MODULE_SECTS * DISK_SECTOR_BYTES,
+                "mb1: module size is the file's", "%u bytes", m->end - m->start);
+        EXPECT(m->end <= (uintptr_t)__image_start || m->start >= (uintptr_t)__image_end,
+               "mb1: module clear of the image");
+        struct disk_mismatch mm = {0};
+        EXPECTF(m->end - m->start == MODULE_SECTS * DISK_SECTOR_BYTES &&
+                    disk_pattern_check((const void *)(uintptr_t)m->start, MODULE_TAG, 0,
+                                       MODULE_SECTS, &mm),
+                "mb1: module holds the file's bytes", "word %u: %#x, want %#x", mm.word, mm.got,
+                mm.want);
+    }
+    EXPECTF(str_eq(info.module[0].name, MODULE_NAME), "mb1: module 0's string is the initrd's name",
+            "\"%s\"", info.module[0].name);
+    EXPECTF(str_eq(info.module[1].name, MODULE1_STR), "mb1: module 1's string is the module line",
+            "\"%s\"", info.module[1].name);
+    EXPECT(info.module[0].end <= info.module[1].start || info.module[1].end <= info.module[0].start,
+           "mb1: the two modules do not overlap");
 }

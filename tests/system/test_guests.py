@@ -223,4 +223,4 @@ def test_multiboot1_information_block(machine):
     wait_for_all(m, [stopped("mb1info")])
     assert_guest_passed(m.log, "mb1info")
     assert "[mb1info] mb1info: start (multiboot v1, 32-bit image" in m.log
-    assert "[mb1info] PASS mb1: module holds the initrd's bytes" in m.log
+    assert "[mb1info] PASS mb1: module 1's string is the module line" in m.log
