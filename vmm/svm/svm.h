@@ -171,7 +171,7 @@ struct svm_vcpu {
      * past it (nmi_iret_rip). nmi_poll asks for a short host timer so that
      * such an exit comes soon while an NMI waits. */
     bool nmi_masked, nmi_iret_wait, nmi_poll;
-    uint64_t nmi_iret_rip;
+    uint64_t nmi_iret_rip, nmi_poll_ns;
 };
 
 static inline uint64_t vmcb_r64(const struct svm_vcpu *s, unsigned off)

@@ -26,8 +26,12 @@
 #define LEN_INVD    2
 
 /* How soon to look again at a guest that blocks a waiting NMI only until
- * its next instruction (an interrupt shadow, an IRET that has not run). */
-#define NMI_POLL_NS 20000
+ * its next instruction (an interrupt shadow, an IRET that has not run):
+ * 20 us, doubled at each look that finds it still blocked (up to 10 ms), so
+ * that a slow exit path (an emulator's) cannot keep the timer expiring
+ * before the guest runs its one instruction. */
+#define NMI_POLL_NS     20000ull
+#define NMI_POLL_MAX_NS 10000000ull
 
 static void set_vintr(struct svm_vcpu *s, bool on)
 {
@@ -57,12 +61,17 @@ static void set_iret_intercept(struct svm_vcpu *s, bool on)
  * instruction, it asks for a prompt exit (nmi_poll). */
 static bool deliver_nmi(struct vcpu *v, struct svm_vcpu *s)
 {
+    bool was_polling = s->nmi_poll;
     s->nmi_poll = false;
     if (!__atomic_load_n(&v->nmi_pending, __ATOMIC_ACQUIRE))
         return false;
     bool shadow = vmcb_r64(s, VMCB_INT_STATE) & 1;
     if (s->nmi_masked || shadow) {
         s->nmi_poll = shadow || s->nmi_iret_wait;
+        if (!was_polling)
+            s->nmi_poll_ns = NMI_POLL_NS;
+        else if (s->nmi_poll && s->nmi_poll_ns < NMI_POLL_MAX_NS)
+            s->nmi_poll_ns *= 2;
         return false;
     }
     if (!vcpu_take_nmi(v))
@@ -116,7 +125,7 @@ static void program_timer(struct vcpu *v, struct svm_vcpu *s)
     uint64_t now = rdtsc();
 
     if (s->nmi_poll) {
-        uint64_t soon = now + tsc_hz() / (1000000000ull / NMI_POLL_NS);
+        uint64_t soon = now + tsc_hz() * s->nmi_poll_ns / 1000000000ull;
         if (!deadline || soon < deadline)
             deadline = soon;
     }
