@@ -13,7 +13,9 @@ static const struct io_policy_entry io_table[] = {
     /* first          last            name          action     log    why */
     {0x00,            0x1f,           "DMA1",       IO_IGNORE, false, "8237 DMA controller 1 (and its neighbours): no ISA DMA; the floppy driver probes it"},
     {0x20,            0x21,           "PIC1",       IO_IGNORE, false, "no 8259s: Linux probes them and finds none (reads 0xff)"},
+    {0x2e,            0x2f,           "SuperIO-1",  IO_IGNORE, false, "Super I/O config index/data: Linux probes it at boot (no chip: reads 0xff)"},
     {0x40,            0x43,           "PIT",        IO_IGNORE, false, "no 8254: the guest has the TSC-deadline APIC timer and a known TSC rate"},
+    {0x4e,            0x4f,           "SuperIO-2",  IO_IGNORE, false, "Super I/O alternative config ports, probed likewise"},
     {IO_I8042_DATA,   IO_I8042_DATA,  "i8042-data", IO_I8042,  false, "keyboard controller data (no keyboard behind it)"},
     {0x61,            0x61,           "NMI-SC",     IO_IGNORE, false, "PC speaker / NMI status: nothing behind it"},
     {IO_I8042_CMD,    IO_I8042_CMD,   "i8042-cmd",  IO_I8042,  false, "keyboard controller command/status: 0xfe pulses the reset line"},

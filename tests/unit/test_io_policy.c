@@ -114,7 +114,8 @@ static void test_pc_start_ports_are_quiet(void **state)
     assert_int_equal(io_policy_lookup(0x4d1)->action, IO_ZERO);
     assert_int_equal(io_policy_lookup(0x61)->action, IO_IGNORE);
     /* Neighbours stay unknown and logged. */
-    static const uint16_t unknown[] = {0x4cf, 0x4d2, 0xee, 0x91, 0x93, 0x2f7, 0x3f7, 0x510};
+    static const uint16_t unknown[] = {0x4cf, 0x4d2, 0xee,  0x91, 0x93,
+                                       0x2f7, 0x3f7, 0x510, 0x2d, 0x50};
     for (unsigned i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
         assert_string_equal(io_policy_lookup(unknown[i])->name, "unknown");
         assert_true(io_policy_lookup(unknown[i])->log_first);
