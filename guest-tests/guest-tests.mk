@@ -40,9 +40,11 @@ GT_LIB64_OBJ := $(patsubst $(GT_SRC)/lib/%.c,$(GT_OBJ)/64/lib/%.o,$(filter-out $
 	$(GT_OBJ)/64/lib/entry64.asm.o $(GT_OBJ)/64/lib/trap64.asm.o
 GT_VDISK_OBJ := $(GT_OBJ)/64/lib/vdisk.o $(GT_OBJ)/64/lib/smp64.o $(GT_OBJ)/64/lib/ap64.asm.o
 GT_MB2_OBJ := $(GT_OBJ)/32/lib/mb2_header.asm.o
+GT_MB1_OBJ := $(GT_OBJ)/32/lib/mb1_header.asm.o
 
-# NAME:FORMAT:SOURCE. FORMAT is mb2 (32-bit with a multiboot2 header), elf32
-# or elf64; SOURCE is guests/SOURCE.c; GT_DEFS_NAME adds compiler flags.
+# NAME:FORMAT:SOURCE. FORMAT is mb2 (32-bit with a multiboot2 header), mb1
+# (32-bit with a multiboot v1 header), elf32 or elf64; SOURCE is
+# guests/SOURCE.c; GT_DEFS_NAME adds compiler flags.
 GT_GUEST_LIST := \
 	cpuid:mb2:cpuid \
 	msr:elf64:msr \
@@ -55,6 +57,8 @@ GT_GUEST_LIST := \
 	neighbour:elf32:neighbour \
 	counter:elf64:counter \
 	counter32:elf32:counter \
+	nmi:elf32:nmi \
+	mb1info:mb1:mb1info \
 	triplefault:elf64:triplefault \
 	xsetbv:elf64:xsetbv \
 	usermode:elf64:usermode \
@@ -119,7 +123,7 @@ $(GT_OBJ)/$(4)/guests/$(1).o: $(GT_SRC)/guests/$(3).c
 	@$(CC) $(GT_CFLAGS$(4)) -DGUEST_NAME='"$(1)"' $(GT_DEFS_$(1)) -c $$< -o $$@
 
 $(GT_OUT)/$(1).elf: $(GT_OBJ)/$(4)/guests/$(1).o $(GT_LIB$(4)_OBJ) $(GT_EXTRA_$(1)) \
-		$(if $(filter mb2,$(2)),$(GT_MB2_OBJ)) $(GT_LDS)
+		$(if $(filter mb2,$(2)),$(GT_MB2_OBJ)) $(if $(filter mb1,$(2)),$(GT_MB1_OBJ)) $(GT_LDS)
 	@echo "  LD$(4)    $$@"
 	@$(LD) $(GT_LDFLAGS$(4)) -o $$@ $$(filter %.o,$$^)
 
@@ -146,7 +150,8 @@ $(foreach g,$(GT_GUEST_LIST),$(eval $(call gt_guest,$(call gt_field,$(g),1),$(ca
 
 # Disk images the configs name (disk = ram:NAME.img): NAME:SECTORS:TAG, written
 # by tools/mkdisk.py with the pattern of lib/disk_pattern.h.
-GT_DISK_LIST := vblk-good:512:G vblk-bad:512:B vnotify:512:N vrate:512:R vbreak:512:K
+GT_DISK_LIST := vblk-good:512:G vblk-bad:512:B vnotify:512:N vrate:512:R vbreak:512:K \
+	mb1-module:8:M
 define gt_disk
 $(GT_OUT)/$(1).img: $(GT_SRC)/tools/mkdisk.py
 	@mkdir -p $$(dir $$@)

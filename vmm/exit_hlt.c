@@ -24,7 +24,7 @@ void vcpu_wait_for_event(struct vcpu *v)
     for (;;) {
         check_timer(v);
         bool io_owed = vcpu_poll_devices(v);
-        if (vcpu_has_pending(v) || v->stop_requested)
+        if (vcpu_has_pending(v) || v->nmi_pending || v->stop_requested)
             return;
         uint64_t deadline = vcpu_next_timer(v);
         if (io_owed) {
@@ -56,17 +56,18 @@ bool exit_hlt(struct vcpu *v, const struct vcpu_exit *e)
      * (the guest has taken it or is about to): only one that arrives while
      * halted, or one still pending now, makes this halt part of a request. */
     bool io_before = __atomic_exchange_n(&v->io_irq, false, __ATOMIC_RELAXED);
-    if (vcpu_has_pending(v)) {
+    if (vcpu_has_pending(v) || v->nmi_pending) {
         if (io_before)
             v->stats.exits_io++;
         return true;
     }
+    /* An NMI ends a halt whatever IF says. */
     bool can_wake = (ops->read_sreg(v, VCPU_SREG_RFLAGS) & RFLAGS_IF) || vcpu_next_timer(v);
     v->state = VCPU_HALTED;
     if (!can_wake) {
         /* HLT with interrupts off and nothing armed: the vCPU is done until
          * the operator stops or restarts the guest. */
-        while (!v->stop_requested)
+        while (!v->stop_requested && !v->nmi_pending)
             asm volatile("sti; hlt; cli" ::: "memory");
     } else {
         vcpu_wait_for_event(v);

@@ -266,6 +266,7 @@ bool guest_start(struct guest *g)
         v->stop_requested = false;
         v->state = VCPU_IDLE;
         v->init_pending = false;
+        v->nmi_pending = false;
         v->sipi_vector = -1;
         if (!cpu_post_work(v->cpu, vcpu_loop_run, v)) {
             guest_stop(g, "CPU %u would not take vCPU %u", v->cpu, i);

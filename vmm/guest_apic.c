@@ -26,6 +26,7 @@ static void deliver_to(struct guest *g, const uint64_t *targets, uint8_t mode, u
             if (vlapic_accept(&t->lapic, vector, level) && t != from)
                 vcpu_kick(t);
             break;
+        case VLAPIC_DM_NMI: vcpu_send_nmi(t); break;
         case VLAPIC_DM_INIT: vcpu_send_init(t); break;
         case VLAPIC_DM_STARTUP: vcpu_send_sipi(t, vector); break;
         case VLAPIC_DM_INIT_DEASSERT: break;
@@ -165,14 +166,23 @@ enum guest_msi_result guest_apic_msi(struct guest *g, uint64_t address, uint32_t
     struct apic_msi m;
     bool posted = false, local = false, kicked = false;
 
-    if (!apic_msi_decode(address, data, &m) || m.dest.vector < 16 ||
-        (m.delivery_mode != VLAPIC_DM_FIXED && m.delivery_mode != VLAPIC_DM_LOWEST))
+    if (!apic_msi_decode(address, data, &m))
+        return GUEST_MSI_DROPPED;
+    bool nmi = m.delivery_mode == VLAPIC_DM_NMI;
+    if (!nmi && (m.dest.vector < 16 ||
+                 (m.delivery_mode != VLAPIC_DM_FIXED && m.delivery_mode != VLAPIC_DM_LOWEST)))
         return GUEST_MSI_DROPPED;
     describe_apics(g, cpus);
     if (apic_dest_resolve(cpus, g->nvcpus, &m.dest, targets)) {
         for (uint32_t i = 0; i < g->nvcpus; i++) {
             if (!(targets[i / 64] & (1ull << (i % 64))))
                 continue;
+            if (nmi) {
+                /* The vector is ignored; an NMI is never posted. */
+                vcpu_send_nmi(&g->vcpus[i]);
+                kicked = true;
+                continue;
+            }
             switch (msi_deliver_one(&g->vcpus[i], m.dest.vector, m.level)) {
             case GUEST_MSI_POSTED: posted = true; break;
             case GUEST_MSI_LOCAL: local = true; break;

@@ -49,7 +49,8 @@ enum guest_msi_result {
 };
 
 /* A device's MSI (address and data as the guest programmed them), from any
- * CPU. Fixed or lowest-priority delivery; the destination follows the
+ * CPU. Fixed or lowest-priority delivery, or NMI (sent to every target,
+ * never posted, reported KICKED); the destination follows the
  * address's destination mode (physical or logical, vmm/dev/apic_dest.h) and
  * reaches every vCPU it names; lowest priority or the redirection hint pick
  * one of them. Posted where the backend can; otherwise the vector is

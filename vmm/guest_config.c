@@ -38,6 +38,7 @@ enum key_id {
     KEY_DISK_QUEUES,
     KEY_IO,
     KEY_INTERRUPT_COALESCING,
+    KEY_MODULE,
     KEY_COUNT,
 };
 
@@ -53,6 +54,7 @@ static const char *const key_names[KEY_COUNT] = {
     [KEY_DISK_QUEUES] = "disk_queues",
     [KEY_IO] = "io",
     [KEY_INTERRUPT_COALESCING] = "interrupt_coalescing",
+    [KEY_MODULE] = "module",
 };
 
 static const enum key_id required_keys[] = {KEY_CPUS, KEY_MEMORY, KEY_KERNEL};
@@ -437,6 +439,45 @@ static bool check_boot_file(struct parse_state *s, const struct ini_item *it, ch
     return true;
 }
 
+/* module = PATH [args]: repeatable, up to GUEST_MODULES_MAX. */
+static bool parse_module(struct parse_state *s, const struct ini_item *it)
+{
+    char shown[QUOTE_MAX];
+    struct guest_module *m = &s->cur.modules[s->cur.nmodules];
+    size_t n = strlen(it->value), path_len = 0;
+    uint64_t size;
+
+    quote(shown, sizeof(shown), it->value);
+    if (!n) {
+        report(s, it->line, "module = : needs a file name");
+        return false;
+    }
+    if (s->cur.nmodules >= GUEST_MODULES_MAX) {
+        report(s, it->line, "module = %s: more than %u modules", shown,
+               (unsigned)GUEST_MODULES_MAX);
+        return false;
+    }
+    if (n >= sizeof(m->string)) {
+        report(s, it->line, "module = %s: too long (%zu characters, at most %zu)", shown, n,
+               sizeof(m->string) - 1);
+        return false;
+    }
+    while (path_len < n && it->value[path_len] != ' ' && it->value[path_len] != '\t')
+        path_len++;
+    if (path_len >= GUEST_PATH_LEN) {
+        report(s, it->line, "module = %s: path too long (%zu characters, at most %u)", shown,
+               path_len, (unsigned)(GUEST_PATH_LEN - 1));
+        return false;
+    }
+    memcpy(m->path, it->value, path_len);
+    m->path[path_len] = 0;
+    if (!check_boot_path(s, it, m->path, &size))
+        return false;
+    str_copy(m->string, it->value, sizeof(m->string));
+    s->cur.nmodules++;
+    return true;
+}
+
 static bool parse_cpus(struct parse_state *s, const struct ini_item *it)
 {
     char shown[QUOTE_MAX];
@@ -700,6 +741,7 @@ static bool parse_value(struct parse_state *s, enum key_id key, const struct ini
     case KEY_DISK_QUEUES: return parse_disk_queues(s, it);
     case KEY_IO: return parse_io(s, it);
     case KEY_INTERRUPT_COALESCING: return parse_coalescing(s, it);
+    case KEY_MODULE: return parse_module(s, it);
     case KEY_COUNT: break;
     }
     return false;
@@ -725,7 +767,7 @@ static void on_guest_item(struct parse_state *s, const struct ini_item *it)
         s->cur_bad = true;
         return;
     }
-    if (s->key_line[key] && key != KEY_DISK) {
+    if (s->key_line[key] && key != KEY_DISK && key != KEY_MODULE) {
         report(s, it->line, "'%s' given twice in [guest %s] (first at line %u)", key_names[key],
                s->cur_label, s->key_line[key]);
         s->cur_bad = true;

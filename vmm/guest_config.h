@@ -21,7 +21,8 @@
 /* Virtqueues a guest's disk may have (as drivers/block/ramdisk.h's queues). */
 #define GUEST_DISK_QUEUES_MAX 16
 /* Disks a guest may have (`disk =` lines), each its own PCI function. */
-#define GUEST_DISKS_MAX 8
+#define GUEST_DISKS_MAX   8
+#define GUEST_MODULES_MAX 4 /* `module =` lines (vmm/loader BOOT_MODULES_MAX) */
 
 /* Guest memory is mapped with 2 MiB EPT pages at least, and a guest smaller
  * than 4 MiB cannot hold a kernel and its page tables. */
@@ -43,6 +44,14 @@ struct guest_config {
     char kernel[GUEST_PATH_LEN]; /* boot-file name, relative to the config */
     char initrd[GUEST_PATH_LEN]; /* "" if none */
     char cmdline[GUEST_CMDLINE_LEN];
+    /* One per `module = PATH [args]` line, in file order: further boot
+     * modules a multiboot v1 kernel receives after the initrd, each with
+     * the whole value ("PATH args") as its string, as GRUB's `module` gives. */
+    struct guest_module {
+        char path[GUEST_PATH_LEN];
+        char string[GUEST_PATH_LEN * 2];
+    } modules[GUEST_MODULES_MAX];
+    uint32_t nmodules;
     enum guest_on_event on_poweroff; /* default stop */
     enum guest_on_event on_reboot;   /* default restart */
     /* One per `disk =` line, in file order ("disk =" adds none). NVMe ranges

@@ -73,7 +73,8 @@ bool guest_device_in(struct vcpu *v, const struct io_policy_entry *p, uint16_t p
     case IO_PM:
         *value = acpi_pm_read(&g->pm, port - IO_PM_BASE, size, acpi_pm_timer(rdtsc(), tsc_hz()));
         break;
-    case IO_RESET: *value = 0; break;
+    case IO_RESET:
+    case IO_ZERO: *value = 0; break;
     default:
         if (p->log_first && io_seen_first(&g->port_seen, port))
             log_info("guest %s: read of port %#x (%s): no device, reads as ones", g->cfg.name, port,

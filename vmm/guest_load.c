@@ -102,6 +102,21 @@ bool guest_load(struct guest *g, char *why, size_t why_size)
         fmt_snprintf(why, why_size, "initrd file '%s' is not among the boot files", g->cfg.initrd);
         return false;
     }
+    _Static_assert(GUEST_MODULES_MAX <= BOOT_MODULES_MAX, "every module key can be loaded");
+    struct guest_module_file modules[GUEST_MODULES_MAX];
+    for (uint32_t i = 0; i < g->cfg.nmodules && i < GUEST_MODULES_MAX; i++) {
+        const struct handoff_file *f = vmm_boot_file(g->cfg.modules[i].path);
+        if (!f) {
+            fmt_snprintf(why, why_size, "module file '%s' is not among the boot files",
+                         g->cfg.modules[i].path);
+            return false;
+        }
+        modules[i] = (struct guest_module_file){
+            .data = (const uint8_t *)(uintptr_t)f->base,
+            .size = f->size,
+            .string = g->cfg.modules[i].string,
+        };
+    }
     struct guest_image img = {
         .data = (const uint8_t *)(uintptr_t)kernel->base,
         .size = kernel->size,
@@ -110,6 +125,8 @@ bool guest_load(struct guest *g, char *why, size_t why_size)
         .cmdline = command_line(g, cmdline, sizeof(cmdline)),
         .initrd_name = g->cfg.initrd,
         .mem_size = g->mem_size,
+        .modules = modules,
+        .nmodules = g->cfg.nmodules < GUEST_MODULES_MAX ? g->cfg.nmodules : GUEST_MODULES_MAX,
     };
     if (!guest_boot_plan_build(&img, &plan)) {
         fmt_snprintf(why, why_size, "%s: %s", g->cfg.kernel, plan.error);

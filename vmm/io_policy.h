@@ -23,6 +23,9 @@ enum io_action {
     IO_RTC,        /* MC146818 RTC/CMOS index and data (vmm/dev/rtc.c) */
     IO_I8042,      /* keyboard controller: data and command/status (vmm/dev/i8042.c) */
     IO_PCI,        /* PCI configuration mechanism #1 (vmm/dev/pci_host.c) */
+    IO_ZERO,       /* absent, but where all ones would mean something: reads 0,
+                      writes dropped (the ELCR: all ones would make every ISA
+                      interrupt level-triggered) */
 };
 
 struct io_policy_entry {
@@ -35,6 +38,8 @@ struct io_policy_entry {
 
 #define IO_COM1_BASE   0x3f8
 #define IO_POST_PORT   0x80
+#define IO_DELAY_PORT  0xed  /* Linux's io_delay=0xed */
+#define IO_ELCR        0x4d0 /* edge/level control, 0x4d0-0x4d1 */
 #define IO_I8042_DATA  0x60
 #define IO_I8042_CMD   0x64
 #define IO_RTC_INDEX   0x70

@@ -124,3 +124,9 @@ void vcpu_send_sipi(struct vcpu *target, uint8_t vector)
                                     __ATOMIC_ACQUIRE))
         vcpu_kick(target);
 }
+
+void vcpu_send_nmi(struct vcpu *target)
+{
+    __atomic_store_n(&target->nmi_pending, true, __ATOMIC_RELEASE);
+    vcpu_kick(target);
+}

@@ -172,6 +172,11 @@ struct vcpu {
      * vcpu_send_sipi): written by the sender, consumed by this vCPU. */
     volatile bool init_pending;
     volatile int sipi_vector; /* -1: none */
+    /* An NMI from another vCPU (ICR, IOAPIC or MSI with delivery mode NMI):
+     * one latch, as on hardware, so NMIs sent while one is still pending
+     * collapse into it. The backend injects it when the guest's NMI
+     * blocking allows (after the IRET of the NMI handler running now). */
+    volatile bool nmi_pending;
 
     /* Emulated MSRs (vmm/msr_policy.h). */
     struct msr_vcpu_state msr;
@@ -288,6 +293,13 @@ static inline void vcpu_pend_interrupt(struct vcpu *v, uint8_t vector)
  * target in real mode at vector << 12 (a second SIPI is ignored). */
 void vcpu_send_init(struct vcpu *target);
 void vcpu_send_sipi(struct vcpu *target, uint8_t vector);
+/* An NMI for target (any CPU may call; also wakes a halted target). */
+void vcpu_send_nmi(struct vcpu *target);
+/* The backend takes the pending NMI to inject it (on v's CPU). */
+static inline bool vcpu_take_nmi(struct vcpu *v)
+{
+    return __atomic_exchange_n(&v->nmi_pending, false, __ATOMIC_ACQ_REL);
+}
 /* Interrupts the target's CPU so it leaves the guest and looks at its
  * pending work (interrupts, INIT/SIPI, a stop request). */
 void vcpu_kick(struct vcpu *target);

@@ -55,6 +55,7 @@ static bool wait_for_sipi(struct vcpu *v)
     if (v->stop_requested)
         return false;
     v->init_pending = false;
+    v->nmi_pending = false; /* one sent while it waited was not taken */
     vcpu_backend()->sipi_start(v, (uint8_t)v->sipi_vector);
     v->sipi_vector = -1;
     v->state = VCPU_RUNNING;

@@ -25,6 +25,9 @@ extern const char guest_name[];
 bool runtime_is_multiboot2(void);
 /* The multiboot2 information address from EBX (0 in other formats). */
 uintptr_t runtime_mb2_info(void);
+/* The same for a multiboot v1 header (mb1_header.asm) and its EBX. */
+bool runtime_is_multiboot1(void);
+uintptr_t runtime_mb1_info(void);
 
 /* Linker-script symbols: the image's extent. */
 extern char __image_start[], __image_end[];

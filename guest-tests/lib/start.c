@@ -21,8 +21,20 @@ void guest_start(unsigned long magic, unsigned long info, unsigned long flags);
 /* Defined only when mb2_header.asm is linked in: a weak reference is 0
  * otherwise. */
 extern const char mb2_header[] __attribute__((weak));
+/* Likewise for mb1_header.asm. */
+extern const char mb1_header[] __attribute__((weak));
 
-static uintptr_t entry_mb2_info;
+static uintptr_t entry_mb2_info, entry_mb1_info;
+
+bool runtime_is_multiboot1(void)
+{
+    return mb1_header != 0;
+}
+
+uintptr_t runtime_mb1_info(void)
+{
+    return entry_mb1_info;
+}
 
 bool runtime_is_multiboot2(void)
 {
@@ -53,6 +65,11 @@ static void check_entry_state(unsigned long magic, unsigned long info, unsigned 
         EXPECTF(info != 0 && (info & 7) == 0, "entry: EBX holds an 8-byte aligned info address",
                 "EBX %#lx", info);
     }
+    if (runtime_is_multiboot1()) {
+        EXPECT_EQ(magic, 0x2badb002u, "entry: EAX holds the multiboot v1 magic");
+        EXPECTF(info != 0 && (info & 3) == 0, "entry: EBX holds a 4-byte aligned info address",
+                "EBX %#lx", info);
+    }
 #endif
 }
 
@@ -64,10 +81,14 @@ void guest_start(unsigned long magic, unsigned long info, unsigned long flags)
 #endif
     if (runtime_is_multiboot2())
         entry_mb2_info = info;
+    if (runtime_is_multiboot1())
+        entry_mb1_info = info;
 #ifdef __x86_64__
     const char *format = "ELF64, 64-bit";
 #else
-    const char *format = runtime_is_multiboot2() ? "multiboot2, 32-bit" : "ELF32, 32-bit";
+    const char *format = runtime_is_multiboot2()   ? "multiboot2, 32-bit"
+                         : runtime_is_multiboot1() ? "multiboot v1, 32-bit"
+                                                   : "ELF32, 32-bit";
 #endif
     hc_detect();
     printf("%s: start (%s image at %p-%p)\n", guest_name, format, __image_start, __image_end);

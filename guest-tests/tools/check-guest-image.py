@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Checks built test-guest images against what Sidecore's loader expects.
 
-Usage: check-guest-image.py IMAGE:FORMAT ...   (FORMAT: mb2, elf32 or elf64)
+Usage: check-guest-image.py IMAGE:FORMAT ...   (FORMAT: mb2, mb1, elf32 or elf64)
 
 For every image: an executable ELF of the right class and machine; loadable
 segments at or above 1 MiB, physical = virtual, inside the first 8 MiB (so
@@ -88,6 +88,20 @@ def find_mb2(data):
     return None, None
 
 
+MB1_MAGIC = 0x1BADB002
+MB1_SEARCH = 8192
+
+
+def find_mb1(data):
+    """File offset of a multiboot v1 header with a valid checksum in the
+    first 8 KiB (4-aligned), or None."""
+    for off in range(0, min(len(data), MB1_SEARCH) - 11, 4):
+        magic, flags, checksum = struct.unpack_from("<III", data, off)
+        if magic == MB1_MAGIC and (magic + flags + checksum) & 0xFFFFFFFF == 0:
+            return off
+    return None
+
+
 def check(path, fmt):
     with open(path, "rb") as f:
         data = f.read()
@@ -132,6 +146,15 @@ def check(path, fmt):
         if off is not None:
             raise Bad(f"{fmt} image carries a multiboot2 header at file offset {off:#x}")
         extra = ""
+    off1 = find_mb1(data)
+    if fmt == "mb1":
+        if off1 is None:
+            raise Bad(f"no multiboot v1 header in the first {MB1_SEARCH} bytes")
+        if not any(s["offset"] <= off1 < s["offset"] + s["filesz"] for s in loads):
+            raise Bad(f"multiboot v1 header at file offset {off1:#x} is not in a loaded segment")
+        extra = f", multiboot v1 header at file offset {off1:#x}"
+    elif off1 is not None:
+        raise Bad(f"{fmt} image carries a multiboot v1 header at file offset {off1:#x}")
     segs = " ".join(f"{s['paddr']:#x}+{s['memsz']:#x}" for s in loads)
     return f"entry {entry:#x}, segments {segs}{extra}"
 
@@ -143,7 +166,7 @@ def main(args):
     failed = 0
     for arg in args:
         path, _, fmt = arg.rpartition(":")
-        if fmt not in ("mb2", "elf32", "elf64"):
+        if fmt not in ("mb2", "mb1", "elf32", "elf64"):
             print(f"FAIL {arg}: unknown format '{fmt}'")
             failed += 1
             continue

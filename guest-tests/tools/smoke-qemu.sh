@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Smoke test of the test guests' runtime without Sidecore: boots each
 # multiboot2 image through GRUB (grub-mkrescue ISO, `multiboot2 /guest.elf`),
+# each multiboot v1 image by `multiboot /guest.elf`,
 # and each ELF64 image through elf64-boot (`multiboot2 /elf64-boot.elf`,
 # `module2 /guest.elf`), in bare QEMU (TCG), captures COM1 and checks that
 # the guest started, saw no
@@ -27,6 +28,11 @@ for img in "$@"; do
         cp "$loader" "$iso_root/elf64-boot.elf"
         boot="multiboot2 /elf64-boot.elf"$'\n'"    module2 /guest.elf"
         format="ELF64, 64-bit"
+    elif python3 -c 'import struct, sys
+d = open(sys.argv[1], "rb").read(8192)
+sys.exit(0 if any(struct.unpack_from("<I", d, o)[0] == 0x1BADB002 for o in range(0, len(d) - 3, 4)) else 1)' "$img"; then
+        boot="multiboot /guest.elf"
+        format="multiboot v1, 32-bit"
     else
         boot="multiboot2 /guest.elf"
         format="multiboot2, 32-bit"

@@ -8,7 +8,7 @@
  * memory (ASan watches both, each allocated to its exact size), every plan
  * that builds must apply, and what a bzImage plan promises must hold in the
  * memory it produced (boot_params, the command line, the entry registers).
- * fuzz-sources: vmm/loader/boot_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/plan_util.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c kernel/lib/fmt.c kernel/lib/str.c
+ * fuzz-sources: vmm/loader/boot_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/multiboot1_plan.c vmm/loader/plan_util.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c kernel/lib/fmt.c kernel/lib/str.c
  */
 #include <stdint.h>
 #include <stdio.h>

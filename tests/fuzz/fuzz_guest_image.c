@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Fuzzes the guest image loader: arbitrary bytes as a kernel image (and
- * optionally its tail as an initrd) with a memory size taken from the input.
+ * optionally its tail as an initrd and a module) with a memory size taken
+ * from the input.
  * Planning must never read outside the image, applying must never write
  * outside guest memory (ASan watches both buffers, each allocated to its
  * exact size), and every plan that builds must also apply.
- * fuzz-sources: vmm/loader/boot_plan.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/plan_util.c kernel/lib/fmt.c kernel/lib/str.c
+ * fuzz-sources: vmm/loader/boot_plan.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/multiboot1_plan.c vmm/loader/plan_util.c kernel/lib/fmt.c kernel/lib/str.c
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         initrd = malloc(initrd_size ? initrd_size : 1);
         memcpy(initrd, data + size, initrd_size);
     }
+    /* and, before it, a module (`module =`), also copied to its own buffer */
+    uint8_t *module = NULL;
+    struct guest_module_file mod = {0};
+    if (sel & 0x1000) {
+        mod.size = (extra >> 20) & 0xfff;
+        if (mod.size > size)
+            mod.size = size;
+        size -= mod.size;
+        module = malloc(mod.size ? mod.size : 1);
+        memcpy(module, data + size, mod.size);
+        mod.data = module;
+        mod.string = (extra & 0x40000) ? "mod args" : NULL;
+    }
     uint8_t *image = malloc(size ? size : 1);
     memcpy(image, data, size);
 
@@ -65,6 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .cmdline = (extra & 0x10000) ? "console=ttyS0 root=/dev/ram0" : NULL,
         .initrd_name = NULL,
         .mem_size = mem_size,
+        .modules = &mod,
+        .nmodules = (sel & 0x1000) ? 1 : 0,
     };
     if (guest_boot_plan_build(&gi, &plan)) {
         check(plan.entry.rip < mem_size, "entry inside guest memory");
@@ -92,5 +108,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(image);
     free(initrd);
+    free(module);
     return 0;
 }

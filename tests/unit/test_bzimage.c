@@ -6,7 +6,7 @@
  * selectors, the identity page tables and the entry registers. Every
  * refusal the loader promises is provoked, and Debian's real kernel is
  * parsed when one is at hand (LINUX_BZIMAGE=path or /boot/vmlinuz-*).
- * test-sources: vmm/loader/boot_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/plan_util.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c vmm/acpi/guest_acpi.c vmm/acpi/acpi_writer.c vmm/acpi/guest_fadt.c vmm/acpi/guest_madt.c vmm/acpi/guest_mcfg.c vmm/acpi/guest_dsdt.c vmm/acpi/aml.c kernel/lib/fmt.c kernel/lib/str.c
+ * test-sources: vmm/loader/boot_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/multiboot1_plan.c vmm/loader/plan_util.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c vmm/acpi/guest_acpi.c vmm/acpi/acpi_writer.c vmm/acpi/guest_fadt.c vmm/acpi/guest_madt.c vmm/acpi/guest_mcfg.c vmm/acpi/guest_dsdt.c vmm/acpi/aml.c kernel/lib/fmt.c kernel/lib/str.c
  */
 #include <glob.h>
 #include <setjmp.h>

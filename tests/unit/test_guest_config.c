@@ -526,6 +526,39 @@ static void test_bad_kernel_and_initrd(void **state)
     assert_string_equal(r->set.guests[1].initrd, "");
 }
 
+static void test_modules(void **state)
+{
+    static const char *const names[] = {"mods", "none"};
+    struct record *r = parse(GUEST("mods")                                /* 1-4 */
+                             "module = guests/initrd.gz\n"                /* 5 */
+                             "module = guests/other.elf  root=x  quiet\n" /* 6 */
+                             "module = guests/empty.img\n"                /* 7: empty is fine */
+                             "module = guests/sector.img a\n"             /* 8 */
+                             GUEST("five")                                /* 9-12 */
+                             "module = guests/initrd.gz\nmodule = guests/initrd.gz\n"
+                             "module = guests/initrd.gz\nmodule = guests/initrd.gz\n"
+                             "module = guests/disk.img\n" /* 17: a fifth */
+                             "[guest bad]\ncpus = 1\nmemory = 64M\nkernel = guests/test.elf\n"
+                             "module = guests/missing.bin arg\n" /* 22 */
+                             "module = ../up.bin\n"              /* 23 */
+                             "module =\n"                        /* 24 */
+                             GUEST("none"));
+    expect_error(r, 17, "module = guests/disk.img: more than 4 modules");
+    expect_error(r, 22, "module = guests/missing.bin arg: no such file among the boot files");
+    expect_error(r, 23, "the path must stay below the config file's directory");
+    expect_error(r, 24, "module = : needs a file name");
+    expect_guests(r, names, 2);
+    const struct guest_config *g = &r->set.guests[0];
+    assert_int_equal(g->nmodules, 4);
+    assert_string_equal(g->modules[0].path, "guests/initrd.gz");
+    assert_string_equal(g->modules[0].string, "guests/initrd.gz");
+    assert_string_equal(g->modules[1].path, "guests/other.elf");
+    assert_string_equal(g->modules[1].string, "guests/other.elf  root=x  quiet");
+    assert_string_equal(g->modules[2].path, "guests/empty.img");
+    assert_string_equal(g->modules[3].string, "guests/sector.img a");
+    assert_int_equal(r->set.guests[1].nmodules, 0);
+}
+
 static void test_no_file_check_without_callback(void **state)
 {
     struct guest_config_limits limits = {.cpus_available = 1, .memory_available = GIB};
@@ -1308,6 +1341,7 @@ int main(void)
         cmocka_unit_test(test_bad_memory),
         cmocka_unit_test(test_memory_units),
         cmocka_unit_test(test_bad_kernel_and_initrd),
+        cmocka_unit_test(test_modules),
         cmocka_unit_test(test_no_file_check_without_callback),
         cmocka_unit_test(test_bad_events),
         cmocka_unit_test(test_values_too_long),

@@ -4,7 +4,7 @@
  * and the result is checked from the guest's point of view (page-table
  * walks, the boot information parsed as a kernel would), plus every
  * malformed image the loader must refuse.
- * test-sources: vmm/loader/boot_plan.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/plan_util.c kernel/lib/fmt.c kernel/lib/str.c
+ * test-sources: vmm/loader/boot_plan.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/multiboot1_plan.c vmm/loader/plan_util.c kernel/lib/fmt.c kernel/lib/str.c
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -493,6 +493,232 @@ static void test_mb2_flat_binary(void **state)
     assert_int_equal(plan.copies[0].mem_size, 0x1000);
 }
 
+/* --- multiboot v1 --- */
+
+static void mb1_header(uint8_t *at, uint32_t flags, const uint32_t *addr)
+{
+    w32(at, 0x1badb002u);
+    w32(at + 4, flags);
+    w32(at + 8, -(0x1badb002u + flags));
+    if (addr)
+        for (unsigned i = 0; i < 5; i++)
+            w32(at + 12 + 4 * i, addr[i]);
+}
+
+static const char *guest_str(uint32_t gpa)
+{
+    assert_true(gpa < MEM_SIZE);
+    return (const char *)mem + gpa;
+}
+
+/* Checks the information block at plan.entry.rbx (after apply): memory,
+ * memory map, command line, loader name, and the module if mod is set. */
+static void check_mb1_info(const char *cmdline, const uint8_t *mod, size_t mod_size)
+{
+    assert_int_equal(plan.entry.rax, 0x2badb002u);
+    assert_int_equal(plan.entry.rbx, plan.boot_info_gpa);
+    assert_true(plan.boot_info_gpa && (plan.boot_info_gpa & 3) == 0);
+    const uint8_t *b = mem + plan.boot_info_gpa;
+    uint32_t flags = r32(b);
+    assert_int_equal(flags & 0x245, 0x245); /* mem, cmdline, mmap, loader */
+    assert_int_equal(r32(b + 4), 640);
+    assert_int_equal(r32(b + 8), (MEM_SIZE - (1 << 20)) / 1024);
+    uint32_t mmap_len = r32(b + 44), mmap = r32(b + 48);
+    assert_int_equal(mmap_len, 48);
+    const uint8_t *e = mem + mmap;
+    assert_int_equal(r32(e), 20);
+    assert_int_equal(r64(e + 4), 0);
+    assert_int_equal(r64(e + 12), 0xa0000);
+    assert_int_equal(r32(e + 20), 1);
+    assert_int_equal(r32(e + 24), 20);
+    assert_int_equal(r64(e + 28), 1 << 20);
+    assert_int_equal(r64(e + 36), MEM_SIZE - (1 << 20));
+    assert_int_equal(r32(e + 44), 1);
+    assert_string_equal(guest_str(r32(b + 16)), cmdline);
+    assert_string_equal(guest_str(r32(b + 64)), "Sidecore");
+    if (!mod) {
+        assert_int_equal(flags & 8, 0);
+        return;
+    }
+    assert_int_equal(flags & 8, 8);
+    assert_int_equal(r32(b + 20), 1);
+    const uint8_t *m = mem + r32(b + 24);
+    uint32_t start = r32(m), end = r32(m + 4);
+    assert_int_equal(start & 0xfff, 0);
+    assert_int_equal(end - start, mod_size);
+    assert_memory_equal(mem + start, mod, mod_size);
+    assert_string_equal(guest_str(r32(m + 8)), "initrd");
+    /* nothing the plan wrote overlaps: the block, the module, the image */
+    check_reserved_disjoint();
+}
+
+static void test_elf32_gets_multiboot1_info(void **state)
+{
+    struct seg s[] = {{0, 0x100000, 0x100000, 0x1800, 0x1800}};
+    struct guest_image gi = image(make_elf(false, 0x100100, s, 1));
+    plan_ok(&gi);
+    assert_int_equal(plan.kind, GUEST_IMAGE_ELF32);
+    apply_ok(&gi, false);
+    check_mb1_info("", NULL, 0);
+
+    for (unsigned i = 0; i < sizeof(initrd); i++)
+        initrd[i] = (uint8_t)(i * 13 + 1);
+    gi.initrd = initrd;
+    gi.initrd_size = sizeof(initrd);
+    gi.cmdline = "console=ttyS0 mb1";
+    plan_ok(&gi);
+    assert_string_equal(plan.warning, "");
+    apply_ok(&gi, true);
+    check_mb1_info("console=ttyS0 mb1", initrd, sizeof(initrd));
+}
+
+static void test_mb1_modules(void **state)
+{
+    static uint8_t mod_a[3000];
+    for (unsigned i = 0; i < sizeof(mod_a); i++)
+        mod_a[i] = (uint8_t)(i * 7 + 3);
+    for (unsigned i = 0; i < sizeof(initrd); i++)
+        initrd[i] = (uint8_t)(i * 13 + 1);
+    const struct guest_module_file mods[] = {
+        {mod_a, sizeof(mod_a), "mod-a.bin arg1 arg2"},
+        {NULL, 0, NULL}, /* an empty file, no string */
+    };
+    struct seg s[] = {{0, 0x100000, 0x100000, 0x1800, 0x1800}};
+    struct guest_image gi = image(make_elf(false, 0x100100, s, 1));
+    gi.initrd = initrd;
+    gi.initrd_size = sizeof(initrd);
+    gi.initrd_name = "rd.img";
+    gi.modules = mods;
+    gi.nmodules = 2;
+    plan_ok(&gi);
+    assert_string_equal(plan.warning, "");
+    check_reserved_disjoint();
+    apply_ok(&gi, true);
+    const uint8_t *b = mem + plan.boot_info_gpa;
+    assert_int_equal(r32(b) & 8, 8);
+    assert_int_equal(r32(b + 20), 3);
+    const uint8_t *m = mem + r32(b + 24);
+    assert_int_equal(r32(m + 4) - r32(m), sizeof(initrd));
+    assert_memory_equal(mem + r32(m), initrd, sizeof(initrd));
+    assert_string_equal(guest_str(r32(m + 8)), "rd.img");
+    assert_int_equal(r32(m + 16) & 0xfff, 0);
+    assert_int_equal(r32(m + 20) - r32(m + 16), sizeof(mod_a));
+    assert_memory_equal(mem + r32(m + 16), mod_a, sizeof(mod_a));
+    assert_string_equal(guest_str(r32(m + 24)), "mod-a.bin arg1 arg2");
+    assert_int_equal(r32(m + 36), r32(m + 32)); /* empty */
+    assert_string_equal(guest_str(r32(m + 40)), "");
+
+    /* the plan is for these modules only */
+    gi.nmodules = 1;
+    char err[160];
+    assert_false(guest_boot_plan_apply(&plan, &gi, mem, MEM_SIZE, false, err, sizeof(err)));
+    /* too many */
+    const struct guest_module_file five[5] = {{0}};
+    gi.modules = five;
+    gi.nmodules = 5;
+    plan_fails(&gi, "5 modules, at most 4");
+    /* bytes missing */
+    const struct guest_module_file bad[] = {{NULL, 10, "x"}};
+    gi.modules = bad;
+    gi.nmodules = 1;
+    plan_fails(&gi, "module 0 size given without its bytes");
+    /* an ELF64 kernel: loaded without them, with a warning */
+    gi = image(make_elf(true, 0x100100, s, 1));
+    gi.modules = mods;
+    gi.nmodules = 1;
+    plan_ok(&gi);
+    assert_true(strstr(plan.warning, "modules ignored") != NULL);
+    apply_ok(&gi, false);
+}
+
+static void test_mb1_elf_and_flat(void **state)
+{
+    /* ELF32 with a header (no address fields) in its first 8 KiB */
+    struct seg s[] = {{0, 0x200000, 0x200000, 0x800, 0x4000}};
+    size_t n = make_elf(false, 0x200010, s, 1);
+    mb1_header(img + 0x800, 0x3, NULL);
+    struct guest_image gi = image(n);
+    gi.cmdline = "x";
+    plan_ok(&gi);
+    assert_int_equal(plan.kind, GUEST_IMAGE_MB1);
+    assert_int_equal(plan.entry.rip, 0x200010);
+    assert_int_equal(plan.entry.mode, GUEST_MODE_PROT32);
+    apply_ok(&gi, false);
+    check_mb1_info("x", NULL, 0);
+
+    /* a flat binary loaded by the header's address fields (flag 16) */
+    memset(img, 0, sizeof(img));
+    n = 0x3000;
+    for (size_t i = 0; i < n; i++)
+        img[i] = (uint8_t)(i * 3 + 5);
+    mb1_header(img + 0x40, 0x10002,
+               (const uint32_t[]){0x100040, 0x100000, 0x102000, 0x110000, 0x100080});
+    gi = image(n);
+    plan_ok(&gi);
+    assert_int_equal(plan.kind, GUEST_IMAGE_MB1);
+    assert_int_equal(plan.copy_count, 1);
+    assert_int_equal(plan.copies[0].offset, 0);
+    assert_int_equal(plan.copies[0].gpa, 0x100000);
+    assert_int_equal(plan.copies[0].file_size, 0x2000);
+    assert_int_equal(plan.copies[0].mem_size, 0x10000);
+    assert_int_equal(plan.entry.rip, 0x100080);
+    apply_ok(&gi, false);
+    assert_memory_equal(mem + 0x100000, img, 0x2000);
+    assert_int_equal(mem[0x102000], 0);
+    check_mb1_info("", NULL, 0);
+
+    /* a multiboot2 header wins over a v1 header */
+    struct mb2b b;
+    mb2_begin(&b, img + 0x100, 0);
+    mb2_tag(&b, 2, 0, (const uint32_t[]){0x100100, 0x100000, 0, 0}, 4);
+    mb2_tag(&b, 3, 0, (const uint32_t[]){0x100080}, 1);
+    mb2_end(&b);
+    plan_ok(&gi);
+    assert_int_equal(plan.kind, GUEST_IMAGE_MB2_FLAT);
+}
+
+static void test_malformed_multiboot1(void **state)
+{
+    memset(img, 0, sizeof(img));
+    struct guest_image gi = image(0x3000);
+    const uint32_t addr[] = {0x100040, 0x100000, 0, 0, 0x100080};
+    mb1_header(img + 0x40, 0x10004, addr);
+    plan_fails(&gi, "video mode");
+    mb1_header(img + 0x40, 0x10008, addr);
+    plan_fails(&gi, "features 0x8");
+    mb1_header(img + 0x40, 0x10000, addr);
+    w32(img + 0x48, 0);
+    plan_fails(&gi, "checksum is wrong");
+    mb1_header(img + 0x40, 0x0, NULL);
+    plan_fails(&gi, "no address fields");
+    mb1_header(img + 0x40, 0x10000,
+               (const uint32_t[]){0x100040, 0x100041, 0, 0, 0x100080}); /* load after header */
+    plan_fails(&gi, "would start before the file");
+    mb1_header(img + 0x40, 0x10000, (const uint32_t[]){0x100040, 0x100000, 0x100000, 0, 0x100080});
+    plan_fails(&gi, "is not above load_addr");
+    mb1_header(img + 0x40, 0x10000, (const uint32_t[]){0x100040, 0x100000, 0x200000, 0, 0x100080});
+    plan_fails(&gi, "truncated multiboot kernel");
+    mb1_header(img + 0x40, 0x10000, (const uint32_t[]){0x100040, 0x100000, 0, 0x100100, 0x100080});
+    plan_fails(&gi, "bss_end_addr");
+    mb1_header(img + 0x40, 0x10000, (const uint32_t[]){0x100040, 0x100000, 0, 0, 0x200000});
+    plan_fails(&gi, "entry address 0x200000 is outside");
+    /* address fields cut off by the end of the file */
+    gi = image(0x40 + 20);
+    mb1_header(img + 0x40, 0x10000, addr);
+    plan_fails(&gi, "run past the end of the file");
+    /* a header past the first 8 KiB is not looked for */
+    memset(img, 0, sizeof(img));
+    mb1_header(img + 0x2000, 0x10000, addr);
+    gi = image(0x3000);
+    plan_fails(&gi, "not an ELF or multiboot image");
+    /* a 64-bit ELF with a v1 header */
+    struct seg s[] = {{0, 0x200000, 0x200000, 0x800, 0x800}};
+    size_t n = make_elf(true, 0x200010, s, 1);
+    mb1_header(img + 0x800, 0, NULL);
+    gi = image(n);
+    plan_fails(&gi, "64-bit ELF");
+}
+
 /* --- what must be refused --- */
 
 static void test_bad_memory_and_magic(void **state)
@@ -707,7 +933,7 @@ static void test_malformed_multiboot2(void **state)
     mb2_tag(&b, 3, 0, (const uint32_t[]){0x100080}, 1);
     mb2_end(&b);
     gi = image(0x9000);
-    plan_fails(&gi, "not an ELF or multiboot2 image");
+    plan_fails(&gi, "not an ELF or multiboot image");
     /* and one that starts inside but runs past 32 KiB is refused */
     memset(img, 0, IMG_CAP);
     mb2_begin(&b, img + 0x7ff0, 0);
@@ -781,6 +1007,10 @@ int main(void)
         cmocka_unit_test(test_elf64_plan_and_apply),
         cmocka_unit_test(test_elf64_higher_half_and_big_memory),
         cmocka_unit_test(test_elf32_plan_and_apply),
+        cmocka_unit_test(test_elf32_gets_multiboot1_info),
+        cmocka_unit_test(test_mb1_elf_and_flat),
+        cmocka_unit_test(test_mb1_modules),
+        cmocka_unit_test(test_malformed_multiboot1),
         cmocka_unit_test(test_mb2_elf_with_initrd),
         cmocka_unit_test(test_mb2_elf64_entry_tag_wins),
         cmocka_unit_test(test_mb2_flat_binary),

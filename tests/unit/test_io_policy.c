@@ -87,6 +87,41 @@ static void test_lookup(void **state)
     assert_int_equal(io_policy_lookup(0xffff)->action, IO_IGNORE);
 }
 
+/* Ports a PC guest (firmware, a boot loader, Linux) touches at start are
+ * absorbed without a log line: each is named, not "unknown", and is either
+ * absent (all ones) or, for the ELCR, reads 0. */
+static void test_pc_start_ports_are_quiet(void **state)
+{
+    static const uint16_t quiet[] = {
+        0x00,  0x0f,  0x1f,                /* DMA1 */
+        0x20,  0x21,  0xa0,  0xa1,         /* 8259s */
+        0x40,  0x43,  0x61,                /* PIT, speaker / NMI status */
+        0x80,  0x81,  0x87,  0x8f,         /* POST, DMA page registers */
+        0x92,                              /* system control port A */
+        0xc0,  0xdf,  0xed,                /* DMA2, the delay port */
+        0x2e8, 0x2f8, 0x2ff, 0x3e8, 0x3ef, /* COM2-4 */
+        0x4d0, 0x4d1,                      /* ELCR */
+    };
+    for (unsigned i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
+        const struct io_policy_entry *e = io_policy_lookup(quiet[i]);
+        assert_false(e->log_first);
+        assert_string_not_equal(e->name, "unknown");
+        assert_true(e->action == IO_IGNORE || e->action == IO_ZERO);
+    }
+    assert_string_equal(io_policy_lookup(0x80)->name, "POST");
+    assert_string_equal(io_policy_lookup(0xed)->name, "delay");
+    assert_int_equal(io_policy_lookup(0x4d0)->action, IO_ZERO);
+    assert_int_equal(io_policy_lookup(0x4d1)->action, IO_ZERO);
+    assert_int_equal(io_policy_lookup(0x61)->action, IO_IGNORE);
+    /* Neighbours stay unknown and logged. */
+    static const uint16_t unknown[] = {0x4cf, 0x4d2, 0xee,  0x91, 0x93,
+                                       0x2f7, 0x3f7, 0x510, 0x2d, 0x50};
+    for (unsigned i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        assert_string_equal(io_policy_lookup(unknown[i])->name, "unknown");
+        assert_true(io_policy_lookup(unknown[i])->log_first);
+    }
+}
+
 static void test_reset_and_sleep_requests(void **state)
 {
     assert_true(io_reset_requested(0xcf9, 1, 0x06));
@@ -129,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_every_port_exits_by_default),
         cmocka_unit_test(test_pass_entries_clear_bits),
         cmocka_unit_test(test_lookup),
+        cmocka_unit_test(test_pc_start_ports_are_quiet),
         cmocka_unit_test(test_reset_and_sleep_requests),
         cmocka_unit_test(test_absent_values_and_seen),
     };

@@ -7,7 +7,7 @@
  * command line, the initrd and the segments. Every refusal is provoked,
  * an ELF without the note stays a plain ELF, and the real kernel is
  * planned when one is at hand (LINUX_VMLINUX=path, or $BUILD/linux/vmlinux).
- * test-sources: vmm/loader/boot_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/plan_util.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c kernel/lib/fmt.c kernel/lib/str.c
+ * test-sources: vmm/loader/boot_plan.c vmm/loader/boot_apply.c vmm/loader/elf_plan.c vmm/loader/entry_state.c vmm/loader/multiboot2_plan.c vmm/loader/multiboot1_plan.c vmm/loader/plan_util.c vmm/loader/bzimage.c vmm/loader/linux_plan.c vmm/loader/pvh_plan.c kernel/lib/fmt.c kernel/lib/str.c
  */
 #include <setjmp.h>
 #include <stdarg.h>

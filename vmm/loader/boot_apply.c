@@ -43,6 +43,26 @@ static void identity_map_write(uint8_t *mem, const struct boot_identity_map *m)
         wr64(pd + i * 8, (i << 21) | PTE_P | PTE_RW | PTE_PS);
 }
 
+/* The bytes a copy reads from, or NULL (size 0) for an unknown source. */
+static const uint8_t *copy_source(const struct guest_image *img, uint8_t source, uint64_t *size)
+{
+    if (source == BOOT_SRC_IMAGE) {
+        *size = img->size;
+        return img->data;
+    }
+    if (source == BOOT_SRC_INITRD) {
+        *size = img->initrd_size;
+        return img->initrd;
+    }
+    unsigned i = (unsigned)source - BOOT_SRC_MODULE;
+    if (source < BOOT_SRC_MODULE || i >= img->nmodules || i >= BOOT_MODULES_MAX) {
+        *size = 0;
+        return NULL;
+    }
+    *size = img->modules[i].size;
+    return img->modules[i].data;
+}
+
 bool guest_boot_plan_apply(const struct guest_boot_plan *plan, const struct guest_image *img,
                            void *mem, uint64_t mem_size, bool zero_all, char *err, size_t err_size)
 {
@@ -50,8 +70,13 @@ bool guest_boot_plan_apply(const struct guest_boot_plan *plan, const struct gues
     if (plan->mem_size != mem_size)
         return apply_fail(err, err_size, "planned for another memory size", plan->mem_size,
                           mem_size);
-    if (plan->image_size != img->size || plan->initrd_size != img->initrd_size)
+    if (plan->image_size != img->size || plan->initrd_size != img->initrd_size ||
+        plan->nmodules != img->nmodules || plan->nmodules > BOOT_MODULES_MAX)
         return apply_fail(err, err_size, "planned for another image", plan->image_size, img->size);
+    for (unsigned i = 0; i < plan->nmodules; i++)
+        if (plan->module_size[i] != img->modules[i].size)
+            return apply_fail(err, err_size, "planned for another module", plan->module_size[i],
+                              img->modules[i].size);
     if (plan->copy_count > BOOT_PLAN_MAX_COPIES || plan->blob_count > BOOT_PLAN_MAX_BLOBS ||
         plan->data_used > BOOT_PLAN_DATA_SIZE)
         return apply_fail(err, err_size, "corrupt plan", plan->copy_count, plan->blob_count);
@@ -59,10 +84,9 @@ bool guest_boot_plan_apply(const struct guest_boot_plan *plan, const struct gues
     /* Check everything before writing anything. */
     for (unsigned i = 0; i < plan->copy_count; i++) {
         const struct boot_copy *c = &plan->copies[i];
-        uint64_t src_size = c->source == BOOT_SRC_INITRD ? img->initrd_size : img->size;
-        const uint8_t *src = c->source == BOOT_SRC_INITRD ? img->initrd : img->data;
-        if (c->source > BOOT_SRC_INITRD || !src || c->file_size > c->mem_size ||
-            !range_within(c->offset, c->file_size, src_size))
+        uint64_t src_size;
+        const uint8_t *src = copy_source(img, c->source, &src_size);
+        if (!src || c->file_size > c->mem_size || !range_within(c->offset, c->file_size, src_size))
             return apply_fail(err, err_size, "copy source out of range", c->offset, c->file_size);
         if (!range_within(c->gpa, c->mem_size, mem_size))
             return apply_fail(err, err_size, "copy target outside guest memory", c->gpa,
@@ -82,7 +106,8 @@ bool guest_boot_plan_apply(const struct guest_boot_plan *plan, const struct gues
         memset(m, 0, mem_size);
     for (unsigned i = 0; i < plan->copy_count; i++) {
         const struct boot_copy *c = &plan->copies[i];
-        const uint8_t *src = c->source == BOOT_SRC_INITRD ? img->initrd : img->data;
+        uint64_t src_size;
+        const uint8_t *src = copy_source(img, c->source, &src_size);
         memcpy(m + c->gpa, src + c->offset, c->file_size);
         memset(m + c->gpa + c->file_size, 0, c->mem_size - c->file_size);
     }

@@ -139,4 +139,10 @@ bool plan_entry_prot32(struct guest_boot_plan *p, uint64_t rip);
  * -1 failed (plan->error set). */
 int mb2_plan(struct guest_boot_plan *p, const struct guest_image *img);
 
+/* Multiboot v1 (multiboot1_plan.c): the same convention as mb2_plan. */
+int mb1_plan(struct guest_boot_plan *p, const struct guest_image *img);
+/* A plain ELF32 already loaded: its entry state and multiboot v1
+ * information (EAX, EBX), as a multiboot loader would start it. */
+bool mb1_plan_elf32(struct guest_boot_plan *p, const struct guest_image *img, uint64_t entry_phys);
+
 #endif

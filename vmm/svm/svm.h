@@ -82,6 +82,7 @@
 #define I3_INIT     (1u << 3)
 #define I3_VINTR    (1u << 4)
 #define I3_CPUID    (1u << 18)
+#define I3_IRET     (1u << 20)
 #define I3_INVD     (1u << 22)
 #define I3_HLT      (1u << 24)
 #define I3_INVLPGA  (1u << 26)
@@ -111,6 +112,7 @@
 #define EVT_VALID     (1ull << 31)
 #define EVT_HAS_ERR   (1ull << 11)
 #define EVT_TYPE_INTR (0ull << 8)
+#define EVT_TYPE_NMI  (2ull << 8)
 #define EVT_TYPE_EXC  (3ull << 8)
 
 /* Exit codes. */
@@ -120,6 +122,7 @@
 #define SVM_EXIT_INIT     0x063
 #define SVM_EXIT_VINTR    0x064
 #define SVM_EXIT_CPUID    0x072
+#define SVM_EXIT_IRET     0x074
 #define SVM_EXIT_INVD     0x076
 #define SVM_EXIT_HLT      0x078
 #define SVM_EXIT_INVLPGA  0x07a
@@ -161,6 +164,14 @@ struct svm_vcpu {
     uint64_t vmcb_pa, host_pa;
     uint64_t reinject; /* EXITINTINFO of an event an exit interrupted */
     uint64_t exit_tsc;
+    /* The guest's NMI blocking, kept here (SVM has no such field without
+     * vNMI, and a host IRET may clear the CPU's own): set when an NMI is
+     * injected, with the IRET intercept armed; at that intercept the IRET
+     * has not run yet, so blocking ends at the first exit with RIP moved
+     * past it (nmi_iret_rip). nmi_poll asks for a short host timer so that
+     * such an exit comes soon while an NMI waits. */
+    bool nmi_masked, nmi_iret_wait, nmi_poll;
+    uint64_t nmi_iret_rip, nmi_poll_ns;
 };
 
 static inline uint64_t vmcb_r64(const struct svm_vcpu *s, unsigned off)

@@ -25,6 +25,14 @@
 #define LEN_XSETBV  3
 #define LEN_INVD    2
 
+/* How soon to look again at a guest that blocks a waiting NMI only until
+ * its next instruction (an interrupt shadow, an IRET that has not run):
+ * 20 us, doubled at each look that finds it still blocked (up to 10 ms), so
+ * that a slow exit path (an emulator's) cannot keep the timer expiring
+ * before the guest runs its one instruction. */
+#define NMI_POLL_NS     20000ull
+#define NMI_POLL_MAX_NS 10000000ull
+
 static void set_vintr(struct svm_vcpu *s, bool on)
 {
     uint64_t ctl = vmcb_r64(s, VMCB_INT_CTL) & ~(INT_CTL_V_IRQ | (0xfull << INT_CTL_V_PRIO_SHIFT));
@@ -40,6 +48,41 @@ static void set_vintr(struct svm_vcpu *s, bool on)
     vmcb_w32(s, VMCB_INTERCEPT_VEC3, i3);
 }
 
+static void set_iret_intercept(struct svm_vcpu *s, bool on)
+{
+    uint32_t i3 = vmcb_r32(s, VMCB_INTERCEPT_VEC3);
+
+    vmcb_w32(s, VMCB_INTERCEPT_VEC3, on ? (i3 | I3_IRET) : (i3 & ~I3_IRET));
+}
+
+/* Injects a pending NMI if the guest can take it now (true). NMIs go
+ * before external interrupts. Blocked by the handler of an earlier one,
+ * it waits for that handler's IRET (intercepted); blocked for one
+ * instruction, it asks for a prompt exit (nmi_poll). */
+static bool deliver_nmi(struct vcpu *v, struct svm_vcpu *s)
+{
+    bool was_polling = s->nmi_poll;
+    s->nmi_poll = false;
+    if (!__atomic_load_n(&v->nmi_pending, __ATOMIC_ACQUIRE))
+        return false;
+    bool shadow = vmcb_r64(s, VMCB_INT_STATE) & 1;
+    if (s->nmi_masked || shadow) {
+        s->nmi_poll = shadow || s->nmi_iret_wait;
+        if (!was_polling)
+            s->nmi_poll_ns = NMI_POLL_NS;
+        else if (s->nmi_poll && s->nmi_poll_ns < NMI_POLL_MAX_NS)
+            s->nmi_poll_ns *= 2;
+        return false;
+    }
+    if (!vcpu_take_nmi(v))
+        return false;
+    vmcb_w64(s, VMCB_EVENTINJ, EVT_VALID | EVT_TYPE_NMI | 2);
+    s->nmi_masked = true;
+    set_iret_intercept(s, true);
+    v->stats.injected++;
+    return true;
+}
+
 /* Injects the highest pending interrupt if the guest can take it now,
  * otherwise asks for an exit when it can. */
 static void deliver_pending(struct vcpu *v, struct svm_vcpu *s)
@@ -51,6 +94,10 @@ static void deliver_pending(struct vcpu *v, struct svm_vcpu *s)
     }
     if (vmcb_r64(s, VMCB_EVENTINJ) & EVT_VALID)
         return; /* an exception the handler injected goes first */
+    if (deliver_nmi(v, s)) {
+        set_vintr(s, vcpu_has_pending(v));
+        return;
+    }
     if (!vcpu_has_pending(v)) {
         set_vintr(s, false);
         return;
@@ -70,14 +117,20 @@ static void deliver_pending(struct vcpu *v, struct svm_vcpu *s)
     set_vintr(s, vcpu_has_pending(v));
 }
 
-/* Arms the host timer for the vCPU's next timer event, if any. */
-static void program_timer(struct vcpu *v)
+/* Arms the host timer for the vCPU's next timer event, if any, or sooner
+ * when a waiting NMI needs a look (nmi_poll). */
+static void program_timer(struct vcpu *v, struct svm_vcpu *s)
 {
     uint64_t deadline = vcpu_next_timer(v);
+    uint64_t now = rdtsc();
 
+    if (s->nmi_poll) {
+        uint64_t soon = now + tsc_hz() * s->nmi_poll_ns / 1000000000ull;
+        if (!deadline || soon < deadline)
+            deadline = soon;
+    }
     if (!deadline)
         return;
-    uint64_t now = rdtsc();
     uint64_t ticks = deadline > now ? deadline - now : 0;
     if (ticks > tsc_hz())
         ticks = tsc_hz(); /* at least once a second; the next entry re-arms */
@@ -139,6 +192,13 @@ static bool decode_exit(struct vcpu *v, struct svm_vcpu *s, uint32_t code, struc
     case SVM_EXIT_NMI: return false; /* nothing uses NMIs yet */
     case SVM_EXIT_INIT: e->kind = VCPU_EXIT_INIT; return true;
     case SVM_EXIT_VINTR: set_vintr(s, false); return false;
+    case SVM_EXIT_IRET:
+        /* The NMI handler's IRET, not yet executed: NMIs are unblocked
+         * once RIP has left it (svm_run). */
+        set_iret_intercept(s, false);
+        s->nmi_iret_wait = true;
+        s->nmi_iret_rip = vmcb_r64(s, VMCB_RIP);
+        return false;
     case SVM_EXIT_CPUID:
         e->kind = VCPU_EXIT_CPUID;
         e->instr_len = instr_len(s, LEN_CPUID);
@@ -184,7 +244,7 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
     for (;;) {
         vcpu_timers_update(v, rdtsc());
         deliver_pending(v, s);
-        program_timer(v);
+        program_timer(v, s);
         if (__atomic_exchange_n(&v->slat_flush, false, __ATOMIC_ACQ_REL))
             vmcb_w32(s, VMCB_TLB_CONTROL, 1); /* flush everything at this VMRUN */
         vmcb_w64(s, VMCB_RAX, v->gprs[VCPU_RAX]);
@@ -209,6 +269,8 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
             v->stats.last_rip = vmcb_r64(s, VMCB_RIP);
             v->stats.rip_wanted = false;
         }
+        if (s->nmi_iret_wait && vmcb_r64(s, VMCB_RIP) != s->nmi_iret_rip)
+            s->nmi_masked = s->nmi_iret_wait = false;
         uint64_t intinfo = vmcb_r64(s, VMCB_EXITINTINFO);
         if (intinfo & EVT_VALID)
             s->reinject = intinfo;

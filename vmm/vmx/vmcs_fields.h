@@ -133,6 +133,7 @@
 /* Primary processor-based controls */
 #define PROC_INTR_WINDOW    (1u << 2)
 #define PROC_HLT_EXIT       (1u << 7)
+#define PROC_NMI_WINDOW     (1u << 22)
 #define PROC_MWAIT_EXIT     (1u << 10)
 #define PROC_TPR_SHADOW     (1u << 21)
 #define PROC_USE_IO_BITMAPS (1u << 25)
@@ -187,6 +188,7 @@
 #define EXIT_REASON_INIT          3
 #define EXIT_REASON_SIPI          4
 #define EXIT_REASON_INTR_WINDOW   7
+#define EXIT_REASON_NMI_WINDOW    8
 #define EXIT_REASON_CPUID         10
 #define EXIT_REASON_HLT           12
 #define EXIT_REASON_INVD          13

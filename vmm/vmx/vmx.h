@@ -53,6 +53,9 @@ struct vmx_vcpu {
     uint32_t reinject_info; /* an event whose delivery an exit interrupted */
     uint32_t reinject_err;
     uint64_t exit_tsc; /* when the last exit happened, for time accounting */
+    /* Virtual NMIs with NMI-window exiting: the CPU tracks the guest's NMI
+     * blocking (interruptibility bit 3) and exits when it ends. */
+    bool vnmi;
     /* APIC virtualization in hardware (vmx_apicv.c). */
     bool apicv;
     uint8_t *vapic;       /* the virtual-APIC page */

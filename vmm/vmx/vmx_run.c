@@ -37,6 +37,45 @@ static void set_pin(struct vmx_vcpu *x, uint32_t bit, bool on)
     }
 }
 
+/* Interruptibility state bits: blocking by STI, MOV SS, NMI. */
+#define INTERRUPTIBILITY_STI    (1u << 0)
+#define INTERRUPTIBILITY_MOV_SS (1u << 1)
+#define INTERRUPTIBILITY_NMI    (1u << 3)
+
+/* Injects a pending NMI if the guest can take it now (true), otherwise
+ * asks for an exit when it can. NMIs go before external interrupts. With
+ * virtual NMIs the CPU sets the guest's NMI blocking on injection and
+ * clears it at the handler's IRET, and NMI-window exiting reports that;
+ * without them the interrupt window stands in (an exit when IF opens,
+ * checked again then). STI blocking also holds an NMI back: some CPUs
+ * refuse entry injecting one under it (SDM 26.3.1.5). */
+static bool deliver_nmi(struct vcpu *v, struct vmx_vcpu *x)
+{
+    if (!__atomic_load_n(&v->nmi_pending, __ATOMIC_ACQUIRE)) {
+        if (x->vnmi)
+            set_proc(x, PROC_NMI_WINDOW, false);
+        return false;
+    }
+    uint32_t blocked = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+                       (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI);
+    if (blocked || vmread(VMCS_GUEST_ACTIVITY) == ACTIVITY_WAIT_SIPI) {
+        if (x->vnmi)
+            set_proc(x, PROC_NMI_WINDOW, true);
+        else
+            set_proc(x, PROC_INTR_WINDOW, true);
+        return false;
+    }
+    if (!vcpu_take_nmi(v))
+        return false;
+    if (x->vnmi)
+        set_proc(x, PROC_NMI_WINDOW, false);
+    vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+    if (vmread(VMCS_GUEST_ACTIVITY) == ACTIVITY_HLT)
+        vmwrite(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
+    v->stats.injected++;
+    return true;
+}
+
 /* Injects the highest pending interrupt if the guest can take it now,
  * otherwise asks for an exit when it can. */
 static void deliver_pending(struct vcpu *v, struct vmx_vcpu *x)
@@ -50,10 +89,16 @@ static void deliver_pending(struct vcpu *v, struct vmx_vcpu *x)
     }
     if (vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID)
         return; /* an exception the handler injected goes first */
+    if (deliver_nmi(v, x)) {
+        bool more = x->apicv ? vcpu_has_direct_pending(v) : vcpu_has_pending(v);
+        set_proc(x, PROC_INTR_WINDOW, more);
+        return;
+    }
     /* With APIC virtualization the CPU delivers the APIC's interrupts
      * itself (RVI); only direct ones are injected here. */
     if (x->apicv ? !vcpu_has_direct_pending(v) : !vcpu_has_pending(v)) {
-        set_proc(x, PROC_INTR_WINDOW, false);
+        if (x->vnmi || !v->nmi_pending)
+            set_proc(x, PROC_INTR_WINDOW, false);
         return;
     }
     bool open = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
@@ -161,6 +206,7 @@ static bool decode_exit(struct vcpu *v, struct vmx_vcpu *x, uint32_t reason, str
         e->sipi.vector = (uint8_t)qual;
         return true;
     case EXIT_REASON_INTR_WINDOW: set_proc(x, PROC_INTR_WINDOW, false); return false;
+    case EXIT_REASON_NMI_WINDOW: set_proc(x, PROC_NMI_WINDOW, false); return false;
     case EXIT_REASON_CPUID: e->kind = VCPU_EXIT_CPUID; return true;
     case EXIT_REASON_HLT: e->kind = VCPU_EXIT_HLT; return true;
     case EXIT_REASON_INVD:
@@ -242,6 +288,13 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
         if (vectoring & INTR_INFO_VALID) {
             x->reinject_info = vectoring & ~(1u << 12); /* bit 12 is reserved on entry */
             x->reinject_err = (uint32_t)vmread(VMCS_IDT_VECTORING_ERR);
+        } else if (x->vnmi && reason == EXIT_REASON_EPT_VIOLATION &&
+                   (vmread(VMCS_EXIT_QUALIFICATION) & (1u << 12))) {
+            /* The exit came from an IRET that had already unblocked NMIs:
+             * the IRET runs again, so the blocking must stand until it
+             * completes (SDM 27.2.3). */
+            vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+                    vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
         }
         if (decode_exit(v, x, reason, e))
             return;

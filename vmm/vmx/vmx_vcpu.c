@@ -81,7 +81,10 @@ static bool write_controls(struct vcpu *v, struct vmx_vcpu *x, const struct vmx_
     bool ok = true;
     const struct vcpu_caps *caps = vcpu_backend_caps();
 
-    x->pin = vmx_adjust_controls(vmx_hw.pin, PIN_EXT_INTR_EXIT | PIN_NMI_EXIT, 0, &ok);
+    x->pin =
+        vmx_adjust_controls(vmx_hw.pin, PIN_EXT_INTR_EXIT | PIN_NMI_EXIT, PIN_VIRTUAL_NMI, &ok);
+    /* NMI-window exiting needs virtual NMIs (SDM 26.2.1.1). */
+    x->vnmi = (x->pin & PIN_VIRTUAL_NMI) && ((vmx_hw.proc >> 32) & PROC_NMI_WINDOW);
     x->proc = vmx_adjust_controls(vmx_hw.proc,
                                   PROC_HLT_EXIT | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAP |
                                       PROC_SECONDARY | PROC_MWAIT_EXIT | PROC_MONITOR_EXIT,
