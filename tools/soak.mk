@@ -4,7 +4,7 @@
 # run of Sidecore on AMD-V (TCG, -cpu EPYC,+svm,+npt), for DURATION (2h, 30m,
 # 300s; default 3m), one key=value line per SOAK_INTERVAL seconds. Disk only: no
 # network I/O is wired to guests yet. `make test` runs it for the default
-# duration (test-soak, TEST_SOAK_DURATION, default 2m). SOAK_ARGS go to the script (--restart-every S,
+# duration (test-soak, TEST_SOAK_DURATION, default 90s). SOAK_ARGS go to the script (--restart-every S,
 # --bad-every S, --smp N).
 # Included by the top Makefile after tools/linux-guest/linux-guest.mk.
 
@@ -22,9 +22,9 @@ soak: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST) $(BUILD)/guest-t
 	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/soak.py \
 		--duration $(DURATION) --interval $(SOAK_INTERVAL) $(SOAK_ARGS) </dev/null
 
-# What `make test` runs: 2 minutes of soak after Sidecore is up (the run goes on
+# What `make test` runs: 90 s of soak after Sidecore is up (the run goes on
 # until each kind of event has happened once: under 4 minutes on an idle machine).
-TEST_SOAK_DURATION ?= 2m
+TEST_SOAK_DURATION ?= 90s
 test-soak: deps
 	$(MAKE) soak DURATION=$(TEST_SOAK_DURATION)
 
