@@ -3,9 +3,9 @@
 # vblk-bad breaking its ring, with guest restarts and device resets, in one QEMU
 # run of Sidecore on AMD-V (TCG, -cpu EPYC,+svm,+npt), for DURATION (2h, 30m,
 # 300s; default 3m), one key=value line per SOAK_INTERVAL seconds. Disk only: no
-# network I/O is wired to guests yet. `make test` runs it for the default
-# duration (test-soak, TEST_SOAK_DURATION, default 90s). SOAK_ARGS go to the script (--restart-every S,
-# --bad-every S, --smp N).
+# network I/O is wired to guests yet. `make test` runs test-soak
+# (TEST_SOAK_DURATION, default 90s). SOAK_ARGS go to the script
+# (--restart-every S, --bad-every S, --smp N).
 # Included by the top Makefile after tools/linux-guest/linux-guest.mk.
 
 # Included before the top Makefile's first target: keep that target the default goal.
