@@ -64,6 +64,7 @@ GUEST_TESTS :=
 -include tools/bench-nvme.mk
 # bochs: the project's own Bochs 3.0, built from Debian's source (tools/bochs/).
 -include tools/bochs/bochs.mk
+-include tools/soak.mk
 
 .PHONY: all kernel efi images image iso usb pxe test unit system deps run clean format format-check \
 	fuzz guest-tests acpi-check test-linux-disk
@@ -164,6 +165,7 @@ test: deps
 	$(MAKE) acpi-check
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) system
+	$(MAKE) test-soak
 
 run: deps images linux-guest
 	tools/run.sh

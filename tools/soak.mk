@@ -1,0 +1,31 @@
+# `make soak DURATION=2h` (tools/soak.py): two stock Linux guests doing verified
+# disk I/O (one served by the I/O sidecore, one trapped) beside guest-tests'
+# vblk-bad breaking its ring, with guest restarts and device resets, in one QEMU
+# run of Sidecore on AMD-V (TCG, -cpu EPYC,+svm,+npt), for DURATION (2h, 30m,
+# 300s; default 3m), one key=value line per SOAK_INTERVAL seconds. Disk only: no
+# network I/O is wired to guests yet. `make test` runs test-soak
+# (TEST_SOAK_DURATION, default 90s). SOAK_ARGS go to the script
+# (--restart-every S, --bad-every S, --smp N).
+# Included by the top Makefile after tools/linux-guest/linux-guest.mk.
+
+# Included before the top Makefile's first target: keep that target the default goal.
+soak_saved_default_goal := $(.DEFAULT_GOAL)
+
+BUILD ?= build
+DURATION ?= 3m
+SOAK_INTERVAL ?= 30
+SOAK_ARGS ?=
+
+.PHONY: soak test-soak
+soak: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST) $(BUILD)/guest-tests/vblk-bad.elf \
+		$(BUILD)/guest-tests/vblk-bad.img
+	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/soak.py \
+		--duration $(DURATION) --interval $(SOAK_INTERVAL) $(SOAK_ARGS) </dev/null
+
+# What `make test` runs: 90 s of soak after Sidecore is up (the run goes on
+# until each kind of event has happened once: under 4 minutes on an idle machine).
+TEST_SOAK_DURATION ?= 90s
+test-soak: deps
+	$(MAKE) soak DURATION=$(TEST_SOAK_DURATION)
+
+.DEFAULT_GOAL := $(soak_saved_default_goal)
