@@ -10,6 +10,7 @@
 #include "kernel/mm/pmm.h"
 #include "vmm/guest.h"
 #include "vmm/guest_config.h"
+#include "vmm/net/switches.h"
 #include "vmm/sidecore/sidecore.h"
 #include "vmm/vcpu.h"
 
@@ -123,6 +124,7 @@ void vmm_init(const struct handoff *h)
                  CONFIG_FILE_NAME, config_set.errors);
     if (!can_run)
         return;
+    net_switches_create(&config_set);
     for (unsigned i = 0; i < config_set.count; i++) {
         const struct guest_config *gc = &config_set.guests[i];
         uint32_t cpus[GUEST_MAX_VCPUS];
