@@ -39,7 +39,8 @@ struct guest_net {
     struct net_switch_slot *slot;
     struct vmem mem;
     struct net_virtio_port port;
-    char name[GUEST_NAME_LEN + 16]; /* "web0 net0": the device's and the port's name */
+    char name[GUEST_NAME_LEN + 16];      /* "guest web0 net0", for messages */
+    char port_name[GUEST_NAME_LEN + 16]; /* "web0/net0": one word in `stats` */
     char mac[18];
     struct guest_net_queue q[VIRTIO_PCI_MAX_QUEUES];
     struct virtio_net net; /* about 242 KiB */
@@ -115,7 +116,8 @@ static bool net_create(struct guest *g, unsigned index, char *why, size_t why_si
     n->spec = spec;
     n->slot = net_switches_find(spec->sw);
     n->mem = (struct vmem){.base = (uint8_t *)(uintptr_t)g->mem_hpa, .size = g->mem_size};
-    fmt_snprintf(n->name, sizeof(n->name), "%s net%u", g->cfg.name, index);
+    fmt_snprintf(n->name, sizeof(n->name), "guest %s net%u", g->cfg.name, index);
+    fmt_snprintf(n->port_name, sizeof(n->port_name), "%s/net%u", g->cfg.name, index);
     format_mac(n->mac, sizeof(n->mac), spec->mac);
     if (!n->slot) {
         fmt_snprintf(why, why_size, "net = %s: the switch could not be set up", spec->sw);
@@ -142,7 +144,7 @@ static bool net_create(struct guest *g, unsigned index, char *why, size_t why_si
         return false;
     for (unsigned i = 0; i < n->net.num_queues; i++)
         n->q[i] = (struct guest_net_queue){.n = n, .dev_queue = virtio_net_queue(&n->net, i)};
-    if (!net_virtio_port_attach(&n->port, &n->slot->sw, &n->net, n->name, &err)) {
+    if (!net_virtio_port_attach(&n->port, &n->slot->sw, &n->net, n->port_name, &err)) {
         fmt_snprintf(why, why_size, "net = %s: cannot join the switch: %s", spec->sw, err);
         return false;
     }

@@ -97,7 +97,7 @@ def boot_and_check(machine, scenario, mode, cpus):
     assert len(switches) == 1 and switches[0]["name"] == "lan" and switches[0]["ports"] == 2, \
         switches
     for g in GUESTS:
-        p = ports[("lan", f"{g} net0")]
+        p = ports[("lan", f"{g}/net0")]
         assert p["rx"] > 0 and p["tx"] > 0, p
     return nets, queues, switches[0], cores, text
 
