@@ -67,7 +67,7 @@ GUEST_TESTS :=
 -include tools/soak.mk
 
 .PHONY: all kernel efi images image iso usb pxe test unit system deps run clean format format-check \
-	fuzz guest-tests acpi-check test-linux-disk
+	fuzz guest-tests acpi-check test-linux-disk test-linux-net
 all: images
 
 kernel: $(BUILD)/sidecore.elf
@@ -157,6 +157,11 @@ system: deps images guest-tests linux-guest bochs
 # 8 min; also part of `make system`; SIDECORE_BOCHS=own adds the posted-interrupt run).
 test-linux-disk: deps images linux-guest bochs
 	tools/run-system.sh tests/system/test_linux_disk.py
+
+# Two stock Linux guests on one virtio-net switch, sidecore and trap mode (two
+# Bochs runs, about 20 min; also part of `make system`).
+test-linux-net: deps images linux-guest
+	tools/run-system.sh tests/system/test_linux_net.py
 
 test: deps
 	$(MAKE) format-check

@@ -25,6 +25,7 @@
 #include "vmm/guest_apic.h"
 #include "vmm/guest_devices.h"
 #include "vmm/guest_disk.h"
+#include "vmm/guest_net.h"
 #include "vmm/guest_pci.h"
 #include "vmm/guest_load.h"
 #include "vmm/guest_power.h"
@@ -302,7 +303,7 @@ struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus)
     g->dev_lock = (struct spinlock)SPINLOCK_INIT;
     g->nvcpus = cfg->cpus;
     guest_pci_init(&g->pci);
-    g->nvirtio = g->ndisks = 0;
+    g->nvirtio = g->ndisks = g->nnets = 0;
     guest_devices_reset(g);
     memcpy(g->cpus, cpus, cfg->cpus * sizeof(uint32_t));
     g->mem_size = cfg->memory;
@@ -315,7 +316,7 @@ struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus)
     guests[nguests++] = g;
     if (!build_slat(g, why, sizeof(why)) || !vcpu_backend()->guest_init(g, why, sizeof(why)) ||
         !create_vcpus(g, why, sizeof(why)) || !guest_disks_create(g, why, sizeof(why)) ||
-        !guest_load(g, why, sizeof(why))) {
+        !guest_nets_create(g, why, sizeof(why)) || !guest_load(g, why, sizeof(why))) {
         g->state = GUEST_STOPPED;
         fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "%s", why);
         log_error("guest %s: %s", cfg->name, why);

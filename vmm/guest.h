@@ -82,6 +82,8 @@ struct guest {
     unsigned nvirtio;
     struct guest_disk *disks[GUEST_DISKS_MAX];
     unsigned ndisks;
+    struct guest_net *nets[GUEST_NETS_MAX]; /* vmm/guest_net.c */
+    unsigned nnets;
 };
 
 /* Builds a guest from its (validated) configuration on the given physical

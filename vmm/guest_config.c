@@ -39,6 +39,8 @@ enum key_id {
     KEY_IO,
     KEY_INTERRUPT_COALESCING,
     KEY_MODULE,
+    KEY_NET,
+    KEY_NET_QUEUES,
     KEY_COUNT,
 };
 
@@ -55,6 +57,8 @@ static const char *const key_names[KEY_COUNT] = {
     [KEY_IO] = "io",
     [KEY_INTERRUPT_COALESCING] = "interrupt_coalescing",
     [KEY_MODULE] = "module",
+    [KEY_NET] = "net",
+    [KEY_NET_QUEUES] = "net_queues",
 };
 
 static const enum key_id required_keys[] = {KEY_CPUS, KEY_MEMORY, KEY_KERNEL};
@@ -63,7 +67,8 @@ enum section_kind {
     SECTION_NONE,       /* before the first header */
     SECTION_HYPERVISOR, /* read by kernel/config/hv_config.c */
     SECTION_GUEST,
-    SECTION_SKIP, /* unknown, or a header the tokenizer rejected */
+    SECTION_SWITCH, /* [switch NAME]: its uplink */
+    SECTION_SKIP,   /* unknown, or a header the tokenizer rejected */
 };
 
 struct seen_name {
@@ -108,6 +113,8 @@ struct parse_state {
 
     struct seen_disk seen_disks[SEEN_DISKS_MAX];
     unsigned seen_disk_count;
+
+    struct guest_switch_config *cur_switch; /* SECTION_SWITCH; NULL if its header was bad */
 };
 
 static void report(struct parse_state *s, unsigned line, const char *fmt, ...)
@@ -249,6 +256,329 @@ static bool path_escapes(const char *path)
     return false;
 }
 
+/* ---- switches ---- */
+
+static struct guest_switch_config *find_switch(struct guest_config_set *set, const char *name)
+{
+    for (unsigned i = 0; i < set->nswitches; i++) {
+        if (strcmp(set->switches[i].name, name) == 0)
+            return &set->switches[i];
+    }
+    return NULL;
+}
+
+const struct guest_switch_config *guest_config_switch(const struct guest_config_set *set,
+                                                      const char *name)
+{
+    return find_switch((struct guest_config_set *)set, name);
+}
+
+static struct guest_switch_config *add_switch(struct guest_config_set *set, const char *name)
+{
+    if (set->nswitches == GUEST_SWITCHES_MAX)
+        return NULL;
+    struct guest_switch_config *sw = &set->switches[set->nswitches++];
+    memset(sw, 0, sizeof(*sw));
+    str_copy(sw->name, name, sizeof(sw->name));
+    sw->uplink_nic = -1;
+    return sw;
+}
+
+/* Before the current guest is accepted: every switch it names exists or
+ * can be added, and is served the way the guest is (a switch is polled by
+ * one sidecore or serviced by its guests' vCPUs, never both). */
+static bool check_guest_switches(struct parse_state *s)
+{
+    const struct guest_config *g = &s->cur;
+    unsigned added = 0;
+    bool ok = true;
+
+    for (unsigned i = 0; i < g->nnets; i++) {
+        const struct guest_net_spec *n = &g->nets[i];
+        const struct guest_switch_config *sw = find_switch(s->out, n->sw);
+        bool seen_here = false;
+        for (unsigned k = 0; k < i; k++)
+            seen_here |= strcmp(g->nets[k].sw, n->sw) == 0;
+        if (!sw) {
+            if (!seen_here && s->out->nswitches + ++added > GUEST_SWITCHES_MAX) {
+                report(s, n->line, "net = %s: one switch too many (at most %u)", n->sw,
+                       (unsigned)GUEST_SWITCHES_MAX);
+                ok = false;
+            }
+            continue;
+        }
+        bool trap = g->io == GUEST_IO_TRAP;
+        if (sw->nguests && sw->trap != trap) {
+            report(s, n->line,
+                   "net = %s: this guest is io = %s, but the switch's other guests are io = %s "
+                   "(a switch is served one way)",
+                   n->sw, guest_io_mode_name(g->io), sw->trap ? "trap" : "sidecore");
+            ok = false;
+        } else if (trap && sw->uplink_nic >= 0) {
+            report(s, n->line,
+                   "net = %s: the switch has an uplink (line %u), which needs a sidecore to poll "
+                   "the NIC, but this guest is io = trap",
+                   n->sw, sw->uplink_line);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+/* The accepted guest's ports. Room was checked by check_guest_switches(). */
+static void join_switches(struct parse_state *s, const struct guest_config *g)
+{
+    for (unsigned i = 0; i < g->nnets; i++) {
+        struct guest_switch_config *sw = find_switch(s->out, g->nets[i].sw);
+        if (!sw)
+            sw = add_switch(s->out, g->nets[i].sw);
+        if (!sw)
+            continue; /* not reached */
+        bool first_port = true;
+        for (unsigned k = 0; k < i; k++)
+            first_port &= strcmp(g->nets[k].sw, g->nets[i].sw) != 0;
+        if (first_port)
+            sw->nguests++;
+        sw->trap = g->io == GUEST_IO_TRAP;
+    }
+}
+
+static void start_switch(struct parse_state *s, unsigned line, const char *name)
+{
+    char shown[QUOTE_MAX];
+
+    s->kind = SECTION_SWITCH;
+    s->cur_switch = NULL;
+    quote(shown, sizeof(shown), name);
+    if (!name[0]) {
+        report(s, line, "[switch] needs a name: [switch NAME]");
+        return;
+    }
+    if (!valid_guest_name(name)) {
+        report(s, line, "bad switch name '%s' (letters, digits, - and _, at most %u characters)",
+               shown, (unsigned)(GUEST_NAME_LEN - 1));
+        return;
+    }
+    struct guest_switch_config *sw = find_switch(s->out, name);
+    if (sw && sw->line) {
+        report(s, line, "duplicate section [switch %s] (first at line %u)", name, sw->line);
+        return;
+    }
+    if (!sw)
+        sw = add_switch(s->out, name);
+    if (!sw) {
+        report(s, line, "[switch %s] is one switch too many (at most %u)", name,
+               (unsigned)GUEST_SWITCHES_MAX);
+        return;
+    }
+    sw->line = line;
+    s->cur_switch = sw;
+}
+
+static void on_switch_item(struct parse_state *s, const struct ini_item *it)
+{
+    struct guest_switch_config *sw = s->cur_switch;
+    char shown[QUOTE_MAX];
+    uint64_t n;
+
+    if (!sw)
+        return; /* its header was reported */
+    quote(shown, sizeof(shown), it->value);
+    if (strcmp(it->key, "uplink") != 0) {
+        quote(shown, sizeof(shown), it->key);
+        report(s, it->line, "unknown key '%s' in [switch %s] (a switch has 'uplink = nic:N')",
+               shown, sw->name);
+        return;
+    }
+    if (sw->uplink_line) {
+        report(s, it->line, "'uplink' given twice in [switch %s] (first at line %u)", sw->name,
+               sw->uplink_line);
+        return;
+    }
+    sw->uplink_line = it->line;
+    if (strncmp(it->value, "nic:", 4) != 0 || !str_to_u64(it->value + 4, &n)) {
+        report(s, it->line, "uplink = %s: must be nic:N (N counts NICs from 0; see 'nic')", shown);
+        return;
+    }
+    if (!s->limits->nics_unknown && n >= s->limits->nics) {
+        if (s->limits->nics == 0)
+            report(s, it->line, "uplink = %s: no NIC was found", shown);
+        else
+            report(s, it->line, "uplink = %s: there is no such NIC (found nic0 to nic%u)", shown,
+                   s->limits->nics - 1);
+        return;
+    }
+    if (sw->nguests && sw->trap) {
+        report(s, it->line,
+               "uplink = %s: needs a sidecore to poll the NIC, but the guests on switch %s are "
+               "io = trap",
+               shown, sw->name);
+        return;
+    }
+    for (unsigned i = 0; i < s->out->nswitches; i++) {
+        const struct guest_switch_config *o = &s->out->switches[i];
+        if (o != sw && o->uplink_nic == (int)n) {
+            report(s, it->line, "uplink = %s: already the uplink of switch %s (line %u)", shown,
+                   o->name, o->uplink_line);
+            return;
+        }
+    }
+    sw->uplink_nic = (int)n;
+}
+
+/* ---- a guest's network devices ---- */
+
+void guest_net_default_mac(const char *guest, unsigned index, uint8_t mac[GUEST_MAC_LEN])
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+
+    for (const char *p = guest; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    mac[0] = 0x02; /* locally administered, unicast */
+    mac[1] = (uint8_t)(h >> 24);
+    mac[2] = (uint8_t)(h >> 16);
+    mac[3] = (uint8_t)(h >> 8);
+    mac[4] = (uint8_t)h;
+    mac[5] = (uint8_t)index;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* "02:00:00:00:00:01" (':' or '-' between bytes). */
+static bool parse_mac(const char *text, uint8_t mac[GUEST_MAC_LEN])
+{
+    for (unsigned i = 0; i < GUEST_MAC_LEN; i++) {
+        int hi = hex_digit(text[0]), lo = hi < 0 ? -1 : hex_digit(text[1]);
+        if (lo < 0)
+            return false;
+        mac[i] = (uint8_t)(hi << 4 | lo);
+        text += 2;
+        if (i + 1 < GUEST_MAC_LEN) {
+            if (*text != ':' && *text != '-')
+                return false;
+            text++;
+        }
+    }
+    return *text == '\0';
+}
+
+static void format_mac(char *buf, size_t size, const uint8_t *m)
+{
+    fmt_snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* The guest (or "this guest") that already has mac, or NULL. */
+static const char *mac_owner(struct parse_state *s, const uint8_t *mac, unsigned *line)
+{
+    for (unsigned i = 0; i < s->cur.nnets; i++) {
+        if (memcmp(s->cur.nets[i].mac, mac, GUEST_MAC_LEN) == 0) {
+            *line = s->cur.nets[i].line;
+            return "this guest";
+        }
+    }
+    for (unsigned g = 0; g < s->out->count; g++) {
+        const struct guest_config *o = &s->out->guests[g];
+        for (unsigned i = 0; i < o->nnets; i++) {
+            if (memcmp(o->nets[i].mac, mac, GUEST_MAC_LEN) == 0) {
+                *line = o->nets[i].line;
+                return o->name;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* net = SWITCH or net = SWITCH,mac=XX:XX:XX:XX:XX:XX (spaces allowed
+ * around the comma). */
+static bool parse_net(struct parse_state *s, const struct ini_item *it)
+{
+    char shown[QUOTE_MAX], name[GUEST_NAME_LEN + 1], macs[24];
+    struct guest_net_spec *n = &s->cur.nets[s->cur.nnets];
+    const char *v = it->value, *comma = strchr(v, ',');
+    size_t len = comma ? (size_t)(comma - v) : strlen(v);
+
+    quote(shown, sizeof(shown), v);
+    if (s->cur.nnets == GUEST_NETS_MAX) {
+        report(s, it->line, "net = %s: one network device too many (at most %u a guest)", shown,
+               (unsigned)GUEST_NETS_MAX);
+        return false;
+    }
+    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
+    if (len == 0 || len >= sizeof(name)) {
+        report(s, it->line, "net = %s: needs a switch name (net = NAME or net = NAME,mac=02:..)",
+               shown);
+        return false;
+    }
+    memcpy(name, v, len);
+    name[len] = '\0';
+    if (!valid_guest_name(name)) {
+        report(s, it->line,
+               "net = %s: bad switch name (letters, digits, - and _, at most %u characters)", shown,
+               (unsigned)(GUEST_NAME_LEN - 1));
+        return false;
+    }
+    memset(n, 0, sizeof(*n));
+    str_copy(n->sw, name, sizeof(n->sw));
+    n->line = it->line;
+    if (comma) {
+        const char *m = comma + 1;
+        while (*m == ' ' || *m == '\t')
+            m++;
+        if (strncmp(m, "mac=", 4) != 0 || !parse_mac(m + 4, n->mac)) {
+            report(s, it->line,
+                   "net = %s: after the switch name only ',mac=XX:XX:XX:XX:XX:XX' may follow",
+                   shown);
+            return false;
+        }
+        if ((n->mac[0] & 1) ||
+            !(n->mac[0] | n->mac[1] | n->mac[2] | n->mac[3] | n->mac[4] | n->mac[5])) {
+            report(s, it->line,
+                   "net = %s: the MAC must be a unicast, non-zero address (e.g. 02:00:00:00:00:01)",
+                   shown);
+            return false;
+        }
+        n->mac_given = true;
+    } else {
+        guest_net_default_mac(s->cur.name, s->cur.nnets, n->mac);
+    }
+    unsigned line = 0;
+    const char *who = mac_owner(s, n->mac, &line);
+    if (who) {
+        format_mac(macs, sizeof(macs), n->mac);
+        report(s, it->line, "net = %s: MAC %s is already %s's (line %u)%s", shown, macs, who, line,
+               n->mac_given ? "" : "; give this one with ',mac='");
+        return false;
+    }
+    s->cur.nnets++;
+    return true;
+}
+
+static bool parse_net_queues(struct parse_state *s, const struct ini_item *it)
+{
+    char shown[QUOTE_MAX];
+    uint64_t v;
+
+    quote(shown, sizeof(shown), it->value);
+    if (!str_to_u64(it->value, &v)) {
+        report(s, it->line, "net_queues = %s: not a number", shown);
+        return false;
+    }
+    if (v < 1 || v > GUEST_NET_QUEUES_MAX) {
+        report(s, it->line, "net_queues = %s: must be 1 to %u", shown,
+               (unsigned)GUEST_NET_QUEUES_MAX);
+        return false;
+    }
+    s->cur.net_queues = (uint32_t)v;
+    return true;
+}
+
 static void guest_label(struct parse_state *s, const char *written)
 {
     quote(s->cur_label, sizeof(s->cur_label), written);
@@ -275,16 +605,19 @@ static void finish_guest(struct parse_state *s)
                    missing[1], missing[2]);
         s->cur_bad = true;
     }
-    if (g->ndisks && g->io == GUEST_IO_SIDECORE && !s->key_bad[KEY_IO] && s->limits->no_sidecores) {
+    if ((g->ndisks || g->nnets) && g->io == GUEST_IO_SIDECORE && !s->key_bad[KEY_IO] &&
+        s->limits->no_sidecores) {
         /* At the io line if io = sidecore is written; the default is the
          * section's as a whole. */
         unsigned line = s->key_line[KEY_IO] ? s->key_line[KEY_IO] : g->line;
         report(s, line,
-               "guest '%s' needs a sidecore for its disk, but [hypervisor] sidecores = 0 "
+               "guest '%s' needs a sidecore for its %s, but [hypervisor] sidecores = 0 "
                "(write 'io = trap')",
-               s->cur_label[0] ? s->cur_label : "(unnamed)");
+               s->cur_label[0] ? s->cur_label : "(unnamed)", g->ndisks ? "disk" : "network");
         s->cur_bad = true;
     }
+    if (!s->cur_bad && !check_guest_switches(s))
+        s->cur_bad = true;
     if (s->cur_bad)
         return;
 
@@ -309,6 +642,7 @@ static void finish_guest(struct parse_state *s)
     out->cpus_used += g->cpus;
     out->memory_used += g->memory;
     out->guests[out->count++] = *g;
+    join_switches(s, g);
 }
 
 static void end_section(struct parse_state *s)
@@ -316,6 +650,7 @@ static void end_section(struct parse_state *s)
     if (s->kind == SECTION_GUEST)
         finish_guest(s);
     s->kind = SECTION_SKIP;
+    s->cur_switch = NULL;
 }
 
 static void start_guest(struct parse_state *s, unsigned line, const char *name)
@@ -368,7 +703,7 @@ static void start_guest(struct parse_state *s, unsigned line, const char *name)
 
 static void on_section(void *ctx, unsigned line, const char *section, const char *name)
 {
-    static const char *const sections[] = {"hypervisor", "guest"};
+    static const char *const sections[] = {"hypervisor", "guest", "switch"};
     struct parse_state *s = ctx;
 
     end_section(s);
@@ -380,15 +715,22 @@ static void on_section(void *ctx, unsigned line, const char *section, const char
         start_guest(s, line, name);
         return;
     }
+    if (strcmp(section, "switch") == 0) {
+        start_switch(s, line, name);
+        return;
+    }
     char shown[QUOTE_MAX];
     quote(shown, sizeof(shown), section);
-    const char *guess = closest(section, sections, 2);
-    if (guess && strcmp(guess, "guest") == 0)
-        report(s, line, "unknown section [%s] (did you mean [guest NAME]?)", shown);
+    const char *guess = closest(section, sections, 3);
+    if (guess && (strcmp(guess, "guest") == 0 || strcmp(guess, "switch") == 0))
+        report(s, line, "unknown section [%s] (did you mean [%s NAME]?)", shown, guess);
     else if (guess)
         report(s, line, "unknown section [%s] (did you mean [%s]?)", shown, guess);
     else
-        report(s, line, "unknown section [%s] (sections are [hypervisor] and [guest NAME])", shown);
+        report(s, line,
+               "unknown section [%s] (sections are [hypervisor], [guest NAME] and "
+               "[switch NAME])",
+               shown);
 }
 
 /*
@@ -742,6 +1084,8 @@ static bool parse_value(struct parse_state *s, enum key_id key, const struct ini
     case KEY_IO: return parse_io(s, it);
     case KEY_INTERRUPT_COALESCING: return parse_coalescing(s, it);
     case KEY_MODULE: return parse_module(s, it);
+    case KEY_NET: return parse_net(s, it);
+    case KEY_NET_QUEUES: return parse_net_queues(s, it);
     case KEY_COUNT: break;
     }
     return false;
@@ -767,7 +1111,7 @@ static void on_guest_item(struct parse_state *s, const struct ini_item *it)
         s->cur_bad = true;
         return;
     }
-    if (s->key_line[key] && key != KEY_DISK && key != KEY_MODULE) {
+    if (s->key_line[key] && key != KEY_DISK && key != KEY_MODULE && key != KEY_NET) {
         report(s, it->line, "'%s' given twice in [guest %s] (first at line %u)", key_names[key],
                s->cur_label, s->key_line[key]);
         s->cur_bad = true;
@@ -787,10 +1131,13 @@ static void on_item(void *ctx, const struct ini_item *it)
 
     switch (s->kind) {
     case SECTION_GUEST: on_guest_item(s, it); return;
+    case SECTION_SWITCH: on_switch_item(s, it); return;
     case SECTION_NONE:
         quote(shown, sizeof(shown), it->key);
         report(s, it->line,
-               "key '%s' before any section (keys go under [hypervisor] or [guest NAME])", shown);
+               "key '%s' before any section (keys go under [hypervisor], [guest NAME] or "
+               "[switch NAME])",
+               shown);
         return;
     case SECTION_HYPERVISOR:
     case SECTION_SKIP: return;
@@ -868,6 +1215,13 @@ const char *guest_on_event_name(enum guest_on_event ev)
 const char *guest_io_mode_name(enum guest_io_mode mode)
 {
     return mode == GUEST_IO_TRAP ? "trap" : "sidecore";
+}
+
+uint32_t guest_net_queues(const struct guest_config *g)
+{
+    if (g->net_queues)
+        return g->net_queues;
+    return g->cpus < GUEST_NET_QUEUES_MAX ? (g->cpus ? g->cpus : 1) : GUEST_NET_QUEUES_MAX;
 }
 
 uint32_t guest_disk_queues(const struct guest_config *g)

@@ -23,11 +23,39 @@
 /* Disks a guest may have (`disk =` lines), each its own PCI function. */
 #define GUEST_DISKS_MAX   8
 #define GUEST_MODULES_MAX 4 /* `module =` lines (vmm/loader BOOT_MODULES_MAX) */
+/* Network devices a guest may have (`net =` lines), each its own PCI
+ * function on one switch. */
+#define GUEST_NETS_MAX 4
+/* Queue pairs a guest's network device may have (virtio/virtio_net.h's
+ * VIRTIO_NET_MAX_PAIRS on a 16-queue transport). */
+#define GUEST_NET_QUEUES_MAX 7
+/* Switches, named by `net =` lines or declared by [switch NAME]. */
+#define GUEST_SWITCHES_MAX 8
+#define GUEST_MAC_LEN      6
 
 /* Guest memory is mapped with 2 MiB EPT pages at least, and a guest smaller
  * than 4 MiB cannot hold a kernel and its page tables. */
 #define GUEST_MEMORY_ALIGN (2ull << 20)
 #define GUEST_MEMORY_MIN   (4ull << 20)
+
+/* One `net = SWITCH` or `net = SWITCH,mac=02:00:00:00:00:01` line. */
+struct guest_net_spec {
+    char sw[GUEST_NAME_LEN];    /* the switch it is a port of */
+    uint8_t mac[GUEST_MAC_LEN]; /* given, or derived (guest_net_default_mac) */
+    bool mac_given;
+    unsigned line;
+};
+
+/* A switch: named by the `net =` lines of the accepted guests (line 0:
+ * implicit) and/or declared by a [switch NAME] section (its line). */
+struct guest_switch_config {
+    char name[GUEST_NAME_LEN];
+    unsigned line;
+    int uplink_nic; /* `uplink = nic:N`: the N-th NIC, or -1 for none */
+    unsigned uplink_line;
+    unsigned nguests; /* accepted guests with a port on it */
+    bool trap;        /* its guests are io = trap (all of them: a switch is served one way) */
+};
 
 enum guest_on_event { GUEST_STOP = 0, GUEST_RESTART = 1 };
 
@@ -67,6 +95,11 @@ struct guest_config {
      * a sidecore-served queue's interrupts follow vIC's adaptive ratio
      * (vmm/sidecore/coalesce.h) or every one the driver asks for is sent. */
     bool coalescing_off;
+    /* One per `net =` line, in file order. MACs are unicast, non-zero and
+     * unique among the accepted guests. */
+    struct guest_net_spec nets[GUEST_NETS_MAX];
+    uint32_t nnets;
+    uint32_t net_queues; /* 1..7 pairs per device; 0: not given, see guest_net_queues() */
 };
 
 /* What the machine can give guests, for validation. */
@@ -80,6 +113,10 @@ struct guest_config_limits {
     /* [hypervisor] sidecores = 0: no core polls virtqueues, so a guest with a
      * disk must say io = trap (it is refused otherwise). */
     bool no_sidecores;
+    /* NICs the drivers brought up (nic_count()); `uplink = nic:N` must name
+     * one of them. Unchecked when nics_unknown. */
+    unsigned nics;
+    bool nics_unknown;
 };
 
 struct guest_config_set {
@@ -88,6 +125,9 @@ struct guest_config_set {
     unsigned errors;      /* problems reported (each through the error callback) */
     uint32_t cpus_used;   /* sum of the accepted guests' cpus */
     uint64_t memory_used; /* sum of the accepted guests' memory */
+    /* Every switch an accepted guest is on, and every [switch] section. */
+    unsigned nswitches;
+    struct guest_switch_config switches[GUEST_SWITCHES_MAX];
 };
 
 typedef void (*guest_config_error_fn)(void *ctx, unsigned line, const char *message);
@@ -110,6 +150,12 @@ typedef void (*guest_config_error_fn)(void *ctx, unsigned line, const char *mess
  * of an earlier [guest] section (kept or not; a whole namespace shares with
  * everything on it) is reported at its disk line and its guest dropped. disk_queues without a
  * disk is accepted and means nothing.
+ * Networking: `net = SWITCH[,mac=..]` (repeatable) puts a network device
+ * on switch SWITCH; switches exist by being named, and a [switch NAME]
+ * section only adds `uplink = nic:N`. A duplicate MAC, a NIC that was not
+ * found, a switch whose guests mix io = sidecore and io = trap, or an
+ * uplink on an io = trap switch (nobody would poll the NIC) is reported at
+ * its line, dropping the guest (or ignoring the uplink).
  * limits->file_exists may be NULL, which skips the boot-file checks.
  * err may be NULL; problems are still counted in out->errors.
  */
@@ -125,5 +171,19 @@ const char *guest_io_mode_name(enum guest_io_mode mode);
 /* The number of queues each of the guest's disks gets: disk_queues if given, else
  * one per vCPU, at most GUEST_DISK_QUEUES_MAX. */
 uint32_t guest_disk_queues(const struct guest_config *g);
+
+/* Queue pairs of each of the guest's network devices: net_queues if
+ * given, else one per vCPU, at most GUEST_NET_QUEUES_MAX. */
+uint32_t guest_net_queues(const struct guest_config *g);
+
+/* The MAC a guest's index-th `net =` line gets when it names none: 02 (a
+ * locally administered unicast address), four bytes hashed from the
+ * guest's name, then the index. Stable across boots and config edits that
+ * keep the name. */
+void guest_net_default_mac(const char *guest, unsigned index, uint8_t mac[GUEST_MAC_LEN]);
+
+/* The switch named name in set, or NULL. */
+const struct guest_switch_config *guest_config_switch(const struct guest_config_set *set,
+                                                      const char *name);
 
 #endif

@@ -17,6 +17,8 @@
 #include "kernel/time/tsc.h"
 #include "vmm/guest.h"
 #include "vmm/guest_disk.h"
+#include "vmm/guest_net.h"
+#include "vmm/net/switches.h"
 #include "vmm/sidecore/sidecore.h"
 
 static const char *vcpu_state_name(enum vcpu_state s)
@@ -127,7 +129,9 @@ static void print_stats(void)
         for (uint32_t j = 0; g->vcpus && j < g->nvcpus; j++)
             print_vcpu_stats(&g->vcpus[j]);
         guest_disks_print_stats(g);
+        guest_nets_print_stats(g);
     }
+    net_switches_print_stats();
     sidecore_print_stats();
 }
 
@@ -204,7 +208,8 @@ static int cmd_guest(int argc, char **argv)
 
 SHELL_COMMAND("guests", "", "list the guests: state, cores, memory", cmd_guests);
 SHELL_COMMAND("stats", "[watch SECONDS]",
-              "per-vCPU exits, disk queues and sidecores, key=value; watch repeats until a key",
+              "per-vCPU exits, disk and network queues, switches and sidecores, key=value; watch "
+              "repeats until a key",
               cmd_stats);
 SHELL_COMMAND("guest", "restart|stop NAME", "restart a guest from its image, or stop it",
               cmd_guest);

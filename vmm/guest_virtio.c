@@ -282,8 +282,8 @@ bool guest_virtio_create(struct guest_virtio *vd, struct guest *g,
         fmt_snprintf(why, why_size, "no room on its PCI bus for a %s", dev->kind);
         return false;
     }
-    if (vd->polled &&
-        (!alloc_notify_page(vd, why, why_size) || !attach_sidecores(vd, why, why_size)))
+    if (vd->polled && (!alloc_notify_page(vd, why, why_size) ||
+                       (!dev->self_polled && !attach_sidecores(vd, why, why_size))))
         return false;
     if (!guest_pci_add_device(&g->pci, vd->pci_dev, &virtio_bar_ops, vd, VIRTIO_PCI_BAR_SIZE) ||
         !transport_build(vd)) {

@@ -64,6 +64,10 @@ struct guest_virtio_device {
     /* Optional: what went wrong in the device's last reset ("" or NULL if
      * nothing), for the operator. */
     const char *(*reset_problem)(void *dev);
+    /* Sidecore mode: the device's queues are polled by a service the
+     * device registered itself (a network device's switch, which one
+     * sidecore owns whole), so the layer gives no queue to a sidecore. */
+    bool self_polled;
 };
 
 struct guest_virtio_queue {

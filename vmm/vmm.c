@@ -2,6 +2,7 @@
 #include "vmm/vmm.h"
 
 #include "kernel/boot_info.h"
+#include "drivers/net/nic.h"
 #include "kernel/config/hv_config.h"
 #include "kernel/console/log.h"
 #include "kernel/cpu/percpu.h"
@@ -9,6 +10,7 @@
 #include "kernel/mm/pmm.h"
 #include "vmm/guest.h"
 #include "vmm/guest_config.h"
+#include "vmm/net/switches.h"
 #include "vmm/sidecore/sidecore.h"
 #include "vmm/vcpu.h"
 
@@ -72,13 +74,14 @@ static bool take_cpus(uint32_t count, uint32_t *out)
     return got == count;
 }
 
-/* Guests whose disk an I/O sidecore serves. */
+/* Guests whose disk or network device an I/O sidecore serves. */
 static unsigned sidecore_guests(const struct guest_config_set *set)
 {
     unsigned n = 0;
 
     for (unsigned i = 0; i < set->count; i++)
-        n += set->guests[i].ndisks && set->guests[i].io == GUEST_IO_SIDECORE;
+        n += (set->guests[i].ndisks || set->guests[i].nnets) &&
+             set->guests[i].io == GUEST_IO_SIDECORE;
     return n;
 }
 
@@ -105,6 +108,7 @@ void vmm_init(const struct handoff *h)
         .memory_available = free_mem > HV_MEMORY_RESERVE ? free_mem - HV_MEMORY_RESERVE : 0,
         .file_exists = file_exists,
         .no_sidecores = hv_config_sidecores_none(),
+        .nics = nic_count(),
     };
     const char *text = (const char *)(uintptr_t)cfg->base;
     /* I/O sidecores are only kept when a guest's disk is served by one; a
@@ -120,6 +124,7 @@ void vmm_init(const struct handoff *h)
                  CONFIG_FILE_NAME, config_set.errors);
     if (!can_run)
         return;
+    net_switches_create(&config_set);
     for (unsigned i = 0; i < config_set.count; i++) {
         const struct guest_config *gc = &config_set.guests[i];
         uint32_t cpus[GUEST_MAX_VCPUS];

@@ -109,6 +109,55 @@ static void check_disk(const struct disk_spec *d)
     abort();
 }
 
+/* Networking: unique unicast MACs, every switch a guest names listed once
+ * and served the guests' way, uplinks naming a NIC that exists. */
+static void check_nets(const struct guest_config_set *set, const struct guest_config_limits *limits,
+                       unsigned lines)
+{
+    if (set->nswitches > GUEST_SWITCHES_MAX)
+        abort();
+    for (unsigned i = 0; i < set->nswitches; i++) {
+        const struct guest_switch_config *sw = &set->switches[i];
+        if (!terminated(sw->name, sizeof(sw->name)) || !name_ok(sw->name) || sw->line > lines)
+            abort();
+        if (sw->uplink_nic < -1 ||
+            (sw->uplink_nic >= 0 && (unsigned)sw->uplink_nic >= limits->nics))
+            abort();
+        if (sw->uplink_nic >= 0 && sw->nguests && sw->trap)
+            abort();
+        for (unsigned j = 0; j < i; j++) {
+            if (strcmp(set->switches[j].name, sw->name) == 0 ||
+                (sw->uplink_nic >= 0 && set->switches[j].uplink_nic == sw->uplink_nic))
+                abort();
+        }
+    }
+    for (unsigned i = 0; i < set->count; i++) {
+        const struct guest_config *g = &set->guests[i];
+        if (g->nnets > GUEST_NETS_MAX || g->net_queues > GUEST_NET_QUEUES_MAX ||
+            guest_net_queues(g) < 1 || guest_net_queues(g) > GUEST_NET_QUEUES_MAX)
+            abort();
+        if (limits->no_sidecores && g->nnets && g->io == GUEST_IO_SIDECORE)
+            abort();
+        for (unsigned k = 0; k < g->nnets; k++) {
+            const struct guest_net_spec *n = &g->nets[k];
+            const struct guest_switch_config *sw = guest_config_switch(set, n->sw);
+            if (!terminated(n->sw, sizeof(n->sw)) || !sw || sw->nguests == 0 ||
+                sw->trap != (g->io == GUEST_IO_TRAP) || n->line <= g->line || n->line > lines)
+                abort();
+            static const uint8_t zero[GUEST_MAC_LEN];
+            if ((n->mac[0] & 1) || memcmp(n->mac, zero, GUEST_MAC_LEN) == 0)
+                abort();
+            for (unsigned j = 0; j <= i; j++) {
+                const struct guest_config *o = &set->guests[j];
+                for (unsigned m = 0; m < (j == i ? k : o->nnets); m++) {
+                    if (memcmp(o->nets[m].mac, n->mac, GUEST_MAC_LEN) == 0)
+                        abort();
+                }
+            }
+        }
+    }
+}
+
 static void check(const struct guest_config_set *set, const struct guest_config_limits *limits,
                   unsigned lines)
 {
@@ -171,6 +220,7 @@ static void check(const struct guest_config_set *set, const struct guest_config_
         abort();
     if (cpus != set->cpus_used || memory != set->memory_used)
         abort();
+    check_nets(set, limits, lines);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -179,10 +229,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint32_t cpus;
         uint64_t memory;
         bool no_sidecores;
+        unsigned nics;
     } machines[] = {
-        {0, 0, false},
-        {2, 64ull << 20, true},
-        {63, 1ull << 40, false},
+        {0, 0, false, 0},
+        {2, 64ull << 20, true, 1},
+        {63, 1ull << 40, false, 2},
     };
     static struct guest_config_set set;
     unsigned lines = 1;
@@ -195,6 +246,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             .memory_available = machines[m].memory,
             .file_exists = file_exists,
             .no_sidecores = machines[m].no_sidecores,
+            .nics = machines[m].nics,
         };
         struct error_check errors = {.lines = lines};
         guest_config_parse((const char *)data, size, &limits, &set, on_error, &errors);

@@ -65,6 +65,9 @@ static void on_error(void *ctx, unsigned line, const char *msg)
     r->count++;
 }
 
+/* NICs the fake machine has (uplink = nic:N). */
+static unsigned test_nics = 2;
+
 static struct record *parse_limits(const char *text, size_t len, uint32_t cpus, uint64_t mem,
                                    bool no_sidecores)
 {
@@ -78,6 +81,7 @@ static struct record *parse_limits(const char *text, size_t len, uint32_t cpus, 
         .file_exists = fake_file_exists,
         .ctx = &r.file_calls,
         .no_sidecores = no_sidecores,
+        .nics = test_nics,
     };
     guest_config_parse(text, len, &limits, &r.set, on_error, &r);
     /* Every problem is reported exactly once and counted. */
@@ -259,7 +263,8 @@ static void test_unknown_section(void **state)
                                         "cpus = 1\n"  /* keys of an unknown section: ignored */
                              GUEST("b"));
     expect_one_error(r, 5,
-                     "unknown section [network] (sections are [hypervisor] and [guest NAME])");
+                     "unknown section [network] (sections are [hypervisor], [guest NAME] and "
+                     "[switch NAME])");
     expect_guests(r, names, 2);
 }
 
@@ -1315,6 +1320,204 @@ static void test_full_guest_with_disk(void **state)
     assert_string_equal(g->cmdline, "root=/dev/vda");
 }
 
+/* ---- networking: net =, net_queues =, [switch] ---- */
+
+static void test_net_defaults(void **state)
+{
+    uint8_t mac0[6], mac1[6];
+    struct record *r = parse(
+        GUEST("a") "net = lan\nnet = dmz\n" GUEST("b") "net = lan\n"
+                                                       "cpus = 2\n" /* twice: b is dropped */);
+    expect_one_error(r, 12, "'cpus' given twice");
+    r = parse("[guest a]\ncpus = 2\nmemory = 64M\nkernel = guests/test.elf\n"
+              "net = lan\nnet = dmz\n" GUEST("b") "net = lan\n");
+    assert_int_equal(r->count, 0);
+    assert_int_equal(r->set.count, 2);
+    const struct guest_config *a = &r->set.guests[0], *b = &r->set.guests[1];
+    assert_int_equal(a->nnets, 2);
+    assert_string_equal(a->nets[0].sw, "lan");
+    assert_string_equal(a->nets[1].sw, "dmz");
+    assert_false(a->nets[0].mac_given);
+    assert_int_equal(a->nets[1].line, 6);
+    /* Default MACs: locally administered unicast, stable, one per index. */
+    guest_net_default_mac("a", 0, mac0);
+    guest_net_default_mac("a", 1, mac1);
+    assert_memory_equal(a->nets[0].mac, mac0, 6);
+    assert_memory_equal(a->nets[1].mac, mac1, 6);
+    assert_int_equal(mac0[0], 0x02);
+    assert_memory_not_equal(mac0, mac1, 6);
+    assert_memory_not_equal(a->nets[0].mac, b->nets[0].mac, 6);
+    /* One pair per vCPU unless net_queues says. */
+    assert_int_equal(a->net_queues, 0);
+    assert_int_equal(guest_net_queues(a), 2);
+    assert_int_equal(guest_net_queues(b), 1);
+    /* Switches are implicit: every name a kept guest uses, once. */
+    assert_int_equal(r->set.nswitches, 2);
+    const struct guest_switch_config *lan = guest_config_switch(&r->set, "lan");
+    assert_non_null(lan);
+    assert_int_equal(lan->nguests, 2);
+    assert_int_equal(lan->uplink_nic, -1);
+    assert_int_equal(lan->line, 0);
+    assert_false(lan->trap);
+    assert_int_equal(guest_config_switch(&r->set, "dmz")->nguests, 1);
+    assert_null(guest_config_switch(&r->set, "wan"));
+}
+
+static void test_net_mac_given(void **state)
+{
+    struct record *r = parse(GUEST("a") "net = lan , mac=02:00:00:00:00:0A\n"
+                                        "net = lan,mac=02-00-00-00-00-0b\n");
+    assert_int_equal(r->count, 0);
+    const struct guest_config *a = &r->set.guests[0];
+    static const uint8_t want0[6] = {2, 0, 0, 0, 0, 10}, want1[6] = {2, 0, 0, 0, 0, 11};
+    assert_true(a->nets[0].mac_given);
+    assert_memory_equal(a->nets[0].mac, want0, 6);
+    assert_memory_equal(a->nets[1].mac, want1, 6);
+    assert_string_equal(a->nets[0].sw, "lan");
+    /* Two ports of one guest on a switch: the switch counts the guest once. */
+    assert_int_equal(guest_config_switch(&r->set, "lan")->nguests, 1);
+}
+
+static void test_net_bad_values(void **state)
+{
+    static const char *const names[] = {"ok"};
+    struct record *r;
+
+    r = parse(GUEST("a") "net = lan,mac=01:00:00:00:00:01\n" GUEST("ok"));
+    expect_one_error(r, 5, "net = lan,mac=01:00:00:00:00:01: the MAC must be a unicast, non-zero");
+    expect_guests(r, names, 1);
+    r = parse(GUEST("a") "net = lan,mac=00:00:00:00:00:00\n" GUEST("ok"));
+    expect_one_error(r, 5, "unicast, non-zero");
+    r = parse(GUEST("a") "net = lan,mac=02:00:00:00:00\n" GUEST("ok"));
+    expect_one_error(r, 5, "only ',mac=XX:XX:XX:XX:XX:XX' may follow");
+    r = parse(GUEST("a") "net = lan,speed=10G\n" GUEST("ok"));
+    expect_one_error(r, 5, "only ',mac=XX:XX:XX:XX:XX:XX' may follow");
+    r = parse(GUEST("a") "net = l@n\n" GUEST("ok"));
+    expect_one_error(r, 5, "net = l@n: bad switch name");
+    r = parse(GUEST("a") "net =\n" GUEST("ok"));
+    expect_one_error(r, 5, "needs a switch name");
+    r = parse(GUEST("a") "net = a\nnet = b\nnet = c\nnet = d\nnet = e\n" GUEST("ok"));
+    expect_one_error(r, 9, "net = e: one network device too many (at most 4 a guest)");
+    expect_guests(r, names, 1);
+    r = parse(GUEST("a") "net_queues = 8\n" GUEST("ok"));
+    expect_one_error(r, 5, "net_queues = 8: must be 1 to 7");
+    r = parse(GUEST("a") "net_queues = x\n" GUEST("ok"));
+    expect_one_error(r, 5, "net_queues = x: not a number");
+    r = parse(GUEST("a") "net_queues = 3\n");
+    assert_int_equal(r->count, 0);
+    assert_int_equal(guest_net_queues(&r->set.guests[0]), 3);
+}
+
+static void test_net_duplicate_mac(void **state)
+{
+    static const char *const names[] = {"a", "c"};
+    struct record *r = parse(GUEST("a") "net = lan,mac=02:00:00:00:00:01\n" /* 5 */
+                             GUEST("b") "net = dmz,mac=02:00:00:00:00:01\n" /* 10 */
+                             GUEST("c") "net = lan,mac=02:00:00:00:00:02\n"
+                                        "net = dmz,mac=02:00:00:00:00:02\n"); /* 16 */
+    assert_int_equal(r->count, 2);
+    expect_exact_error(r, 10,
+                       "net = dmz,mac=02:00:00:00:00:01: MAC 02:00:00:00:00:01 is already "
+                       "a's (line 5)");
+    expect_exact_error(r, 16,
+                       "net = dmz,mac=02:00:00:00:00:02: MAC 02:00:00:00:00:02 is already "
+                       "this guest's (line 15)");
+    (void)names;
+    assert_int_equal(r->set.count, 1);
+    /* A derived MAC someone took explicitly: the message says how to fix it. */
+    uint8_t m[6];
+    char line[200];
+    guest_net_default_mac("z", 0, m);
+    snprintf(line, sizeof(line),
+             GUEST("a") "net = lan,mac=%02x:%02x:%02x:%02x:%02x:%02x\n" GUEST("z") "net = lan\n",
+             m[0], m[1], m[2], m[3], m[4], m[5]);
+    r = parse(line);
+    expect_one_error(r, 10, "is already a's (line 5); give this one with ',mac='");
+}
+
+static void test_switch_uplink(void **state)
+{
+    struct record *r = parse(
+        "[switch lan]\nuplink = nic:1\n" GUEST("a") "net = lan\n"
+                                                    "[switch dmz]\n" /* 8: declared, no guest */
+                                                    "uplink = nic:0\n");
+    assert_int_equal(r->count, 0);
+    assert_int_equal(r->set.nswitches, 2);
+    const struct guest_switch_config *lan = guest_config_switch(&r->set, "lan");
+    assert_int_equal(lan->line, 1);
+    assert_int_equal(lan->uplink_nic, 1);
+    assert_int_equal(lan->uplink_line, 2);
+    assert_int_equal(lan->nguests, 1);
+    assert_int_equal(guest_config_switch(&r->set, "dmz")->uplink_nic, 0);
+    assert_int_equal(guest_config_switch(&r->set, "dmz")->nguests, 0);
+    /* The section may follow the guests that use the switch. */
+    r = parse(GUEST("a") "net = lan\n[switch lan]\nuplink = nic:0\n");
+    assert_int_equal(r->count, 0);
+    assert_int_equal(guest_config_switch(&r->set, "lan")->uplink_nic, 0);
+}
+
+static void test_switch_errors(void **state)
+{
+    struct record *r;
+
+    r = parse("[switch lan]\nuplink = nic:2\n");
+    expect_one_error(r, 2, "uplink = nic:2: there is no such NIC (found nic0 to nic1)");
+    test_nics = 0;
+    r = parse("[switch lan]\nuplink = nic:0\n");
+    test_nics = 2;
+    expect_one_error(r, 2, "uplink = nic:0: no NIC was found");
+    r = parse("[switch lan]\nuplink = eth0\n");
+    expect_one_error(r, 2, "uplink = eth0: must be nic:N");
+    r = parse("[switch lan]\nuplink = nic:0\nuplink = nic:1\n");
+    expect_one_error(r, 3, "'uplink' given twice in [switch lan] (first at line 2)");
+    r = parse("[switch lan]\nvlan = 4\n");
+    expect_one_error(r, 2, "unknown key 'vlan' in [switch lan]");
+    r = parse("[switch lan]\n[switch lan]\n");
+    expect_one_error(r, 2, "duplicate section [switch lan] (first at line 1)");
+    r = parse("[switch]\nuplink = nic:0\n");
+    expect_one_error(r, 1, "[switch] needs a name: [switch NAME]");
+    r = parse("[switch a]\nuplink = nic:0\n[switch b]\nuplink = nic:0\n");
+    expect_one_error(r, 4, "uplink = nic:0: already the uplink of switch a (line 2)");
+    r = parse("[swich lan]\n");
+    expect_one_error(r, 1, "unknown section [swich] (did you mean [switch NAME]?)");
+}
+
+static void test_switch_served_one_way(void **state)
+{
+    static const char *const names[] = {"a", "c"};
+    struct record *r;
+
+    /* A switch is polled by one sidecore or serviced by its guests' vCPUs. */
+    r = parse(GUEST("a") "net = lan\n" GUEST("b") "io = trap\nnet = lan\n" /* 11 */
+              GUEST("c") "io = trap\nnet = dmz\n");
+    expect_one_error(r, 11,
+                     "net = lan: this guest is io = trap, but the switch's other guests "
+                     "are io = sidecore");
+    expect_guests(r, names, 2);
+    assert_true(guest_config_switch(&r->set, "dmz")->trap);
+    /* An uplink needs a sidecore to poll the NIC. */
+    r = parse("[switch lan]\nuplink = nic:0\n" GUEST("a") "io = trap\nnet = lan\n");
+    expect_one_error(r, 8, "net = lan: the switch has an uplink (line 2)");
+    r = parse(GUEST("a") "io = trap\nnet = lan\n[switch lan]\nuplink = nic:0\n");
+    expect_one_error(r, 8, "uplink = nic:0: needs a sidecore to poll the NIC");
+    assert_int_equal(guest_config_switch(&r->set, "lan")->uplink_nic, -1);
+    /* sidecores = 0: a network device needs io = trap. */
+    const char *text = GUEST("a") "net = lan\n";
+    r = parse_limits(text, strlen(text), 8, 4 * GIB, true);
+    expect_one_error(r, 1,
+                     "guest 'a' needs a sidecore for its network, but [hypervisor] "
+                     "sidecores = 0");
+}
+
+static void test_too_many_switches(void **state)
+{
+    struct record *r = parse(GUEST("a") "net = s1\nnet = s2\nnet = s3\nnet = s4\n" GUEST(
+        "b") "net = s5\nnet = s6\nnet = s7\nnet = s8\n" GUEST("c") "net = s1\nnet = s9\n"); /* 22 */
+    expect_one_error(r, 22, "net = s9: one switch too many (at most 8)");
+    assert_int_equal(r->set.count, 2);
+    assert_int_equal(r->set.nswitches, 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1379,6 +1582,14 @@ int main(void)
         cmocka_unit_test(test_no_sidecores),
         cmocka_unit_test(test_new_key_suggestions),
         cmocka_unit_test(test_full_guest_with_disk),
+        cmocka_unit_test(test_net_defaults),
+        cmocka_unit_test(test_net_mac_given),
+        cmocka_unit_test(test_net_bad_values),
+        cmocka_unit_test(test_net_duplicate_mac),
+        cmocka_unit_test(test_switch_uplink),
+        cmocka_unit_test(test_switch_errors),
+        cmocka_unit_test(test_switch_served_one_way),
+        cmocka_unit_test(test_too_many_switches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

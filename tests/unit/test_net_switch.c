@@ -478,6 +478,50 @@ static void test_two_guests_end_to_end(void **state)
     free(sw);
 }
 
+/* A guest that breaks its TX ring (a descriptor loop) loses its own device
+ * only: it is broken once and takes no more frames, while the other two
+ * guests on the switch go on talking through the same polls. */
+static void test_broken_guest_loses_only_its_device(void **state)
+{
+    struct net_switch *sw = calloc(1, sizeof(*sw));
+    struct guest *a, *b, *c;
+    uint8_t *f;
+    uint32_t len;
+
+    net_switch_init(sw, "lan", 0);
+    a = guest_new(sw, 1);
+    b = guest_new(sw, 2);
+    c = guest_new(sw, 3);
+    struct virtq_desc *desc = (struct virtq_desc *)a->drv[1].desc;
+    desc[5] = (struct virtq_desc){0x40000, 76, VIRTQ_DESC_F_NEXT, 6};
+    desc[6] = (struct virtq_desc){0x40000, 76, VIRTQ_DESC_F_NEXT, 5};
+    virtq_driver_post(&a->drv[1], 5);
+    guest_send(b, c->d.p.mac, 500, 1);
+    net_switch_poll(sw, 1);
+    assert_int_equal(a->broken, 1);
+    assert_true(a->d.needs_reset);
+    assert_int_equal(guest_recv(c, &f, &len), 1);
+    assert_int_equal(len, 12 + 500);
+    /* Frames for the broken guest are refused; b and c carry on. */
+    for (unsigned i = 0; i < 4; i++) {
+        /* One frame per poll: guest_send reuses one TX buffer. */
+        guest_send(c, a->d.p.mac, 100, (uint8_t)i);
+        net_switch_poll(sw, 2 + 2 * i);
+        guest_send(c, b->d.p.mac, 100, (uint8_t)i);
+        net_switch_poll(sw, 3 + 2 * i);
+    }
+    assert_int_equal(a->d.pair[0].stats.rx_packets, 0);
+    assert_int_equal(sw->port[0].stats.drops, 4);
+    assert_int_equal(b->d.pair[0].stats.rx_packets, 4);
+    assert_int_equal(a->broken, 1);
+    assert_int_equal(b->broken + c->broken, 0);
+    for (struct guest **g = (struct guest *[]){a, b, c, NULL}; *g; g++) {
+        free((*g)->mem_block);
+        free(*g);
+    }
+    free(sw);
+}
+
 /* --- the NIC uplink against a fake NIC ------------------------------------ */
 
 struct fake_nic {
@@ -691,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_add_port_refusals),
         cmocka_unit_test(test_bounded_work),
         cmocka_unit_test(test_two_guests_end_to_end),
+        cmocka_unit_test(test_broken_guest_loses_only_its_device),
         cmocka_unit_test(test_nic_uplink),
         cmocka_unit_test(test_service_fn),
     };

@@ -60,7 +60,7 @@ $(LG_OUT)/%.cfg: $(LG_SRC)/%.cfg $(LG_OUT)/vmlinuz $(LG_OUT)/vmlinux $(LG_OUT)/i
 	@echo "  CP      $@"
 	@cp $< $@
 
-.PHONY: linux-guest linux-guest-modules linux-guest-smoke bench-boot bench-io
+.PHONY: linux-guest linux-guest-modules linux-guest-smoke bench-boot bench-io bench-net
 linux-guest: $(LINUX_GUEST)
 linux-guest-modules: $(LG_OUT)/initrd-modules.gz
 
@@ -73,5 +73,9 @@ bench-boot: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 # The same virtio-blk workload served by the I/O sidecore and trapped, side by side.
 bench-io: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_io.py </dev/null
+
+# Guest-to-guest virtio-net frames through a switch, sidecore and trap, side by side.
+bench-net: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
+	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_net.py </dev/null
 
 .DEFAULT_GOAL := $(lg_saved_default_goal)
