@@ -3,8 +3,11 @@
 # vblk-bad breaking its ring, with guest restarts and device resets, in one QEMU
 # run of Sidecore on AMD-V (TCG, -cpu EPYC,+svm,+npt), for DURATION (2h, 30m,
 # 300s; default 3m), one key=value line per SOAK_INTERVAL seconds. Disk only: no
-# network I/O is wired to guests yet. `make test` runs test-soak
-# (TEST_SOAK_DURATION, default 90s). SOAK_ARGS go to the script
+# network I/O is wired to guests yet. `make test-soak` is the short run
+# (TEST_SOAK_DURATION, default 90s); it is not in `make test` yet: its
+# request-count check still fails now and then right after a device reset
+# (the guest's count and Sidecore's are compared while a partition-scan read of
+# the re-bound device is not yet in the guest's). SOAK_ARGS go to the script
 # (--restart-every S, --bad-every S, --smp N).
 # Included by the top Makefile after tools/linux-guest/linux-guest.mk.
 
