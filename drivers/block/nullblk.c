@@ -22,71 +22,18 @@ static struct nullblk *nullblk_of(struct blk_queue *q)
 
 static int nullblk_queue_open(struct blk_queue *q)
 {
-    struct nullblk *nb = nullblk_of(q);
-
-    for (unsigned i = 0; i < NULLBLK_MAX_QUEUES; i++) {
-        struct nullblk_queue *nq = &nb->queues[i];
-
-        if (nq->open)
-            continue;
-        nq->open = true;
-        nq->head = nq->tail = 0;
-        q->backend_priv = nq;
-        q->depth = NULLBLK_DEPTH;
-        return BLK_OK;
-    }
-    return BLK_ENOSPC;
-}
-
-static int nullblk_queue_close(struct blk_queue *q)
-{
-    struct nullblk_queue *nq = q->backend_priv;
-
-    if (nq->head != nq->tail)
-        return BLK_EBUSY;
-    nq->open = false;
-    q->backend_priv = NULL;
-    return BLK_OK;
-}
-
-static int nullblk_check(const struct nullblk *nb, const struct blk_request *req)
-{
-    uint64_t bytes = 0;
-
-    switch (req->op) {
-    case BLK_OP_READ:
-    case BLK_OP_WRITE:
-        if (req->nseg == 0 || req->nsectors == 0)
-            return BLK_EINVAL;
-        for (unsigned i = 0; i < req->nseg; i++)
-            bytes += req->segs[i].len; /* nseg * 4 GiB cannot overflow 64 bits */
-        if (bytes != (uint64_t)req->nsectors << BLK_SECTOR_SHIFT)
-            return BLK_EINVAL;
-        if (bytes > nb->dev.max_transfer)
-            return BLK_ETOOBIG;
-        break;
-    case BLK_OP_FLUSH: return BLK_OK;
-    case BLK_OP_DISCARD:
-    case BLK_OP_WRITE_ZEROES:
-        if (req->nsectors == 0)
-            return BLK_EINVAL;
-        break;
-    default: return BLK_EINVAL;
-    }
-    return req->sector < nb->dev.sectors && req->nsectors <= nb->dev.sectors - req->sector
-               ? BLK_OK
-               : BLK_ERANGE;
+    return blk_memq_open(nullblk_of(q)->queues, q);
 }
 
 static int nullblk_submit(struct blk_queue *q, const struct blk_request *req)
 {
     struct nullblk *nb = nullblk_of(q);
-    struct nullblk_queue *nq = q->backend_priv;
+    struct blk_memq *mq = q->backend_priv;
     int err;
 
-    if (nq->tail - nq->head >= NULLBLK_DEPTH)
+    if (blk_memq_full(mq))
         return BLK_EBUSY;
-    err = nullblk_check(nb, req);
+    err = blk_memq_check(&nb->dev, req);
     if (err)
         return err;
     /* The data a read returns is written now; the guest may only look at
@@ -94,37 +41,22 @@ static int nullblk_submit(struct blk_queue *q, const struct blk_request *req)
     if (req->op == BLK_OP_READ)
         for (unsigned i = 0; i < req->nseg; i++)
             memset((void *)(uintptr_t)req->segs[i].phys, 0, req->segs[i].len);
-    nq->done[nq->tail % NULLBLK_DEPTH] =
-        (struct nullblk_done){req->cookie, nb->now_ns() + nb->latency_ns, BLK_OK};
-    nq->tail++;
+    blk_memq_push(mq, req->cookie, nb->now_ns() + nb->latency_ns, BLK_OK);
     return BLK_OK;
 }
 
 static unsigned nullblk_poll(struct blk_queue *q, unsigned budget)
 {
-    struct nullblk *nb = nullblk_of(q);
-    struct nullblk_queue *nq = q->backend_priv;
-    unsigned n = 0;
+    struct blk_memq *mq = q->backend_priv;
 
-    if (nq->head == nq->tail)
-        return 0;
-    uint64_t now = nb->now_ns();
-    while (n < budget && nq->head != nq->tail) {
-        struct nullblk_done d = nq->done[nq->head % NULLBLK_DEPTH];
-
-        if ((int64_t)(now - d.due_ns) < 0)
-            break;
-        /* Off the ring before the callback, which may submit again. */
-        nq->head++;
-        n++;
-        q->complete(q->complete_ctx, d.cookie, d.status);
-    }
-    return n;
+    if (mq->head == mq->tail)
+        return 0; /* no clock read for an idle queue */
+    return blk_memq_poll(q, budget, nullblk_of(q)->now_ns());
 }
 
 static const struct blk_device_ops nullblk_ops = {
     .queue_open = nullblk_queue_open,
-    .queue_close = nullblk_queue_close,
+    .queue_close = blk_memq_close,
     .submit = nullblk_submit,
     .poll = nullblk_poll,
 };

@@ -21,8 +21,10 @@
 
 #include "drivers/block/blk.h"
 
-#define NULLBLK_MAX_QUEUES 16
-#define NULLBLK_DEPTH      256
+#include "drivers/block/blk_memq.h"
+
+#define NULLBLK_MAX_QUEUES BLK_MEMQ_MAX
+#define NULLBLK_DEPTH      BLK_MEMQ_DEPTH
 /* The longest latency accepted: well below a reset's drain wait
  * (VIRTIO_BLK_DRAIN_NS), so a reset never gives up on a null disk. */
 #define NULLBLK_MAX_LATENCY_NS (1000ull * 1000 * 1000)
@@ -30,24 +32,12 @@
 /* Nanoseconds from any fixed origin, monotonic. */
 typedef uint64_t (*nullblk_clock_fn)(void);
 
-struct nullblk_done {
-    void *cookie;
-    uint64_t due_ns;
-    int status;
-};
-
-struct nullblk_queue {
-    bool open;
-    uint32_t head, tail; /* in flight: done[head % depth .. tail), due times ascending */
-    struct nullblk_done done[NULLBLK_DEPTH];
-};
-
 struct nullblk {
     struct blk_device dev;
     uint64_t latency_ns;
     nullblk_clock_fn now_ns;
     char name[48];
-    struct nullblk_queue queues[NULLBLK_MAX_QUEUES];
+    struct blk_memq queues[NULLBLK_MAX_QUEUES];
 };
 
 /* A device of bytes (a non-zero multiple of 512) whose requests complete

@@ -4,7 +4,8 @@
  * carried out with memcpy/memset at submit, and their completions queued on
  * the submitting queue's own ring so that poll() hands them out later, in
  * order, as blk.h promises. A full ring refuses with BLK_EBUSY before
- * anything is copied, so a refused request has had no effect.
+ * anything is copied, so a refused request has had no effect. The checks
+ * and the rings are shared with the null backend (blk_memq.h).
  */
 #include "drivers/block/ramdisk.h"
 
@@ -20,70 +21,7 @@ static struct ramdisk *ramdisk_of(struct blk_queue *q)
 
 static int ramdisk_queue_open(struct blk_queue *q)
 {
-    struct ramdisk *rd = ramdisk_of(q);
-
-    for (unsigned i = 0; i < RAMDISK_MAX_QUEUES; i++) {
-        struct ramdisk_queue *rq = &rd->queues[i];
-
-        if (rq->open)
-            continue;
-        rq->open = true;
-        rq->head = rq->tail = 0;
-        q->backend_priv = rq;
-        q->depth = RAMDISK_DEPTH;
-        return BLK_OK;
-    }
-    return BLK_ENOSPC;
-}
-
-static int ramdisk_queue_close(struct blk_queue *q)
-{
-    struct ramdisk_queue *rq = q->backend_priv;
-
-    if (rq->head != rq->tail)
-        return BLK_EBUSY;
-    rq->open = false;
-    q->backend_priv = NULL;
-    return BLK_OK;
-}
-
-/* Whether [sector, sector + n) lies inside the disk; written so nothing
- * overflows whatever the requester passes. */
-static bool ramdisk_in_range(const struct ramdisk *rd, uint64_t sector, uint64_t n)
-{
-    return sector < rd->dev.sectors && n <= rd->dev.sectors - sector;
-}
-
-static int ramdisk_check(const struct ramdisk *rd, const struct blk_request *req)
-{
-    switch (req->op) {
-    case BLK_OP_READ:
-    case BLK_OP_WRITE: {
-        uint64_t bytes = 0;
-
-        if (req->nseg == 0 || req->nsectors == 0)
-            return BLK_EINVAL;
-        for (unsigned i = 0; i < req->nseg; i++)
-            bytes += req->segs[i].len; /* nseg * 4 GiB cannot overflow 64 bits */
-        if (bytes != (uint64_t)req->nsectors << BLK_SECTOR_SHIFT)
-            return BLK_EINVAL;
-        if (bytes > rd->dev.max_transfer)
-            return BLK_ETOOBIG;
-        break;
-    }
-    case BLK_OP_FLUSH: return BLK_OK;
-    case BLK_OP_DISCARD:
-    case BLK_OP_WRITE_ZEROES:
-        if (!(rd->dev.features & (req->op == BLK_OP_DISCARD ? BLK_F_DISCARD : BLK_F_WRITE_ZEROES)))
-            return BLK_ENOTSUP;
-        if (req->nsectors == 0)
-            return BLK_EINVAL;
-        if (req->nsectors > rd->dev.max_discard_sectors)
-            return BLK_ETOOBIG;
-        break;
-    default: return BLK_EINVAL;
-    }
-    return ramdisk_in_range(rd, req->sector, req->nsectors) ? BLK_OK : BLK_ERANGE;
+    return blk_memq_open(ramdisk_of(q)->queues, q);
 }
 
 static void ramdisk_transfer(struct ramdisk *rd, const struct blk_request *req)
@@ -116,39 +54,27 @@ static void ramdisk_transfer(struct ramdisk *rd, const struct blk_request *req)
 static int ramdisk_submit(struct blk_queue *q, const struct blk_request *req)
 {
     struct ramdisk *rd = ramdisk_of(q);
-    struct ramdisk_queue *rq = q->backend_priv;
+    struct blk_memq *mq = q->backend_priv;
     int err;
 
-    if (rq->tail - rq->head >= RAMDISK_DEPTH)
+    if (blk_memq_full(mq))
         return BLK_EBUSY;
-    err = ramdisk_check(rd, req);
+    err = blk_memq_check(&rd->dev, req);
     if (err)
         return err;
     ramdisk_transfer(rd, req);
-    rq->done[rq->tail % RAMDISK_DEPTH] = (struct ramdisk_done){req->cookie, BLK_OK};
-    rq->tail++;
+    blk_memq_push(mq, req->cookie, 0, BLK_OK);
     return BLK_OK;
 }
 
 static unsigned ramdisk_poll(struct blk_queue *q, unsigned budget)
 {
-    struct ramdisk_queue *rq = q->backend_priv;
-    unsigned n = 0;
-
-    while (n < budget && rq->head != rq->tail) {
-        struct ramdisk_done d = rq->done[rq->head % RAMDISK_DEPTH];
-
-        /* Taken off the ring before the callback, which may submit again. */
-        rq->head++;
-        n++;
-        q->complete(q->complete_ctx, d.cookie, d.status);
-    }
-    return n;
+    return blk_memq_poll(q, budget, 0);
 }
 
 static const struct blk_device_ops ramdisk_ops = {
     .queue_open = ramdisk_queue_open,
-    .queue_close = ramdisk_queue_close,
+    .queue_close = blk_memq_close,
     .submit = ramdisk_submit,
     .poll = ramdisk_poll,
 };

@@ -16,26 +16,17 @@
 
 #include "drivers/block/blk.h"
 
-#define RAMDISK_MAX_QUEUES 16
-#define RAMDISK_DEPTH      256
+#include "drivers/block/blk_memq.h"
 
-struct ramdisk_done {
-    void *cookie;
-    int status;
-};
-
-struct ramdisk_queue {
-    bool open;
-    uint32_t head, tail; /* completions waiting: done[head % depth .. tail) */
-    struct ramdisk_done done[RAMDISK_DEPTH];
-};
+#define RAMDISK_MAX_QUEUES BLK_MEMQ_MAX
+#define RAMDISK_DEPTH      BLK_MEMQ_DEPTH
 
 struct ramdisk {
     struct blk_device dev;
     uint8_t *data;
     uint64_t bytes;
     char name[48];
-    struct ramdisk_queue queues[RAMDISK_MAX_QUEUES];
+    struct blk_memq queues[RAMDISK_MAX_QUEUES];
 };
 
 /* data holds bytes (a multiple of 512, at least 512). False if not. */

@@ -15,19 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz_input.h"
 #include "vmm/loader/boot_plan.h"
 #include "vmm/loader/bzimage.h"
 #include "vmm/loader/linux_plan.h"
 
 static struct guest_boot_plan plan;
-
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
 
 static uint32_t get32(const uint8_t *p)
 {

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz_input.h"
 #include "drivers/nvme/nvme_xfer.h"
 #include "tests/unit/nvme_fake_ctrl.h"
 
@@ -30,33 +31,6 @@
 #define MAX_XFER   (64u << 10)
 #define MAX_SEGS   40
 #define MAX_REQS   16
-
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
-
-struct input {
-    const uint8_t *p;
-    size_t left;
-};
-
-static unsigned take(struct input *in, unsigned bytes)
-{
-    unsigned v = 0;
-
-    for (unsigned i = 0; i < bytes; i++) {
-        v |= (in->left ? *in->p : 0u) << (8 * i);
-        if (in->left) {
-            in->p++;
-            in->left--;
-        }
-    }
-    return v;
-}
 
 static uint8_t *mem, *ref_mem, *bounce, *disk, *ref_disk, *mem_init, *disk_init;
 static uint64_t *list_mem[2];
@@ -139,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fake_nvme_add_region(&f, list_mem[1], NVME_PRP_MAX_LIST_PAGES * PS);
     nvme_bounce_init(&b, (uint64_t)(uintptr_t)bounce, MAX_XFER, bounce_segs);
 
-    for (unsigned r = 0; r < MAX_REQS && in.left > 0; r++) {
+    for (unsigned r = 0; r < MAX_REQS && in.n > 0; r++) {
         unsigned op = take(&in, 1);
         unsigned n = 1 + take(&in, 1) % MAX_SEGS;
         unsigned lba = take(&in, 2);

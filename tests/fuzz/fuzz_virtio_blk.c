@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz_input.h"
 #include "drivers/block/ramdisk.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtq_driver.h"
@@ -32,28 +33,6 @@
 #define HDR_GPA     0xc000u
 #define TABLE_GPA   0xe000u
 #define TABLE_BYTES 0x2000u
-
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint64_t take(struct input *in, unsigned bytes)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = 0; i < bytes && in->n; i++, in->p++, in->n--)
-        v |= (uint64_t)*in->p << (8 * i);
-    return v;
-}
 
 /* The bench. Everything the device may touch is a heap block of its own. */
 struct bench {

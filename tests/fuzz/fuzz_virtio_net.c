@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz_input.h"
 #include "virtio/virtq_driver.h"
 #include "vmm/net/nic_port.h"
 #include "vmm/net/switch.h"
@@ -36,28 +37,6 @@
 #define RX_GPA      0xc000u
 #define RX_BYTES    0x3000u
 #define CTRL_GPA    0xf000u
-
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint64_t take(struct input *in, unsigned bytes)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = 0; i < bytes && in->n; i++, in->p++, in->n--)
-        v |= (uint64_t)*in->p << (8 * i);
-    return v;
-}
 
 struct guest {
     uint8_t *mem_block;

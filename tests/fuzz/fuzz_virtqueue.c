@@ -18,15 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz_input.h"
 #include "virtio/virtqueue.h"
-
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
 
 #define HEADER_BYTES 9
 #define SCRIPT_BYTES 32

@@ -14,29 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz_input.h"
 #include "vmm/dev/vioapic.h"
 #include "vmm/dev/vlapic.h"
-
-static void check(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "invariant broken: %s\n", what);
-        abort();
-    }
-}
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint64_t take(struct input *in, unsigned bytes)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < bytes && in->n; i++, in->p++, in->n--)
-        v |= (uint64_t)*in->p << (8 * i);
-    return v;
-}
 
 static void deliver(void *ctx, const struct vioapic_msg *m)
 {

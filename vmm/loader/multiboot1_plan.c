@@ -111,42 +111,12 @@ static int header_find(struct guest_boot_plan *p, const struct guest_image *img,
 static bool flat_plan(struct guest_boot_plan *p, const struct guest_image *img,
                       const struct mb1_header *h, uint64_t limit)
 {
-    if (h->load_addr > h->header_addr || h->header_addr - h->load_addr > h->offset)
-        return plan_fail(p,
-                         "multiboot header: load_addr 0x%x would start before the file "
-                         "(header at offset 0x%x, header_addr 0x%x)",
-                         h->load_addr, h->offset, h->header_addr);
-    uint64_t file_off = h->offset - (h->header_addr - h->load_addr);
-    uint64_t load_size = img->size - file_off;
-    if (h->load_end_addr) {
-        if (h->load_end_addr <= h->load_addr)
-            return plan_fail(p, "multiboot header: load_end_addr 0x%x is not above load_addr 0x%x",
-                             h->load_end_addr, h->load_addr);
-        uint64_t want = (uint64_t)h->load_end_addr - h->load_addr;
-        if (want > load_size)
-            return plan_fail(p,
-                             "truncated multiboot kernel: the header loads 0x%llx bytes, the file "
-                             "has 0x%llx from offset 0x%llx",
-                             (unsigned long long)want, (unsigned long long)load_size,
-                             (unsigned long long)file_off);
-        load_size = want;
-    }
-    uint64_t mem_size = load_size;
-    if (h->bss_end_addr) {
-        if (h->bss_end_addr < h->load_addr + load_size)
-            return plan_fail(p,
-                             "multiboot header: bss_end_addr 0x%x is below the end of the loaded "
-                             "image 0x%llx",
-                             h->bss_end_addr, (unsigned long long)(h->load_addr + load_size));
-        mem_size = (uint64_t)h->bss_end_addr - h->load_addr;
-    }
-    if (mem_size > p->mem_size)
-        return plan_fail(p,
-                         "image too large for the guest: it needs 0x%llx bytes, the guest has "
-                         "0x%llx",
-                         (unsigned long long)mem_size, (unsigned long long)p->mem_size);
-    return plan_add_copy(p, BOOT_SRC_IMAGE, file_off, h->load_addr, load_size, mem_size, limit,
-                         "multiboot image");
+    struct mb_address a = {h->offset, h->header_addr, h->load_addr, h->load_end_addr,
+                           h->bss_end_addr};
+
+    static const struct mb_wording w = {"multiboot", "multiboot header", "multiboot image"};
+
+    return plan_multiboot_address(p, img, &a, limit, &w);
 }
 
 static void mmap_entry(uint8_t *e, uint64_t base, uint64_t length)

@@ -166,44 +166,12 @@ static bool flat_plan(struct guest_boot_plan *p, const struct guest_image *img,
         return plan_fail(p, "multiboot2 kernel is not ELF and has no address tag");
     if (!h->has_entry)
         return plan_fail(p, "multiboot2 kernel is not ELF and has no entry address tag");
-    if (h->load_addr > h->header_addr || h->header_addr - h->load_addr > h->offset)
-        return plan_fail(p,
-                         "multiboot2 address tag: load_addr 0x%x would start before the file "
-                         "(header at offset 0x%llx, header_addr 0x%x)",
-                         h->load_addr, (unsigned long long)h->offset, h->header_addr);
-    uint64_t file_off = h->offset - (h->header_addr - h->load_addr);
-    uint64_t avail = img->size - file_off;
-    uint64_t load_size = avail;
-    if (h->load_end_addr) {
-        if (h->load_end_addr <= h->load_addr)
-            return plan_fail(p,
-                             "multiboot2 address tag: load_end_addr 0x%x is not above "
-                             "load_addr 0x%x",
-                             h->load_end_addr, h->load_addr);
-        load_size = (uint64_t)h->load_end_addr - h->load_addr;
-        if (load_size > avail)
-            return plan_fail(p,
-                             "truncated multiboot2 kernel: the address tag loads 0x%llx bytes, "
-                             "the file has 0x%llx from offset 0x%llx",
-                             (unsigned long long)load_size, (unsigned long long)avail,
-                             (unsigned long long)file_off);
-    }
-    uint64_t mem_size = load_size;
-    if (h->bss_end_addr) {
-        if (h->bss_end_addr < h->load_addr + load_size)
-            return plan_fail(p,
-                             "multiboot2 address tag: bss_end_addr 0x%x is below the end of "
-                             "the loaded image 0x%llx",
-                             h->bss_end_addr, (unsigned long long)(h->load_addr + load_size));
-        mem_size = (uint64_t)h->bss_end_addr - h->load_addr;
-    }
-    if (mem_size > p->mem_size)
-        return plan_fail(p,
-                         "image too large for the guest: it needs 0x%llx bytes, the guest has "
-                         "0x%llx",
-                         (unsigned long long)mem_size, (unsigned long long)p->mem_size);
-    return plan_add_copy(p, BOOT_SRC_IMAGE, file_off, h->load_addr, load_size, mem_size, limit,
-                         "multiboot2 image");
+    struct mb_address a = {h->offset, h->header_addr, h->load_addr, h->load_end_addr,
+                           h->bss_end_addr};
+
+    static const struct mb_wording w = {"multiboot2", "multiboot2 address tag", "multiboot2 image"};
+
+    return plan_multiboot_address(p, img, &a, limit, &w);
 }
 
 static uint32_t string_tag_size(size_t len, uint32_t fixed)

@@ -116,3 +116,44 @@ bool plan_gpa_in_image(const struct guest_boot_plan *p, uint64_t gpa)
     }
     return false;
 }
+
+bool plan_multiboot_address(struct guest_boot_plan *p, const struct guest_image *img,
+                            const struct mb_address *a, uint64_t limit, const struct mb_wording *w)
+{
+    if (a->load_addr > a->header_addr || a->header_addr - a->load_addr > a->header_offset)
+        return plan_fail(p,
+                         "%s: load_addr 0x%x would start before the file (header at offset "
+                         "0x%llx, header_addr 0x%x)",
+                         w->fields, a->load_addr, (unsigned long long)a->header_offset,
+                         a->header_addr);
+    uint64_t file_off = a->header_offset - (a->header_addr - a->load_addr);
+    uint64_t avail = img->size - file_off;
+    uint64_t load_size = avail;
+    if (a->load_end_addr) {
+        if (a->load_end_addr <= a->load_addr)
+            return plan_fail(p, "%s: load_end_addr 0x%x is not above load_addr 0x%x", w->fields,
+                             a->load_end_addr, a->load_addr);
+        load_size = (uint64_t)a->load_end_addr - a->load_addr;
+        if (load_size > avail)
+            return plan_fail(p,
+                             "truncated %s kernel: the %s loads 0x%llx bytes, the file has "
+                             "0x%llx from offset 0x%llx",
+                             w->kind, w->fields, (unsigned long long)load_size,
+                             (unsigned long long)avail, (unsigned long long)file_off);
+    }
+    uint64_t mem_size = load_size;
+    if (a->bss_end_addr) {
+        if (a->bss_end_addr < a->load_addr + load_size)
+            return plan_fail(p, "%s: bss_end_addr 0x%x is below the end of the loaded image 0x%llx",
+                             w->fields, a->bss_end_addr,
+                             (unsigned long long)(a->load_addr + load_size));
+        mem_size = (uint64_t)a->bss_end_addr - a->load_addr;
+    }
+    if (mem_size > p->mem_size)
+        return plan_fail(p,
+                         "image too large for the guest: it needs 0x%llx bytes, the guest has "
+                         "0x%llx",
+                         (unsigned long long)mem_size, (unsigned long long)p->mem_size);
+    return plan_add_copy(p, BOOT_SRC_IMAGE, file_off, a->load_addr, load_size, mem_size, limit,
+                         w->image);
+}

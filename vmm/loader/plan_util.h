@@ -135,6 +135,26 @@ bool plan_gpa_in_image(const struct guest_boot_plan *p, uint64_t gpa);
 bool plan_entry_long64(struct guest_boot_plan *p, uint64_t rip);
 bool plan_entry_prot32(struct guest_boot_plan *p, uint64_t rip);
 
+/* The address fields of a multiboot v1 header and of a multiboot2 address
+ * tag (the same four), and the file offset of the header they are in. */
+struct mb_address {
+    uint64_t header_offset;
+    uint32_t header_addr, load_addr, load_end_addr, bss_end_addr;
+};
+
+/* How the messages and the plan name a multiboot version's pieces. */
+struct mb_wording {
+    const char *kind;   /* "multiboot2": "truncated multiboot2 kernel" */
+    const char *fields; /* "multiboot2 address tag" */
+    const char *image;  /* the copy's name in the plan */
+};
+
+/* Plans the copy of a kernel that is not ELF from its address fields:
+ * the file bytes from load_addr (relative to header_addr) up to
+ * load_end_addr or the file's end, zeroed up to bss_end_addr, below limit. */
+bool plan_multiboot_address(struct guest_boot_plan *p, const struct guest_image *img,
+                            const struct mb_address *a, uint64_t limit, const struct mb_wording *w);
+
 /* Multiboot2 (multiboot2_plan.c): 1 planned, 0 not a multiboot2 image,
  * -1 failed (plan->error set). */
 int mb2_plan(struct guest_boot_plan *p, const struct guest_image *img);
