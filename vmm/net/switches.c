@@ -43,6 +43,15 @@ static void add_uplink(struct net_switch_slot *s, unsigned index)
                   index);
         return;
     }
+    const char *holder = NULL;
+    /* One poller per queue pair: the switch's sidecore from now on (a
+     * later `nettest` on this NIC is refused instead of racing it). */
+    if (!nic_queue_claim(n, UPLINK_QUEUE, s->label, &holder)) {
+        log_error("switch %s: uplink nic:%u: its queue %u is taken (%s); the switch runs without "
+                  "it",
+                  s->name, index, UPLINK_QUEUE, holder);
+        return;
+    }
     struct net_nic_port *np = alloc_zeroed(sizeof(*np));
     uint8_t *mem = alloc_zeroed((size_t)(UPLINK_RX_BUFS + UPLINK_TX_BUFS) * NET_NIC_BUF_SIZE);
     fmt_snprintf(s->uplink_name, sizeof(s->uplink_name), "nic%u", index);
