@@ -12,13 +12,15 @@ guest's /init (tools/linux-guest/init, sidecore.test=netup):
   2. GETs 256 KiB of random data from the test's HTTP server, which slirp
      makes reachable as 10.0.2.2 (the host's 127.0.0.1),
   3. POSTs 256 KiB of its own random data back;
-the sha256 of each file must be the same on both sides. `stats` must then show
-the packets on the guest's queue (netq), the switch's two ports and the igb's
-queue (nicq), and `nic` the igb with its MAC, link up and the traffic.
+the sha256 of each file must be the same on both sides. The device offers the
+wire's MTU (1500; Linux refuses 1600). `stats` must then show the packets on
+the guest's queue (netq, no notification exit), the switch's two ports and the
+igb's queue (nicq); `nettest 0` is refused (the switch's sidecore owns queue
+pair 0); `nic` lists the igb with its MAC, link up and the traffic.
 
 An uplink needs a sidecore to poll the NIC, so there is no trap-mode variant
 (the configuration refuses io = trap on such a switch). Three emulated CPUs:
-the boot CPU, the guest's core, the sidecore. About 2-4 minutes here."""
+the boot CPU, the guest's core, the sidecore. About a minute on an idle machine."""
 
 import hashlib
 import http.server
