@@ -132,15 +132,16 @@ static void print_uplink(const struct net_switch_slot *s)
 
     if (!c)
         return;
-    console_printf("nicq nic=%d queue=%u switch=%s rx_packets=%lu rx_bytes=%lu rx_errors=%lu "
-                   "tx_packets=%lu tx_bytes=%lu tx_ring_full=%lu tail_writes=%lu "
-                   "port_rx_errors=%lu tx_too_big=%lu tx_no_buffer=%lu tx_submits=%lu\n",
-                   s->nic, UPLINK_QUEUE, s->name, (unsigned long)c->rx_packets,
-                   (unsigned long)c->rx_bytes, (unsigned long)c->rx_errors,
-                   (unsigned long)c->tx_packets, (unsigned long)c->tx_bytes,
-                   (unsigned long)c->tx_ring_full, (unsigned long)c->tail_writes,
-                   (unsigned long)ps->rx_errors, (unsigned long)ps->tx_too_big,
-                   (unsigned long)ps->tx_no_buffer, (unsigned long)ps->tx_submits);
+    console_printf(
+        "nicq nic=%d queue=%u switch=%s rx_packets=%lu rx_bytes=%lu rx_errors=%lu "
+        "tx_packets=%lu tx_bytes=%lu tx_ring_full=%lu tail_writes=%lu "
+        "port_rx_errors=%lu tx_too_big=%lu tx_no_buffer=%lu tx_submits=%lu "
+        "tx_csum_done=%lu\n",
+        s->nic, UPLINK_QUEUE, s->name, (unsigned long)c->rx_packets, (unsigned long)c->rx_bytes,
+        (unsigned long)c->rx_errors, (unsigned long)c->tx_packets, (unsigned long)c->tx_bytes,
+        (unsigned long)c->tx_ring_full, (unsigned long)c->tail_writes, (unsigned long)ps->rx_errors,
+        (unsigned long)ps->tx_too_big, (unsigned long)ps->tx_no_buffer,
+        (unsigned long)ps->tx_submits, (unsigned long)ps->tx_csum_done);
 }
 
 void net_switches_print_stats(void)
