@@ -15,6 +15,7 @@
 #include "virtio/virtio_net.h"
 #include "vmm/guest.h"
 #include "vmm/guest_virtio.h"
+#include "vmm/net/nic_port.h"
 #include "vmm/net/switches.h"
 #include "vmm/net/virtio_port.h"
 
@@ -139,6 +140,11 @@ static bool net_create(struct guest *g, unsigned index, char *why, size_t why_si
         .tx = net_virtio_port_tx,
         .tx_ctx = &n->port,
     };
+    /* Behind an uplink the wire's MTU holds: the NIC takes no frame over
+     * NET_NIC_MAX_FRAME (no jumbo frames, no TSO), so the guest is told
+     * (VIRTIO_NET_F_MTU) rather than left to find its big frames dropped. */
+    if (n->slot->uplink)
+        p.mtu = NET_NIC_MAX_FRAME - NET_ETH_HLEN;
     memcpy(p.mac, spec->mac, NET_ETH_ALEN);
     if (!virtio_net_init(&n->net, &p, why, why_size))
         return false;

@@ -5,8 +5,9 @@
  * and back (nettest_run.c), every frame verified, while the console CPU
  * waits. The wait is bounded: a run whose frame count stops moving for
  * NETTEST_STALL_NS is given up (and its port kept out of further runs).
- * The run owns queue pair 0 while it lasts; nothing else uses a NIC's queues
- * yet (the switch's uplink will have to share out the pairs).
+ * The first run claims queue pair 0 for good (nic_queue_claim: its receive
+ * buffers stay posted); a NIC whose pair 0 is a switch's uplink, polled by
+ * that switch's sidecore, is refused.
  *
  * Output: the run's settings, a line saying why when it fails, and always
  * last one line for scripts:
@@ -138,6 +139,12 @@ static int nettest_command(int argc, char **argv)
     }
     if (nic_queue_count(n) == 0) {
         console_printf("nettest: nic%u is not up\n", ni);
+        print_result(false, NULL, 0);
+        return 1;
+    }
+    const char *holder = NULL;
+    if (!nic_queue_claim(n, 0, "nettest", &holder)) {
+        console_printf("nettest: nic%u queue 0 belongs to %s\n", ni, holder);
         print_result(false, NULL, 0);
         return 1;
     }

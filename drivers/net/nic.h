@@ -78,6 +78,15 @@ bool nic_link(struct nic *n, unsigned *mbps);
 const struct nic_counters *nic_stats_update(struct nic *n);
 const struct nic_queue_counters *nic_queue_counters(const struct nic *n, unsigned q);
 
+/* Ownership: whoever will run a queue pair's data path (a switch's uplink,
+ * `nettest`) claims it first, so two pollers never share one. Claims are
+ * for good (the claimant's receive buffers stay posted). True if the pair
+ * was free (or already owner's: the same string); otherwise false with
+ * *holder set to the owner's name. Any CPU; atomic. */
+bool nic_queue_claim(struct nic *n, unsigned q, const char *owner, const char **holder);
+/* The claimant's name, or NULL. */
+const char *nic_queue_owner(const struct nic *n, unsigned q);
+
 /* Data path: only the queue's owner calls these. */
 
 /* Posts up to n receive buffers; returns how many (the rest did not fit:

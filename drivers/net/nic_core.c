@@ -122,6 +122,27 @@ const struct nic_queue_counters *nic_queue_counters(const struct nic *n, unsigne
     return q < n->queues ? &n->q[q].c : NULL;
 }
 
+bool nic_queue_claim(struct nic *n, unsigned q, const char *owner, const char **holder)
+{
+    const char *none = NULL;
+
+    if (q >= nic_queue_count(n) || !owner) {
+        *holder = "no such queue pair";
+        return false;
+    }
+    if (__atomic_compare_exchange_n(&n->q[q].owner, &none, owner, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE) ||
+        none == owner)
+        return true;
+    *holder = none;
+    return false;
+}
+
+const char *nic_queue_owner(const struct nic *n, unsigned q)
+{
+    return q < n->queues ? __atomic_load_n(&n->q[q].owner, __ATOMIC_ACQUIRE) : NULL;
+}
+
 /* Data path. q is checked against the queues brought up; the rest trusts
  * the owner (it is hypervisor code, not guest input). */
 

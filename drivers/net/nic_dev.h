@@ -31,6 +31,7 @@ struct nic_queue {
     struct adv_tx_ring tx;
     uint32_t rdt, tdt; /* tail register offsets */
     struct nic_queue_counters c;
+    const char *owner; /* nic_queue_claim's; NULL while unclaimed */
 };
 
 /* What differs between the chips, as data. The queue blocks have the same

@@ -658,6 +658,7 @@ static void test_nic_uplink(void **state)
     sum = (sum & 0xffff) + (sum >> 16);
     assert_int_equal(sum, 0xffff);
     assert_int_equal(np->stats.tx_ring_full, 0);
+    assert_int_equal(np->stats.tx_csum_done, 1);
 
     /* Too big for the wire: dropped and counted, the guest goes on. */
     guest_send(a, far, 1515, 0);

@@ -121,6 +121,31 @@ static void test_bring_up_twice(void **state)
     check_up(f, 1);
 }
 
+/* A queue pair has one poller: the first claim wins, the owner may claim
+ * again, anyone else is told who holds it; a pair not brought up cannot be
+ * claimed. */
+static void test_queue_claim_one_owner(void **state)
+{
+    struct fixture *f = *state;
+    static const char uplink[] = "switch wan", other[] = "nettest";
+    const char *holder = NULL;
+
+    bring_up(f, 2);
+    assert_null(nic_queue_owner(&f->n, 0));
+    assert_true(nic_queue_claim(&f->n, 0, uplink, &holder));
+    assert_ptr_equal(nic_queue_owner(&f->n, 0), uplink);
+    assert_true(nic_queue_claim(&f->n, 0, uplink, &holder));
+    assert_false(nic_queue_claim(&f->n, 0, other, &holder));
+    assert_ptr_equal(holder, uplink);
+    assert_ptr_equal(nic_queue_owner(&f->n, 0), uplink);
+    assert_true(nic_queue_claim(&f->n, 1, other, &holder)); /* the next pair is free */
+    assert_ptr_equal(nic_queue_owner(&f->n, 1), other);
+    holder = NULL;
+    assert_false(nic_queue_claim(&f->n, 2, other, &holder));
+    assert_non_null(holder);
+    assert_null(nic_queue_owner(&f->n, 2));
+}
+
 static void frame(uint8_t *p, uint16_t len, const uint8_t dst[6], uint8_t seed)
 {
     static const uint8_t src[6] = {0x02, 0xaa, 0, 0, 0, 1};
@@ -235,6 +260,7 @@ int main(void)
         T(test_bring_up),
         T(test_bring_up_without_eeprom),
         T(test_bring_up_twice),
+        T(test_queue_claim_one_owner),
         T(test_receive_and_transmit),
         T(test_second_queue_uses_its_block),
         T(test_reset_never_completes),

@@ -158,6 +158,7 @@ static enum net_deliver nic_deliver(void *ctx, const struct net_frame *f)
 
         b[f->csum_start + f->csum_offset] = (uint8_t)(sum >> 8);
         b[f->csum_start + f->csum_offset + 1] = (uint8_t)sum;
+        np->stats.tx_csum_done++;
     }
     np->batch[np->nbatch++] = (struct net_nic_tx){tx_addr(np, i), (uint16_t)f->len, i};
     return NET_DELIVERED;

@@ -61,6 +61,7 @@ struct net_nic_port_stats {
     uint64_t tx_no_buffer; /* every transmit buffer was in flight */
     uint64_t tx_ring_full; /* queued, then refused by tx_submit */
     uint64_t tx_submits;   /* tx_submit calls (batches) */
+    uint64_t tx_csum_done; /* frames whose deferred checksum the copy completed */
 };
 
 struct net_nic_port {

@@ -43,6 +43,15 @@ static void add_uplink(struct net_switch_slot *s, unsigned index)
                   index);
         return;
     }
+    const char *holder = NULL;
+    /* One poller per queue pair: the switch's sidecore from now on (a
+     * later `nettest` on this NIC is refused instead of racing it). */
+    if (!nic_queue_claim(n, UPLINK_QUEUE, s->label, &holder)) {
+        log_error("switch %s: uplink nic:%u: its queue %u is taken (%s); the switch runs without "
+                  "it",
+                  s->name, index, UPLINK_QUEUE, holder);
+        return;
+    }
     struct net_nic_port *np = alloc_zeroed(sizeof(*np));
     uint8_t *mem = alloc_zeroed((size_t)(UPLINK_RX_BUFS + UPLINK_TX_BUFS) * NET_NIC_BUF_SIZE);
     fmt_snprintf(s->uplink_name, sizeof(s->uplink_name), "nic%u", index);
@@ -123,15 +132,16 @@ static void print_uplink(const struct net_switch_slot *s)
 
     if (!c)
         return;
-    console_printf("nicq nic=%d queue=%u switch=%s rx_packets=%lu rx_bytes=%lu rx_errors=%lu "
-                   "tx_packets=%lu tx_bytes=%lu tx_ring_full=%lu tail_writes=%lu "
-                   "port_rx_errors=%lu tx_too_big=%lu tx_no_buffer=%lu tx_submits=%lu\n",
-                   s->nic, UPLINK_QUEUE, s->name, (unsigned long)c->rx_packets,
-                   (unsigned long)c->rx_bytes, (unsigned long)c->rx_errors,
-                   (unsigned long)c->tx_packets, (unsigned long)c->tx_bytes,
-                   (unsigned long)c->tx_ring_full, (unsigned long)c->tail_writes,
-                   (unsigned long)ps->rx_errors, (unsigned long)ps->tx_too_big,
-                   (unsigned long)ps->tx_no_buffer, (unsigned long)ps->tx_submits);
+    console_printf(
+        "nicq nic=%d queue=%u switch=%s rx_packets=%lu rx_bytes=%lu rx_errors=%lu "
+        "tx_packets=%lu tx_bytes=%lu tx_ring_full=%lu tail_writes=%lu "
+        "port_rx_errors=%lu tx_too_big=%lu tx_no_buffer=%lu tx_submits=%lu "
+        "tx_csum_done=%lu\n",
+        s->nic, UPLINK_QUEUE, s->name, (unsigned long)c->rx_packets, (unsigned long)c->rx_bytes,
+        (unsigned long)c->rx_errors, (unsigned long)c->tx_packets, (unsigned long)c->tx_bytes,
+        (unsigned long)c->tx_ring_full, (unsigned long)c->tail_writes, (unsigned long)ps->rx_errors,
+        (unsigned long)ps->tx_too_big, (unsigned long)ps->tx_no_buffer,
+        (unsigned long)ps->tx_submits, (unsigned long)ps->tx_csum_done);
 }
 
 void net_switches_print_stats(void)
