@@ -25,6 +25,8 @@ static struct {
     uint64_t period_ns, next_ns, last_ns;
     struct iocm iocm;
     uint64_t last_busy[SIDECORE_MAX], last_idle[SIDECORE_MAX];
+    uint64_t last_brounds[SIDECORE_MAX], last_irounds[SIDECORE_MAX];
+    unsigned round_pct[SIDECORE_MAX];
     uint64_t last_work[SIDECORE_MAX_QUEUES];
     unsigned busy_pct[SIDECORE_MAX];
     uint64_t rate[SIDECORE_MAX_QUEUES];
@@ -71,6 +73,11 @@ static void measure(uint64_t elapsed_ns)
         mon.last_idle[k] = idle;
         uint64_t total = c->busy + c->idle;
         mon.busy_pct[k] = total ? (unsigned)(c->busy * 100 / total) : 0;
+        uint64_t br = sc->busy_rounds - mon.last_brounds[k],
+                 ir = sc->idle_rounds - mon.last_irounds[k];
+        mon.last_brounds[k] = sc->busy_rounds;
+        mon.last_irounds[k] = sc->idle_rounds;
+        mon.round_pct[k] = br + ir ? (unsigned)(br * 100 / (br + ir)) : 0;
     }
     for (unsigned i = 0; i < s->nqueues; i++) {
         struct sidecore_queue *q = sidecore_queue_at(i);
@@ -169,6 +176,11 @@ void sidecore_monitor_set_auto(bool on)
         iocm_init(&mon.iocm, hv_config_iocm());
     mon.policy_auto = on;
     log_async(LOG_INFO, "sidecore monitor: policy %s (shell)", on ? "auto" : "manual");
+}
+
+unsigned sidecore_monitor_round_pct(unsigned core)
+{
+    return core < SIDECORE_MAX ? mon.round_pct[core] : 0;
 }
 
 unsigned sidecore_monitor_busy_pct(unsigned core)

@@ -34,8 +34,10 @@ static void list(void)
         unsigned n = 0;
         for (unsigned i = 0; i < sidecore_queue_count(); i++)
             n += handoff_owner(&sidecore_queue_at(i)->h) == k;
-        console_printf("sidecore=%u cpu=%u socket=%u state=%s busy_pct=%u queues=%u\n", k, s->cpu,
-                       s->socket, sidecore_state_name(s), sidecore_monitor_busy_pct(k), n);
+        console_printf(
+            "sidecore=%u cpu=%u socket=%u state=%s busy_pct=%u queues=%u busy_rounds_pct=%u\n", k,
+            s->cpu, s->socket, sidecore_state_name(s), sidecore_monitor_busy_pct(k), n,
+            sidecore_monitor_round_pct(k));
         for (unsigned i = 0; i < sidecore_queue_count(); i++) {
             const struct sidecore_queue *q = sidecore_queue_at(i);
             if (handoff_owner(&q->h) != k)
