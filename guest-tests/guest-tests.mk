@@ -66,6 +66,7 @@ GT_GUEST_LIST := \
 	vblk-bad:elf64:virtio_blk \
 	vload-early:elf64:virtio_blk \
 	vload-late:elf64:virtio_blk \
+	vload-steady:elf64:virtio_blk \
 	vnotify:elf64:virtio_notify \
 	vnotify-pcicfg:elf64:virtio_notify \
 	vnotify-movedbar:elf64:virtio_notify \
@@ -86,6 +87,8 @@ GT_DEFS_vload-early := -DVBLK_DISK_TAG=0x47 -DVBLK_RUN_US=45000000 -DVBLK_PACE_U
 	-DVBLK_PROGRESS_EVERY=500
 GT_DEFS_vload-late := -DVBLK_DISK_TAG=0x47 -DVBLK_START_DELAY_US=10000000 \
 	-DVBLK_RUN_US=20000000 -DVBLK_PROGRESS_EVERY=500
+# configs/iocm-shell.cfg: verified cycles for 40 s while the shell moves queues.
+GT_DEFS_vload-steady := -DVBLK_DISK_TAG=0x47 -DVBLK_RUN_US=40000000 -DVBLK_PROGRESS_EVERY=500
 # Issue 12's notification-path guests (guests/virtio_notify.c, virtio_rate.c)
 # and their disks (tags 'N', 'R', 'K').
 GT_DEFS_vnotify := -DVN_PCICFG -DVN_MOVEDBAR -DVN_DISK_TAG=0x4e

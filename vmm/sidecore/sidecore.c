@@ -319,8 +319,12 @@ static void sidecore_loop(void *arg)
     uint64_t kick_gap = tsc_from_ns(hv_config_kick_gap_ns());
 
     s->running = true;
-    log_info("sidecore %u: polling %u queue(s) on CPU %u%s", s->index, s->nqueues, s->cpu,
-             may_nap ? " (napping when idle: sidecore_idle = nap)" : "");
+    if (s->parked)
+        log_info("sidecore %u: parked on CPU %u until the monitor gives it queues", s->index,
+                 s->cpu);
+    else
+        log_info("sidecore %u: polling %u queue(s) on CPU %u%s", s->index, s->nqueues, s->cpu,
+                 may_nap ? " (napping when idle: sidecore_idle = nap)" : "");
     uint64_t t0 = rdtsc();
     for (;;) {
         unsigned work = 0, owned = 0;
