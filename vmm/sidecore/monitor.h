@@ -33,7 +33,7 @@ void sidecore_monitor_set_auto(bool on);
 
 /* What the latest epoch measured, for `sidecore`. */
 unsigned sidecore_monitor_busy_pct(unsigned core);
-unsigned sidecore_monitor_round_pct(unsigned core); /* rounds that found work */
+unsigned sidecore_monitor_round_pct(unsigned core);   /* rounds that found work */
 uint64_t sidecore_monitor_queue_rate(unsigned queue); /* work a second */
 const struct iocm *sidecore_monitor_state(void);
 uint64_t sidecore_monitor_epoch_ms(void);
