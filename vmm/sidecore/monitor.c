@@ -34,6 +34,11 @@ static struct {
     struct iocm_decision decision;
 } mon;
 
+void sidecore_monitor_test_reset(void)
+{
+    memset(&mon, 0, sizeof(mon));
+}
+
 static void start(void)
 {
     mon.started = true;
@@ -301,13 +306,13 @@ bool sidecore_monitor_move(struct sidecore_queue *q, unsigned core, char *why, s
         fmt_snprintf(why, why_size, "no sidecore %u (there are %u)", core, sidecore_count());
         return false;
     }
+    if (handoff_pending(&q->h)) {
+        fmt_snprintf(why, why_size, "a move of %s is still pending; try again", q->label);
+        return false;
+    }
     uint32_t from = handoff_owner(&q->h);
     if (from == core) {
         fmt_snprintf(why, why_size, "%s is on sidecore %u already", q->label, core);
-        return false;
-    }
-    if (handoff_pending(&q->h)) {
-        fmt_snprintf(why, why_size, "a move of %s is still pending; try again", q->label);
         return false;
     }
     if (s->parked) {

@@ -43,4 +43,7 @@ bool sidecore_monitor_add(char *why, size_t why_size);
 bool sidecore_monitor_remove(unsigned core, char *why, size_t why_size);
 bool sidecore_monitor_move(struct sidecore_queue *q, unsigned core, char *why, size_t why_size);
 
+/* Host tests: forget everything (the next poll starts afresh). */
+void sidecore_monitor_test_reset(void);
+
 #endif
