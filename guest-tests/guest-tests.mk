@@ -64,6 +64,9 @@ GT_GUEST_LIST := \
 	usermode:elf64:usermode \
 	vblk-good:elf64:virtio_blk \
 	vblk-bad:elf64:virtio_blk \
+	vload-early:elf64:virtio_blk \
+	vload-late:elf64:virtio_blk \
+	vload-steady:elf64:virtio_blk \
 	vnotify:elf64:virtio_notify \
 	vnotify-pcicfg:elf64:virtio_notify \
 	vnotify-movedbar:elf64:virtio_notify \
@@ -77,6 +80,15 @@ GT_DEFS_isolation-hv := -DISOLATION_TARGET_HV
 # The virtio-blk guests and the disk each reads (tag 0x47 'G', 0x42 'B').
 GT_DEFS_vblk-good := -DVBLK_DISK_TAG=0x47
 GT_DEFS_vblk-bad := -DVBLK_MODE_BAD -DVBLK_DISK_TAG=0x42
+# The I/O-core monitor's load (configs/iocm.cfg): one guest cycles lightly
+# (20 ms apart) from the start, two more join at full speed later, all on
+# copies of vblk-good's disk.
+GT_DEFS_vload-early := -DVBLK_DISK_TAG=0x47 -DVBLK_RUN_US=45000000 -DVBLK_PACE_US=20000 \
+	-DVBLK_PROGRESS_EVERY=500
+GT_DEFS_vload-late := -DVBLK_DISK_TAG=0x47 -DVBLK_START_DELAY_US=10000000 \
+	-DVBLK_RUN_US=20000000 -DVBLK_PROGRESS_EVERY=500
+# configs/iocm-shell.cfg: verified cycles for 40 s while the shell moves queues.
+GT_DEFS_vload-steady := -DVBLK_DISK_TAG=0x47 -DVBLK_RUN_US=40000000 -DVBLK_PROGRESS_EVERY=500
 # Issue 12's notification-path guests (guests/virtio_notify.c, virtio_rate.c)
 # and their disks (tags 'N', 'R', 'K').
 GT_DEFS_vnotify := -DVN_PCICFG -DVN_MOVEDBAR -DVN_DISK_TAG=0x4e

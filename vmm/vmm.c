@@ -4,6 +4,7 @@
 #include "kernel/boot_info.h"
 #include "drivers/net/nic.h"
 #include "kernel/config/hv_config.h"
+#include "kernel/config/hv_config_iocm.h"
 #include "kernel/console/log.h"
 #include "kernel/cpu/percpu.h"
 #include "kernel/lib/string.h"
@@ -116,7 +117,9 @@ void vmm_init(const struct handoff *h)
      * offered to guests. */
     guest_config_parse(text, cfg->size, &limits, &config_set, NULL, NULL);
     unsigned wanted = sidecore_guests(&config_set);
-    if (can_run && wanted && sidecore_reserve(hv_config_sidecores(), wanted, cpu_taken, MAX_CPUS))
+    if (can_run && wanted &&
+        sidecore_reserve(hv_config_sidecores(), hv_config_sidecores_max(), wanted, cpu_taken,
+                         MAX_CPUS))
         limits.cpus_available = free_cpu_count();
     guest_config_parse(text, cfg->size, &limits, &config_set, config_error, NULL);
     if (config_set.errors)

@@ -39,6 +39,12 @@ const char guest_name[] = GUEST_NAME;
 #ifndef VBLK_RUN_US
 #define VBLK_RUN_US 6000000 /* vblk-good: how long to keep cycling */
 #endif
+#ifndef VBLK_START_DELAY_US
+#define VBLK_START_DELAY_US 0 /* vload-late: wait this long before cycling */
+#endif
+#ifndef VBLK_PACE_US
+#define VBLK_PACE_US 0 /* vload-early: a light load, this long between cycles */
+#endif
 #ifndef VBLK_PROGRESS_EVERY
 #define VBLK_PROGRESS_EVERY 100
 #endif
@@ -779,6 +785,10 @@ void test_main(void)
 {
     if (!setup() || !first_checks() || !irqs_off_check())
         return;
+    if (VBLK_START_DELAY_US) {
+        printf("vblk: waiting %u ms before the load\n", VBLK_START_DELAY_US / 1000);
+        tsc_delay_us(VBLK_START_DELAY_US);
+    }
     uint64_t t0 = now_us();
     uint32_t c = 0;
     bool ok = true;
@@ -788,6 +798,8 @@ void test_main(void)
         if (!ok)
             break;
         c++;
+        if (VBLK_PACE_US)
+            tsc_delay_us(VBLK_PACE_US);
         if (c % VBLK_PROGRESS_EVERY == 0)
             printf("vblk: cycle %u ok (%llu requests, status %#x)\n", c,
                    (unsigned long long)dev.requests, status_read());

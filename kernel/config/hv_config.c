@@ -8,6 +8,7 @@
  */
 #include "kernel/config/hv_config.h"
 
+#include "kernel/config/hv_config_iocm.h"
 #include "kernel/config/ini.h"
 #include "kernel/console/console.h"
 #include "kernel/console/console_spec.h"
@@ -143,6 +144,8 @@ static void on_item(void *ctx, const struct ini_item *it)
     }
     if (parse_coalesce_key(it))
         return;
+    if (hv_config_iocm_key(it)) /* the I/O-core monitor's keys */
+        return;
     if (strcmp(it->key, "apic_virtualization") == 0) {
         if (strcmp(it->value, "auto") == 0 || strcmp(it->value, "off") == 0)
             apicv_allowed = strcmp(it->value, "auto") == 0;
@@ -162,6 +165,7 @@ void hv_config_apply(const struct handoff *h)
     sidecore_nap = false;
     coalesce_params_default(&coalesce);
     kick_gap_ns = COALESCE_KICK_GAP_NS;
+    hv_config_iocm_reset();
     for (uint32_t i = 0; i < h->file_count; i++) {
         if (strcmp(h->files[i].name, CONFIG_FILE_NAME) != 0)
             continue;

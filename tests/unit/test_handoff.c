@@ -24,7 +24,7 @@
 
 static void test_rules(void **state)
 {
-    struct handoff h;
+    struct queue_handoff h;
 
     handoff_init(&h, 0);
     assert_int_equal(handoff_owner(&h), 0);
@@ -63,7 +63,7 @@ static void test_rules(void **state)
 #define RING    64u
 
 struct tq {
-    struct handoff h;
+    struct queue_handoff h;
     /* Producer side. */
     uint32_t ring[RING];
     uint32_t head;     /* written by the producer (release) */

@@ -3,7 +3,7 @@
  * kernel/config/hv_config.c reads it from the boot files: sidecores and
  * apic_virtualization values, their defaults, and the exact file:line
  * messages for bad ones. The console and log are replaced by recorders.
- * test-sources: kernel/config/hv_config.c vmm/sidecore/coalesce.c kernel/config/ini.c kernel/console/console_spec.c kernel/lib/str.c kernel/lib/fmt.c
+ * test-sources: kernel/config/hv_config.c kernel/config/hv_config_iocm.c vmm/sidecore/iocm.c vmm/sidecore/coalesce.c kernel/config/ini.c kernel/console/console_spec.c kernel/lib/str.c kernel/lib/fmt.c
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "kernel/config/hv_config.h"
+#include "kernel/config/hv_config_iocm.h"
 #include "kernel/console/console.h"
 #include "kernel/console/log.h"
 
@@ -280,6 +281,42 @@ static void test_coalescing(void **state)
     expect_one_error("sidecore.cfg:2: coalesce_cif = many: must be a number, 1 to 256");
 }
 
+static void test_iocm_keys(void **state)
+{
+    apply("[hypervisor]\n");
+    expect_no_logs();
+    const struct iocm_params *p = hv_config_iocm();
+    assert_int_equal(hv_config_sidecores_max(), 0);
+    assert_true(hv_config_sidecore_policy_auto());
+    assert_int_equal(hv_config_sidecore_epoch_ns(), 100000000ull);
+    assert_int_equal(p->busy_high_pm, 950);
+    assert_int_equal(p->fit_low_pm, 600);
+    assert_int_equal(p->add_epochs, 3);
+    assert_int_equal(p->remove_epochs, 5);
+    assert_int_equal(p->tolerance_pm, 50);
+    apply("[hypervisor]\nsidecores = 1\nsidecores_max = 3\nsidecore_policy = manual\n"
+          "sidecore_epoch_ms = 250\nsidecore_busy_high = 40\nsidecore_fit_low = 30\n"
+          "sidecore_add_epochs = 2\nsidecore_remove_epochs = 4\nsidecore_tolerance = 100\n");
+    expect_no_logs();
+    assert_int_equal(hv_config_sidecores(), 1);
+    assert_int_equal(hv_config_sidecores_max(), 3);
+    assert_false(hv_config_sidecore_policy_auto());
+    assert_int_equal(hv_config_sidecore_epoch_ns(), 250000000ull);
+    assert_int_equal(p->busy_high_pm, 400);
+    assert_int_equal(p->fit_low_pm, 300);
+    assert_int_equal(p->add_epochs, 2);
+    assert_int_equal(p->remove_epochs, 4);
+    assert_int_equal(p->tolerance_pm, 1000);
+    apply("[hypervisor]\nsidecores_max = 65\n");
+    expect_one_error("sidecore.cfg:2: sidecores_max = 65: must be a number, 0 to 64");
+    assert_int_equal(hv_config_sidecores_max(), 0); /* unchanged, and defaults again */
+    apply("[hypervisor]\nsidecore_policy = Auto\n");
+    expect_one_error("sidecore.cfg:2: sidecore_policy = Auto: must be 'auto' or 'manual'");
+    apply("[hypervisor]\nsidecore_epoch_ms = 5\n");
+    expect_one_error("sidecore.cfg:2: sidecore_epoch_ms = 5: must be a number, 10 to 10000");
+    assert_int_equal(hv_config_sidecore_epoch_ns(), 100000000ull);
+}
+
 static void test_unknown_key_and_console(void **state)
 {
     apply("[hypervisor]\nsidecore = 1\n");
@@ -310,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_apic_virtualization),
         cmocka_unit_test(test_sidecore_idle),
         cmocka_unit_test(test_coalescing),
+        cmocka_unit_test(test_iocm_keys),
         cmocka_unit_test(test_unknown_key_and_console),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

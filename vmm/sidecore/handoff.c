@@ -9,14 +9,14 @@
  */
 #include "vmm/sidecore/handoff.h"
 
-void handoff_init(struct handoff *h, uint32_t owner)
+void handoff_init(struct queue_handoff *h, uint32_t owner)
 {
     h->owner = owner;
     h->move_to = HANDOFF_NONE;
     h->moves = 0;
 }
 
-bool handoff_request(struct handoff *h, uint32_t to)
+bool handoff_request(struct queue_handoff *h, uint32_t to)
 {
     uint32_t none = HANDOFF_NONE;
 
@@ -26,21 +26,21 @@ bool handoff_request(struct handoff *h, uint32_t to)
                                        __ATOMIC_ACQUIRE);
 }
 
-bool handoff_pending(const struct handoff *h)
+bool handoff_pending(const struct queue_handoff *h)
 {
     return __atomic_load_n(&h->move_to, __ATOMIC_ACQUIRE) != HANDOFF_NONE;
 }
 
 /* The owner lets go: everything it did to the queue is released with the
  * new owner's name. */
-static void let_go(struct handoff *h, uint32_t to)
+static void let_go(struct queue_handoff *h, uint32_t to)
 {
     h->moves++;
     __atomic_store_n(&h->move_to, HANDOFF_NONE, __ATOMIC_RELAXED);
     __atomic_store_n(&h->owner, to, __ATOMIC_RELEASE);
 }
 
-bool handoff_begin(struct handoff *h, uint32_t self)
+bool handoff_begin(struct queue_handoff *h, uint32_t self)
 {
     if (__atomic_load_n(&h->owner, __ATOMIC_ACQUIRE) != self)
         return false;
@@ -54,7 +54,7 @@ bool handoff_begin(struct handoff *h, uint32_t self)
     return true;
 }
 
-void handoff_end(struct handoff *h, uint32_t self)
+void handoff_end(struct queue_handoff *h, uint32_t self)
 {
     uint32_t to = __atomic_load_n(&h->move_to, __ATOMIC_ACQUIRE);
 
@@ -62,7 +62,7 @@ void handoff_end(struct handoff *h, uint32_t self)
         let_go(h, to);
 }
 
-uint32_t handoff_owner(const struct handoff *h)
+uint32_t handoff_owner(const struct queue_handoff *h)
 {
     return __atomic_load_n(&h->owner, __ATOMIC_ACQUIRE);
 }

@@ -26,31 +26,31 @@
 
 #define HANDOFF_NONE 0xffffffffu
 
-struct handoff {
+struct queue_handoff {
     uint32_t owner;   /* written only by the owner, when it lets go */
     uint32_t move_to; /* the requested owner, or HANDOFF_NONE */
     uint64_t moves;   /* handovers done, counted by the core letting go */
 };
 
-void handoff_init(struct handoff *h, uint32_t owner);
+void handoff_init(struct queue_handoff *h, uint32_t owner);
 
 /* Monitor: asks for the queue to move to core to. False when a move is
  * already pending, or to owns it already. */
-bool handoff_request(struct handoff *h, uint32_t to);
+bool handoff_request(struct queue_handoff *h, uint32_t to);
 
 /* Monitor: a requested move has not happened yet. */
-bool handoff_pending(const struct handoff *h);
+bool handoff_pending(const struct queue_handoff *h);
 
 /* Core self, before a visit: true when self owns the queue and may visit
  * it now; when a move is pending, hands the queue over instead (self is
  * between visits) and returns false. */
-bool handoff_begin(struct handoff *h, uint32_t self);
+bool handoff_begin(struct queue_handoff *h, uint32_t self);
 
 /* Core self, after a visit (its work published): hands the queue over if
  * a move was asked for meanwhile. */
-void handoff_end(struct handoff *h, uint32_t self);
+void handoff_end(struct queue_handoff *h, uint32_t self);
 
 /* The current owner (for `stats` and the monitor; may be stale). */
-uint32_t handoff_owner(const struct handoff *h);
+uint32_t handoff_owner(const struct queue_handoff *h);
 
 #endif

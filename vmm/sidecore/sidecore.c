@@ -10,6 +10,8 @@
 #include "kernel/time/timer.h"
 #include "kernel/time/tsc.h"
 #include "kernel/x86/cpu.h"
+#include "kernel/x86/idt.h"
+#include "kernel/x86/lapic.h"
 #include "vmm/vcpu.h"
 
 _Static_assert(SIDECORE_MAX_QUEUES <= SCHED_MAX_QUEUES, "the scheduler sees every queue");
@@ -17,6 +19,18 @@ _Static_assert(SIDECORE_MAX_QUEUES <= SCHED_MAX_QUEUES, "the scheduler sees ever
 static struct sidecore sidecores[SIDECORE_MAX];
 static unsigned nsidecores;
 static struct sidecore *by_cpu[MAX_CPUS];
+static struct sidecore_queue queues[SIDECORE_MAX_QUEUES];
+static unsigned nqueues; /* raised only before the loops start */
+
+unsigned sidecore_queue_count(void)
+{
+    return __atomic_load_n(&nqueues, __ATOMIC_ACQUIRE);
+}
+
+struct sidecore_queue *sidecore_queue_at(unsigned index)
+{
+    return index < sidecore_queue_count() ? &queues[index] : NULL;
+}
 
 unsigned sidecore_count(void)
 {
@@ -59,7 +73,27 @@ static bool take_on_socket(uint32_t socket, bool *cpu_taken, unsigned max_cpus)
     return false;
 }
 
-unsigned sidecore_reserve(unsigned count, unsigned wanted, bool *cpu_taken, unsigned max_cpus)
+/* The socket with a spare core and the fewest sidecores; false if none. */
+static bool take_spare(bool *cpu_taken, unsigned max_cpus)
+{
+    uint32_t best = 0, best_count = ~0u;
+
+    for (uint32_t i = 1; i < max_cpus; i++) {
+        if (!usable(i, cpu_taken))
+            continue;
+        uint32_t so = cpu_by_index(i)->topo.socket, n = 0;
+        for (unsigned k = 0; k < nsidecores; k++)
+            n += sidecores[k].socket == so;
+        if (n < best_count) {
+            best = so;
+            best_count = n;
+        }
+    }
+    return best_count != ~0u && take_on_socket(best, cpu_taken, max_cpus);
+}
+
+unsigned sidecore_reserve(unsigned count, unsigned max, unsigned wanted, bool *cpu_taken,
+                          unsigned max_cpus)
 {
     if (max_cpus > cpu_count())
         max_cpus = cpu_count();
@@ -86,8 +120,14 @@ unsigned sidecore_reserve(unsigned count, unsigned wanted, bool *cpu_taken, unsi
             log_warn("sidecore: %u sidecore(s) asked for, only %u core(s) to spare", count,
                      nsidecores);
     }
+    unsigned active = nsidecores;
+    while (nsidecores < max && nsidecores < SIDECORE_MAX && take_spare(cpu_taken, max_cpus))
+        sidecores[nsidecores - 1].parked = true;
+    if (max > active && nsidecores < max)
+        log_warn("sidecore: sidecores_max = %u, only %u core(s) to spare", max, nsidecores);
     for (unsigned k = 0; k < nsidecores; k++)
-        log_info("sidecore %u: CPU %u, socket %u", k, sidecores[k].cpu, sidecores[k].socket);
+        log_info("sidecore %u: CPU %u, socket %u%s", k, sidecores[k].cpu, sidecores[k].socket,
+                 sidecores[k].parked ? " (reserved, parked)" : "");
     return nsidecores;
 }
 
@@ -96,9 +136,11 @@ struct sidecore_queue *sidecore_add_queue(uint32_t socket, sidecore_service_fn f
 {
     struct sidecore *best = NULL;
 
+    if (nqueues == SIDECORE_MAX_QUEUES)
+        return NULL;
     for (unsigned k = 0; k < nsidecores; k++) {
         struct sidecore *s = &sidecores[k];
-        if (s->nqueues == SIDECORE_MAX_QUEUES)
+        if (s->parked)
             continue;
         bool better =
             !best || (s->socket == socket && best->socket != socket) ||
@@ -108,15 +150,17 @@ struct sidecore_queue *sidecore_add_queue(uint32_t socket, sidecore_service_fn f
     }
     if (!best)
         return NULL;
-    struct sidecore_queue *q = &best->queues[best->nqueues];
+    struct sidecore_queue *q = &queues[nqueues];
     q->service = fn;
     q->ctx = ctx;
-    q->owner = best;
-    q->index = best->nqueues;
+    handoff_init(&q->h, best->index);
+    q->socket = socket;
+    q->index = nqueues;
     fmt_snprintf(q->label, sizeof(q->label), "%s", label);
     q->was_idle = true;
-    /* The loop reads nqueues; it is only raised before the loop starts. */
-    __atomic_store_n(&best->nqueues, best->nqueues + 1, __ATOMIC_RELEASE);
+    best->nqueues++; /* a count for placing the next one; the loop recounts */
+    /* The loops read nqueues; it is only raised before they start. */
+    __atomic_store_n(&nqueues, nqueues + 1, __ATOMIC_RELEASE);
     return q;
 }
 
@@ -129,7 +173,9 @@ void sidecore_queue_set_counters(struct sidecore_queue *q, const uint64_t *reque
 
 const struct sched_queue *sidecore_queue_sched(const struct sidecore_queue *q)
 {
-    return &q->owner->sched.q[q->index];
+    uint32_t owner = handoff_owner(&q->h);
+
+    return &sidecores[owner < nsidecores ? owner : 0].sched.q[q->index];
 }
 
 bool sidecore_defer_kick(struct vcpu *v)
@@ -203,7 +249,7 @@ static unsigned visit(struct sidecore_queue *q, uint64_t now, unsigned budget)
  * back: from the device's counters when it has them. */
 static unsigned visit_scheduled(struct sidecore *s, unsigned i)
 {
-    struct sidecore_queue *q = &s->queues[i];
+    struct sidecore_queue *q = &queues[i];
     unsigned budget = sched_budget(&s->sched, i);
     uint64_t r0 = q->requests_taken ? *q->requests_taken : 0;
     uint64_t b0 = q->bytes_taken ? *q->bytes_taken : 0;
@@ -227,6 +273,37 @@ static void nap(struct sidecore *s)
     s->naps++;
 }
 
+/* Parked with nothing left to do: halt until the monitor clears parked
+ * and sends an IPI. parked is read with interrupts off, so an IPI sent
+ * after it was cleared stays pending until the sti and ends the hlt. */
+static void park_halt(struct sidecore *s)
+{
+    uint64_t t0 = rdtsc();
+
+    s->parks++;
+    s->halted = true;
+    asm volatile("cli" ::: "memory");
+    while (__atomic_load_n(&s->parked, __ATOMIC_ACQUIRE)) {
+        asm volatile("sti; hlt; cli" ::: "memory");
+    }
+    s->halted = false;
+    s->parked_tsc += rdtsc() - t0;
+}
+
+void sidecore_park(struct sidecore *s)
+{
+    __atomic_store_n(&s->parked, true, __ATOMIC_RELEASE);
+}
+
+void sidecore_unpark(struct sidecore *s)
+{
+    struct percpu *p = cpu_by_index(s->cpu);
+
+    __atomic_store_n(&s->parked, false, __ATOMIC_RELEASE);
+    if (p)
+        lapic_send_ipi(p->apic_id, VEC_IPI_KICK);
+}
+
 static void sidecore_loop(void *arg)
 {
     struct sidecore *s = arg;
@@ -242,16 +319,32 @@ static void sidecore_loop(void *arg)
     uint64_t kick_gap = tsc_from_ns(hv_config_kick_gap_ns());
 
     s->running = true;
-    log_info("sidecore %u: polling %u queue(s) on CPU %u%s", s->index, s->nqueues, s->cpu,
-             may_nap ? " (napping when idle: sidecore_idle = nap)" : "");
+    if (s->parked)
+        log_info("sidecore %u: parked on CPU %u until the monitor gives it queues", s->index,
+                 s->cpu);
+    else
+        log_info("sidecore %u: polling %u queue(s) on CPU %u%s", s->index, s->nqueues, s->cpu,
+                 may_nap ? " (napping when idle: sidecore_idle = nap)" : "");
     uint64_t t0 = rdtsc();
     for (;;) {
-        unsigned work = 0;
-        unsigned n = __atomic_load_n(&s->nqueues, __ATOMIC_ACQUIRE);
+        unsigned work = 0, owned = 0;
+        unsigned n = sidecore_queue_count();
         n = sched_order(&s->sched, n, order);
-        for (unsigned k = 0; k < n; k++)
+        for (unsigned k = 0; k < n; k++) {
+            struct sidecore_queue *q = &queues[order[k]];
+            if (!handoff_begin(&q->h, s->index))
+                continue;
+            owned++;
             work += visit_scheduled(s, order[k]);
+            handoff_end(&q->h, s->index);
+        }
+        s->nqueues = owned;
         send_kicks(s, kick_gap);
+        if (!owned && !s->kicks_pending && __atomic_load_n(&s->parked, __ATOMIC_ACQUIRE)) {
+            park_halt(s);
+            t0 = rdtsc();
+            continue;
+        }
         uint64_t t1 = rdtsc();
         s->rounds++;
         if (work) {
@@ -289,6 +382,15 @@ static uint64_t tsc_to_ns(uint64_t ticks)
     return hz ? ticks / hz * 1000000000ull + ticks % hz * 1000000000ull / hz : 0;
 }
 
+const char *sidecore_state_name(const struct sidecore *s)
+{
+    if (!s->running)
+        return "not-started";
+    if (!s->parked)
+        return "polling";
+    return s->halted ? "parked" : "parking";
+}
+
 void sidecore_print_stats(void)
 {
     for (unsigned k = 0; k < nsidecores; k++) {
@@ -296,14 +398,16 @@ void sidecore_print_stats(void)
         uint64_t total = s->busy_tsc + s->idle_tsc;
         console_printf("sidecore=%u cpu=%u socket=%u state=%s queues=%u rounds=%lu "
                        "busy_rounds=%lu idle_rounds=%lu busy_pct=%lu kicks_sent=%lu "
-                       "kicks_merged=%lu naps=%lu busy_us=%lu idle_us=%lu\n",
-                       s->index, s->cpu, s->socket, s->running ? "polling" : "not-started",
-                       s->nqueues, (unsigned long)s->rounds, (unsigned long)s->busy_rounds,
+                       "kicks_merged=%lu naps=%lu busy_us=%lu idle_us=%lu parks=%lu "
+                       "parked_us=%lu\n",
+                       s->index, s->cpu, s->socket, sidecore_state_name(s), s->nqueues,
+                       (unsigned long)s->rounds, (unsigned long)s->busy_rounds,
                        (unsigned long)s->idle_rounds,
                        (unsigned long)(total ? s->busy_tsc * 100 / total : 0),
                        (unsigned long)s->kicks_sent, (unsigned long)s->kicks_merged,
                        (unsigned long)s->naps, (unsigned long)(tsc_to_ns(s->busy_tsc) / 1000),
-                       (unsigned long)(tsc_to_ns(s->idle_tsc) / 1000));
+                       (unsigned long)(tsc_to_ns(s->idle_tsc) / 1000), (unsigned long)s->parks,
+                       (unsigned long)(tsc_to_ns(s->parked_tsc) / 1000));
     }
 }
 

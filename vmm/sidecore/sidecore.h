@@ -12,7 +12,11 @@
  * at most 32, fewer for a queue of large requests, so that each queue
  * takes about the same bytes a round; queues that used their budget or
  * were held back are visited first), so one busy queue cannot starve the
- * others.
+ * others. The queues sit in one table; each has an owner, the one
+ * sidecore that visits it, which the I/O-core monitor changes without a
+ * lock by the handoff protocol (vmm/sidecore/handoff.h), so each loop
+ * skips the queues it does not own. A sidecore that owns none and is
+ * parked halts until it is given work.
  * Interrupts a visit raises for a vCPU without posted interrupts are
  * gathered and sent as one kick per vCPU at the end of the round, so a
  * batch of completions costs the guest one exit; and a vCPU is kicked at
@@ -28,6 +32,7 @@
 #include <stdint.h>
 
 #include "vmm/sidecore/coalesce.h"
+#include "vmm/sidecore/handoff.h"
 #include "vmm/sidecore/sched.h"
 
 struct vcpu;
@@ -51,8 +56,11 @@ struct sidecore;
 struct sidecore_queue {
     sidecore_service_fn service;
     void *ctx;
-    struct sidecore *owner;
-    unsigned index; /* in owner->queues and owner->sched */
+    /* The sidecore serving it (its index), moved between sidecores without
+     * a lock by the handoff protocol (vmm/sidecore/handoff.h). */
+    struct queue_handoff h;
+    uint32_t socket; /* of the guest (or switch) that owns it */
+    unsigned index;  /* in the queue table and every sidecore's sched */
     /* Optional counters the device increments where it takes a request
      * and its data bytes (NULL: scheduled by requests alone). */
     const uint64_t *requests_taken, *bytes_taken;
@@ -67,9 +75,13 @@ struct sidecore {
     uint32_t cpu;   /* physical CPU index */
     uint32_t socket;
     volatile bool running;
-    unsigned nqueues;
-    struct sidecore_queue queues[SIDECORE_MAX_QUEUES];
-    struct sched sched; /* budgets and visiting order */
+    /* Set by the monitor (vmm/sidecore/monitor.h): once its queues have been
+     * handed over and its kicks sent, the core halts until an IPI after
+     * parked is cleared. */
+    volatile bool parked;
+    volatile bool halted; /* in the parked halt now */
+    unsigned nqueues;     /* queues it served in its latest round */
+    struct sched sched;   /* budgets and visiting order, by queue-table index */
     /* vCPUs this sidecore has kicked, each with its kick limit; the
      * pending ones are kicked at the end of a round once their gap has
      * passed. Entries are never removed (vCPUs are static). */
@@ -85,20 +97,35 @@ struct sidecore {
     uint64_t kicks_merged; /* asked for while one was pending: no extra IPI */
     uint64_t naps;         /* sidecore_idle = nap: halts while idle */
     uint64_t busy_tsc, idle_tsc;
+    uint64_t parked_tsc; /* halted while parked */
+    uint64_t parks;      /* times it halted parked */
 };
 
 /* Boot CPU, before guests take cores: reserves the sidecores' CPUs.
  * count 0 = one per socket, but no more than wanted (the guests that need
- * a sidecore: a socket without such a guest needs none). Returns how many
- * were reserved; cpu_taken marks the CPUs (indexed by CPU index) so guests
- * do not get them. */
-unsigned sidecore_reserve(unsigned count, unsigned wanted, bool *cpu_taken, unsigned max_cpus);
+ * a sidecore: a socket without such a guest needs none); these are active
+ * at start. Then more cores, up to max in all ([hypervisor]
+ * sidecores_max; 0: none more), spread over the sockets, start parked.
+ * Returns how many were reserved; cpu_taken marks the CPUs (indexed by CPU
+ * index) so guests do not get them. */
+unsigned sidecore_reserve(unsigned count, unsigned max, unsigned wanted, bool *cpu_taken,
+                          unsigned max_cpus);
 unsigned sidecore_count(void);
 struct sidecore *sidecore_at(unsigned index);
 
-/* Assigns a queue to a sidecore, preferring the given socket and the one
- * with the fewest queues; before sidecore_start_all() only. NULL when
- * there is no sidecore or every one is full. */
+/* The table of every queue served by a sidecore (guest disks, switches). */
+unsigned sidecore_queue_count(void);
+struct sidecore_queue *sidecore_queue_at(unsigned index);
+
+/* Monitor CPU: a parked sidecore is made active (woken by an IPI when it
+ * halts); an active one is told to park once its queues have moved away
+ * (the caller moves them). */
+void sidecore_unpark(struct sidecore *s);
+void sidecore_park(struct sidecore *s);
+
+/* Assigns a queue to an active sidecore, preferring the given socket and
+ * the one with the fewest queues; before sidecore_start_all() only. NULL
+ * when there is no sidecore or the queue table is full. */
 struct sidecore_queue *sidecore_add_queue(uint32_t socket, sidecore_service_fn fn, void *ctx,
                                           const char *label);
 
@@ -117,6 +144,10 @@ void sidecore_start_all(void);
  * does not run on a sidecore, or its table of vCPUs is full (kick at
  * once). */
 bool sidecore_defer_kick(struct vcpu *v);
+
+/* polling, parking (parked, still handing queues over), parked (halted),
+ * or not-started. */
+const char *sidecore_state_name(const struct sidecore *s);
 
 /* The `stats` lines for sidecores and their queues. */
 void sidecore_print_stats(void);

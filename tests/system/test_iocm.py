@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: MIT
+"""The I/O-core monitor (IOcm) in the running hypervisor, under QEMU's TCG with
+AMD-V (the sidecores and the monitor are the same code under VT-x; SVM is much
+faster to emulate than Bochs). Scenario guest-tests/configs/iocm.cfg: one
+sidecore active, a second reserved and parked; one guest loads its disk with
+verified write/read cycles, two more join, then the load stops. The monitor must
+add the parked sidecore and spread the three queues over both, then park one
+again; every guest's verified cycles pass throughout.
+
+The shell test (test_iocm_shell_*) drives `sidecore add/move/remove/policy`
+under the same verified load, with the monitor set to manual."""
+
+import re
+import time
+
+from scenarios import (GUEST_LINE_RE, assert_guest_passed, disk_stats, fields, fresh_command,
+                       guest_test_image, last_guest_match, wait_for_all)
+
+SVM_CPU = ["-cpu", "EPYC,+svm,+npt"]
+QEMU_SVM6 = dict(emulator="qemu", accel="tcg", smp=6, memory=512, timeout=300,
+                 extra_args=SVM_CPU)
+GUESTS = ("load-a", "load-b", "load-c")
+
+CORE_RE = re.compile(r"^sidecore=(\d+) cpu=\d+ socket=(\d+) state=(\S+) busy_pct=(\d+) "
+                     r"queues=(\d+)", re.M)
+QUEUE_RE = re.compile(r"^  queue=(\S+) sidecore=(\d+) socket=\d+ load_per_s=(\d+) moves=(\d+)",
+                      re.M)
+
+
+def sidecores(text):
+    """`sidecore` output -> ({core: (state, busy_pct, nqueues)}, {queue: (core, load, moves)})."""
+    text = GUEST_LINE_RE.sub("", text)
+    cores = {int(m[1]): (m[3], int(m[4]), int(m[5])) for m in CORE_RE.finditer(text)}
+    queues = {m[1]: (int(m[2]), int(m[3]), int(m[4])) for m in QUEUE_RE.finditer(text)}
+    return cores, queues
+
+
+def stopped(guest):
+    return f"sidecore: guest {guest} stopped:"
+
+
+def snapshot(m):
+    out = fresh_command(m, "sidecore", timeout=60)
+    print(out)
+    return sidecores(out)
+
+
+def test_iocm_follows_the_load(machine):
+    m = machine(image=guest_test_image("iocm"), **QEMU_SVM6)
+    m.expect(r"sidecore: ready", timeout=240)
+    assert re.search(r"sidecore 1: CPU \d+, socket \d+ \(reserved, parked\)", m.log)
+    m.expect(r"\[load-a\] vblk: cycling for", timeout=240)
+    cores, queues = snapshot(m)
+    assert cores[1][0] == "parked", cores
+    assert set(q for q, _ in queues.items()) == {f"{g}:disk0:0" for g in GUESTS}, queues
+    # Two more guests join: the monitor adds the parked sidecore and spreads.
+    wait_for_all(m, ["[load-b] vblk: cycling for", "[load-c] vblk: cycling for"], timeout=240)
+    m.expect(r"sidecore monitor: sidecore 1 \(CPU \d+, socket \d+\) active: [^\n]*\n", timeout=120)
+    m.expect(r"sidecore monitor: queue load-\S+ disk0 q0: sidecore 0 -> 1 \(spread by load",
+             timeout=60)
+    time.sleep(2)
+    cores, queues = snapshot(m)
+    assert cores[0][0] == "polling" and cores[1][0] == "polling", cores
+    on = {q: c for q, (c, _, _) in queues.items()}
+    assert set(on.values()) == {0, 1}, on
+    # The load stops: one sidecore is parked again.
+    wait_for_all(m, [stopped(g) for g in GUESTS], timeout=240)
+    m.expect(r"sidecore monitor: sidecore \d \(CPU \d+, socket \d+\) parked: [^\n]*\n", timeout=120)
+    time.sleep(2)
+    cores, queues = snapshot(m)
+    states = sorted(s for s, _, _ in cores.values())
+    assert states == ["parked", "polling"], cores
+    check_data_intact(m, GUESTS)
+
+
+TOTALS_RE = re.compile(r"^vblk: totals (.*)$")
+
+
+def check_data_intact(m, guests):
+    """Every guest's verified cycles passed, its disk never broke, and the sidecore
+    served exactly the requests the guest made: none lost or duplicated on a move."""
+    _, queues, _ = disk_stats(fresh_command(m, "stats"))
+    for g in guests:
+        assert_guest_passed(m.log, g)
+        assert not re.search(rf"sidecore: guest {g}: disk \d+ broken", m.log)
+        totals = fields(last_guest_match(m.log, g, TOTALS_RE, "totals")[1])
+        q = queues[(g, 0)]
+        assert q["requests"] == totals["requests"] > 0 and q["errors"] == 0, (q, totals)
+        print(g, "requests", totals["requests"])
+
+
+SHELL_GUESTS = ("shell-a", "shell-b")
+
+
+def test_iocm_shell_add_move_remove_under_load(machine):
+    m = machine(image=guest_test_image("iocm-shell"), **dict(QEMU_SVM6, smp=5))
+    m.expect(r"sidecore: ready", timeout=240)
+    wait_for_all(m, [f"[{g}] vblk: cycling for" for g in SHELL_GUESTS], timeout=240)
+    cores, queues = snapshot(m)
+    assert cores[0][0] == "polling" and cores[1][0] == "parked", cores
+    assert {q: c for q, (c, _, _) in queues.items()} == {"shell-a:disk0:0": 0,
+                                                         "shell-b:disk0:0": 0}, queues
+    assert "policy=manual" in fresh_command(m, "sidecore")
+    # Errors are one line each and change nothing.
+    assert "sidecore remove: sidecore 0 is the last active one" in fresh_command(
+        m, "sidecore remove 0")
+    assert "sidecore move: no queue 'nope:disk0:0'" in fresh_command(m, "sidecore move nope:disk0:0 1")
+    assert "sidecore move: '7' is not a sidecore" in fresh_command(m, "sidecore move shell-a:disk0:0 7")
+    assert "usage: sidecore" in fresh_command(m, "sidecore frobnicate")
+    # add: the parked sidecore takes one of the two queues.
+    assert "sidecore add: done" in fresh_command(m, "sidecore add")
+    time.sleep(1)
+    assert re.search(r"sidecore shell: queue shell-\S+ disk0 q0: sidecore 0 -> 1", m.log)
+    cores, queues = snapshot(m)
+    assert cores[1][0] == "polling" and sorted(c for c, _, _ in queues.values()) == [0, 1], queues
+    # move one queue back and forth under load.
+    moves = 0
+    for i in range(6):
+        cores, queues = snapshot(m)
+        c = queues["shell-a:disk0:0"][0]
+        out = fresh_command(m, f"sidecore move shell-a:q0 {1 - c}")
+        if "still pending" in out:
+            time.sleep(0.5)
+            continue
+        assert "no queue" in out  # GUEST:q0 alone does not name a queue
+        out = fresh_command(m, f"sidecore move shell-a:disk0:q0 {1 - c}")
+        assert f"to sidecore {1 - c}" in out, out
+        moves += 1
+        time.sleep(0.5)
+    assert moves >= 4, moves
+    cores, queues = snapshot(m)
+    assert queues["shell-a:disk0:0"][2] >= moves, queues
+    # remove: sidecore 1's queues go to 0 and it parks.
+    assert "parks once its queues have moved" in fresh_command(m, "sidecore remove 1")
+    time.sleep(1)
+    cores, queues = snapshot(m)
+    assert cores[1][0] == "parked" and cores[1][2] == 0, cores
+    assert all(c == 0 for c, _, _ in queues.values()), queues
+    assert "sidecore policy: auto" in fresh_command(m, "sidecore policy auto")
+    assert "policy=auto" in fresh_command(m, "sidecore")
+    wait_for_all(m, [stopped(g) for g in SHELL_GUESTS], timeout=240)
+    check_data_intact(m, SHELL_GUESTS)
