@@ -13,7 +13,8 @@ console) waits for commands on its console; the harness types them with
 each round every side runs one burst of COUNT back-to-back pings (ping -A) per
 frame size, the sides' order alternating from round to round. A burst lies
 between a "net_bench begin size=S" and a "net_bench size=S pings=N seconds=T"
-line with 2 s pauses around; the harness reads `stats` at both lines.
+line: the harness reads `stats` at the first, types `go` (the pings start),
+and reads `stats` again at the second while the sender pauses 2 s.
 
 Per frame size it prints, side by side, the median over the rounds and its
 spread [lowest-highest]: frames the switch carried (requests and replies) per
