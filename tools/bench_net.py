@@ -21,7 +21,9 @@ spread [lowest-highest]: frames the switch carried (requests and replies) per
 second of the sender's own (emulated) time, the pair's vCPU exits (all
 reasons, and notification exits) and interrupts, each per frame; the last
 column says "no clear difference" where the two spreads overlap. Every round's
-numbers go to a JSON file beside the log (BUILD/bench-net/), named at the end.
+numbers go to a JSON file beside the log (BUILD/bench-net/), named at the end;
+a run cut short (time-out, a guest stopping) still prints and writes the
+rounds it completed, and exits 1.
 
 Bochs emulates every instruction, so the absolute rates say little about real
 hardware; the ratios (exits and interrupts per frame) are what the design
@@ -224,7 +226,12 @@ def main():
                 fresh_command(m, f"console {sender} send end", timeout=60)
     except MachineError as e:
         print(f"bench-net: {str(e).splitlines()[0]}\nbench-net: log {m.log_path}", file=sys.stderr)
-        return 1
+        if not rounds:
+            return 1
+        failed = True  # the rounds that completed are still worth their table
+        print(f"bench-net: only {len(rounds)} of {a.rounds} rounds completed", flush=True)
+    else:
+        failed = False
 
     summ = summarize(rounds, sizes)
     print(table(summ, sizes))
@@ -232,13 +239,14 @@ def main():
                      f"bench-net-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     doc = {"benchmark": "bench-net", "emulator": a.emulator, "rounds": a.rounds,
+           "rounds_completed": len(rounds), "complete": not failed,
            "pings": a.pings, "sizes": sizes, "modes": MODE,
            "wall_seconds": round(time.monotonic() - t0, 1),
            "per_round": [{p: {str(s): v for s, v in r[p].items()} for p in r} for r in rounds],
            "summary": {str(s): summ[s] for s in sizes}}
     out.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"\nnumbers: {out}\nlog: {m.log_path}")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
