@@ -75,7 +75,8 @@ GT_GUEST_LIST := \
 	vnotify-stormspin:elf64:virtio_notify \
 	vrate:elf64:virtio_rate \
 	vrate-short:elf64:virtio_rate \
-	vbreak:elf64:virtio_rate
+	vbreak:elf64:virtio_rate \
+	vnetbreak:elf64:virtio_net_break
 GT_DEFS_isolation-hv := -DISOLATION_TARGET_HV
 # The virtio-blk guests and the disk each reads (tag 0x47 'G', 0x42 'B').
 GT_DEFS_vblk-good := -DVBLK_DISK_TAG=0x47

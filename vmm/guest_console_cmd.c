@@ -4,6 +4,9 @@
  *   console NAME         what the guest wrote recently (its console buffer)
  *   console NAME attach  connects the serial line to the guest's UART until
  *                        the operator types ~. at the start of a line
+ *   console NAME send WORD...  types one line (the words, then Enter) into
+ *                        the guest's UART: a script's way to drive a guest
+ *                        without attaching (tools/bench_net.py)
  * While attached, the guest's output still appears with its "[NAME] "
  * prefix, and what the operator types goes to the guest's COM1.
  */
@@ -44,10 +47,26 @@ static bool attached_input(void *ctx, uint8_t c)
     return true;
 }
 
+/* The words joined by single spaces, then a carriage return (what Enter
+ * sends on a serial line); what does not fit the guest's input ring is
+ * dropped and counted there, as typed input would be. */
+static void send_line(struct guest *g, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            guest_console_input(g, ' ');
+        for (const char *c = argv[i]; *c; c++)
+            guest_console_input(g, (uint8_t)*c);
+    }
+    guest_console_input(g, '\r');
+}
+
 static int cmd_console(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "attach") != 0)) {
-        console_printf("usage: console NAME [attach]\n");
+    bool send = argc >= 3 && strcmp(argv[2], "send") == 0;
+
+    if (argc < 2 || (!send && (argc > 3 || (argc == 3 && strcmp(argv[2], "attach") != 0)))) {
+        console_printf("usage: console NAME [attach | send WORD...]\n");
         return 1;
     }
     struct guest *g = guest_find(argv[1]);
@@ -63,6 +82,10 @@ static int cmd_console(int argc, char **argv)
         console_printf("console: %s is not running\n", g->cfg.name);
         return 1;
     }
+    if (send) {
+        send_line(g, argc - 3, argv + 3);
+        return 0;
+    }
     attach = (struct attach_state){.guest = g, .line_start = true};
     console_printf("attached to %s's console; type ~. at the start of a line to detach\n",
                    g->cfg.name);
@@ -70,5 +93,6 @@ static int cmd_console(int argc, char **argv)
     return 0;
 }
 
-SHELL_COMMAND("console", "NAME [attach]",
-              "show a guest's console output, or attach to it (~. detaches)", cmd_console);
+SHELL_COMMAND("console", "NAME [attach | send WORD...]",
+              "show a guest's console output, attach to it (~. detaches), or type a line into it",
+              cmd_console);

@@ -38,6 +38,11 @@ unsigned expect_failures(void)
     return failed;
 }
 
+unsigned expect_passes(void)
+{
+    return passed;
+}
+
 void test_finish(void)
 {
     cli();

@@ -31,6 +31,7 @@ bool expect_check(bool ok, const char *what, const char *detail_fmt, ...)
     })
 
 unsigned expect_failures(void);
+unsigned expect_passes(void);
 
 /* Prints the RESULT line and stops the guest with exit code = failures. */
 void test_finish(void) __attribute__((noreturn));

@@ -74,8 +74,9 @@ bench-boot: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 bench-io: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_io.py </dev/null
 
-# Guest-to-guest virtio-net frames through a switch, sidecore and trap, side by side.
+# Guest-to-guest virtio-net frames through a switch, sidecore and trap taking turns
+# over rounds; BENCH_NET_ARGS go to the script (--rounds, --pings, --sizes, --emulator).
 bench-net: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
-	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_net.py </dev/null
+	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_net.py $(BENCH_NET_ARGS) </dev/null
 
 .DEFAULT_GOAL := $(lg_saved_default_goal)
