@@ -97,8 +97,10 @@ def run_bare(name, emu, iso, cpus, memory, timeout, result):
         first = m.expect(FIRST_RE, timeout, what="the first LINUX-GUEST line")
         result["first_s"] = time.monotonic() - m._started_at
         result["uptime"] = float(first["up"])
-        m.expect(r"LINUX-GUEST: action=", 300, what="the action line")
-        m.expect(r"reboot: Power down", 120, what="'reboot: Power down'")
+        # As long as a boot may take: on a loaded machine Bochs runs at a
+        # fraction of a core, and 120 s did not reach the power-off here.
+        m.expect(r"LINUX-GUEST: action=", timeout, what="the action line")
+        m.expect(r"reboot: Power down", timeout, what="'reboot: Power down'")
         result["off_s"] = time.monotonic() - m._started_at
 
 
@@ -126,7 +128,7 @@ def run_sidecore(name, emu, iso, guest, cpus, timeout, result):
         result["first_s"] = time.monotonic() - m._started_at
         result["uptime"] = float(first["up"])
         result["exits_boot"] = exits(fresh_command(m, "stats"), guest)
-        m.expect(rf"^sidecore: guest {g} stopped: .*\n", 300, what=f"'guest {guest} stopped'")
+        m.expect(rf"^sidecore: guest {g} stopped: .*\n", timeout, what=f"'guest {guest} stopped'")
         result["off_s"] = time.monotonic() - m._started_at
         result["exits_all"] = exits(fresh_command(m, "stats"), guest)
 
@@ -157,8 +159,8 @@ def print_table(emu, runs, rounds):
         s = summary([r.get(key) for r in side])
         v = verdict(s, b, "slower", "faster") if key != "ready_s" else ""
         print(f"{label:42} {cell(b, fmt):>22} {cell(s, fmt):>22}  {v}")
-    print(f"(median [lowest-highest] of {rounds} round(s); {emu}; failed runs left out: "
-          f"{sum(1 for r in runs if 'error' in r)})")
+    print(f"(median [lowest-highest] of {rounds} round(s); {emu}; runs that stopped with an "
+          f"error: {sum(1 for r in runs if 'error' in r)}, their figures up to it kept)")
     print()
     keys = set()
     for r in side:
