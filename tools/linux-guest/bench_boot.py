@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO / "tests" / "system"))
 
 sys.path.insert(0, str(REPO / "tools"))
 
-from bench_rounds import cell, default_json_path, order, summary, verdict, write_json  # noqa: E402
+from bench_rounds import cell, default_json_path, order, ratio_verdict, summary, write_json  # noqa: E402
 from machine import Machine, MachineError, build_dir  # noqa: E402
 from scenarios import image_for, parse_stats  # noqa: E402
 
@@ -157,7 +157,7 @@ def print_table(emu, runs, rounds):
     for label, key, fmt in ROWS:
         b = summary([r.get(key) for r in bare])
         s = summary([r.get(key) for r in side])
-        v = verdict(s, b, "slower", "faster") if key != "ready_s" else ""
+        v = ratio_verdict(s, b, "slower", "faster") if key != "ready_s" else ""
         print(f"{label:42} {cell(b, fmt):>22} {cell(s, fmt):>22}  {v}")
     print(f"(median [lowest-highest] of {rounds} round(s); {emu}; runs that stopped with an "
           f"error: {sum(1 for r in runs if 'error' in r)}, their figures up to it kept)")
@@ -180,7 +180,7 @@ def print_table(emu, runs, rounds):
         print(f"  {k:52} {'-' if b is None else f'{b:.0f}':>12} {'-' if w is None else f'{w:.0f}':>12}")
     tb = summary([sum(r["exits_boot"].values()) for r in side if "exits_boot" in r])
     tw = summary([sum(r["exits_all"].values()) for r in side if "exits_all" in r])
-    print(f"  {'total':52} {cell(tb):>12} {cell(tw):>12}")
+    print(f"  {'total':52} {cell(tb, '{:.0f}'):>12} {cell(tw, '{:.0f}'):>12}")
 
 
 def main():
