@@ -383,8 +383,10 @@ def main():
           f"median IOPS over bare Linux's)")
     kernels = {r["kernel"] for r in runs if r.get("kernel")}
     if kernels:
+        guest = (f", the guest on virtio_blk (disk = nvme:0:1:0M+{a.image_mib}M, io = sidecore)"
+                 if "guest" in sides else "")
         print(f"Linux: {', '.join(sorted(kernels))}, fio libaio O_DIRECT; bare on its nvme "
-              f"driver, the guest on virtio_blk (disk = nvme:0:1:0M+{a.image_mib}M, io = sidecore)")
+              f"driver{guest}")
     print("Sidecore blktest: its guest block path (virtio-blk driver and device on one spare "
           "core) onto its NVMe driver")
     print("Latency: whole request, submission to completion (fio: lat, not clat).")
