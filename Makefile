@@ -60,7 +60,8 @@ GUEST_TESTS :=
 # scenarios; bench-boot compares its boot bare and under Sidecore, bench-io the
 # virtio-blk workload served by the I/O sidecore and trapped.
 -include tools/linux-guest/linux-guest.mk
-# bench-nvme: 4 KiB random reads through blktest and through Linux+fio, same QEMU.
+# bench-nvme: 4 KiB random reads through blktest, bare Linux+fio and a Linux guest
+# of Sidecore (QEMU/SVM) with fio, same QEMU.
 -include tools/bench-nvme.mk
 # bochs: the project's own Bochs 3.0, built from Debian's source (tools/bochs/).
 -include tools/bochs/bochs.mk

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Boot-time benchmark of the default Linux guest (`make bench-boot`; not part of
-# `make test`): the same kernel and initramfs booted bare in Bochs and under
-# Sidecore in Bochs, one after the other, and a table of wall time to userspace,
-# the guest's own uptime there, and its exits by reason under Sidecore.
-# Arguments go to tools/linux-guest/bench_boot.py (--config, --guest, --timeout,
-# --only bare|sidecore). Images come from $BUILD (default build/); it takes a few
-# minutes (Bochs emulates every instruction).
+# `make test`): the same kernel and initramfs booted bare and under Sidecore in
+# one emulator (Bochs, or QEMU/SVM with --emulator svm; equal CPU counts), over
+# several rounds alternating the sides, and a table of medians and spreads of
+# wall time to userspace, the guest's own uptime there, and its exits by reason
+# under Sidecore. Arguments go to tools/linux-guest/bench_boot.py (--emulator,
+# --rounds, --json, --config, --guest, --timeout, --only bare|sidecore). Images
+# come from $BUILD (default build/); in Bochs it takes many minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build}

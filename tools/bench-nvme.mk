@@ -1,11 +1,13 @@
 # `make bench-nvme` (tools/bench_nvme.py; not part of `make test`): 4 KiB random
 # reads at queue depths 1, 8 and 32 on one QEMU NVMe device, through Sidecore's
-# `blktest` and through Linux's nvme driver with fio, and the table of both.
+# `blktest`, through Linux's nvme driver with fio, and with fio in a Linux guest
+# of Sidecore under QEMU/SVM whose virtio disk is the namespace; several rounds,
+# medians and spreads, and a JSON file of every run.
 # Included by the top Makefile after tools/linux-guest/linux-guest.mk. Builds
 # $(BUILD)/linux/initrd-fio.gz (tools/linux-guest/build-fio-initramfs.sh: busybox,
 # tools/linux-guest/init-fio, the nvme modules, Debian's fio and its libraries).
-# BENCH_NVME_ARGS go to the script (--count N, --qd 1,8,32, --only linux|sidecore,
-# --image-mib N, --smp N, --memory MiB).
+# BENCH_NVME_ARGS go to the script (--count N, --qd 1,8,32, --rounds N,
+# --only blktest,linux,guest, --json FILE, --image-mib N, --smp N, --memory MiB).
 
 # Included before the top Makefile's first target: keep that target the default goal.
 bn_saved_default_goal := $(.DEFAULT_GOAL)
@@ -26,7 +28,8 @@ $(BN_LINUX)/initrd-fio.gz: tools/linux-guest/build-fio-initramfs.sh tools/linux-
 	@echo "  INITRD  $@"
 	@tools/linux-guest/build-fio-initramfs.sh $@ $(BN_LINUX)/modules
 
-bench-nvme: bench-nvme-deps $(BUILD)/sidecore.iso $(BN_LINUX)/vmlinuz $(BN_LINUX)/initrd-fio.gz
+bench-nvme: bench-nvme-deps $(BUILD)/sidecore.iso $(BN_LINUX)/vmlinuz $(BN_LINUX)/vmlinux \
+		$(BN_LINUX)/initrd-fio.gz
 	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_nvme.py \
 		$(BENCH_NVME_ARGS) </dev/null
 

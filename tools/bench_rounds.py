@@ -50,3 +50,50 @@ def turn_order(sides, round_index):
     reversed in odd ones, so neither side always runs first."""
     sides = list(sides)
     return sides if round_index % 2 == 0 else sides[::-1]
+
+
+# ----- for benchmarks of more than two sides (bench_nvme.py) and their files -----
+
+def order(sides, round_index):
+    """The sides in the order round round_index runs them, rotated by one each
+    round, so that with N sides every side takes every position once in N
+    rounds (turn_order does the same for two)."""
+    k = round_index % len(sides)
+    return list(sides[k:]) + list(sides[:k])
+
+
+def ratio_verdict(a, b, higher="higher", lower="lower"):
+    """a against a baseline b: the ratio of the medians, then "no clear
+    difference" where the spreads overlap, or higher/lower (the caller's words:
+    "slower"/"faster" for times). One round shows no spread, and says so."""
+    if a is None or b is None or not b["median"]:
+        return "-"
+    ratio = a["median"] / b["median"]
+    if a["n"] < 2 or b["n"] < 2:
+        return f"{ratio:.2f}x (one round: no spread to judge)"
+    if overlap(a, b):
+        return f"{ratio:.2f}x, no clear difference (spreads overlap)"
+    return f"{ratio:.2f}x, {higher if a['median'] > b['median'] else lower}"
+
+
+def write_json(path, benchmark, settings, runs):
+    """Writes {"benchmark", "when", "settings", "runs"} to path (directories made)
+    and returns the path; runs: one dict per run (side, round, numbers, errors)."""
+    import json
+    import time
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"benchmark": benchmark, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+           "settings": settings, "runs": runs}
+    path.write_text(json.dumps(doc, indent=1, default=str) + "\n")
+    return path
+
+
+def default_json_path(build, benchmark):
+    """BUILD/bench/BENCHMARK-YYYYmmdd-HHMMSS.json."""
+    import time
+    from pathlib import Path
+
+    return Path(build) / "bench" / f"{benchmark}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.json"

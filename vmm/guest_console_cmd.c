@@ -7,6 +7,11 @@
  *   console NAME send WORD...  types one line (the words, then Enter) into
  *                        the guest's UART: a script's way to drive a guest
  *                        without attaching (tools/bench_net.py)
+ *   console NAME state   where typed input is on its way to the guest: the
+ *                        input queue, the UART model's registers and
+ *                        interrupt line, the IOAPIC pin and vCPU 0's APIC
+ *                        bits for its vector (to tell a lost byte from a
+ *                        lost interrupt)
  * While attached, the guest's output still appears with its "[NAME] "
  * prefix, and what the operator types goes to the guest's COM1.
  */
@@ -14,6 +19,7 @@
 #include "kernel/lib/string.h"
 #include "kernel/shell/shell.h"
 #include "vmm/guest.h"
+#include "vmm/guest_apic.h"
 
 /* The escape: '~' then '.' at the start of a line (as in ssh). "~~" sends one
  * '~'. */
@@ -61,12 +67,41 @@ static void send_line(struct guest *g, int argc, char **argv)
     guest_console_input(g, '\r');
 }
 
+/* A snapshot, read without the vCPU's cooperation: good enough to see where
+ * a byte stopped, not a consistent cut. */
+static void console_state(struct guest *g)
+{
+    uint64_t flags = spin_lock_irqsave(&g->dev_lock);
+    struct com1 u = g->uart;
+    bool line = g->uart_irq;
+    spin_unlock_irqrestore(&g->dev_lock, flags);
+
+    uint64_t rte = vioapic_entry(&g->ioapic, GUEST_IRQ_UART);
+    uint8_t vector = (uint8_t)rte;
+    console_printf("console %s: input head=%u tail=%u dropped=%lu; uart ier=%#x lcr=%#x mcr=%#x "
+                   "fcr=%#x rx=%u thre=%u errs=%#x line=%s level_now=%s; ioapic pin %u "
+                   "rte=%#lx asserted=%u",
+                   g->cfg.name, g->in_head, g->in_tail, (unsigned long)g->in_dropped, u.ier, u.lcr,
+                   u.mcr, u.fcr, u.rx_count, u.thre_pending, u.lsr_errs, line ? "high" : "low",
+                   com1_irq_level(&u) ? "high" : "low", GUEST_IRQ_UART, (unsigned long)rte,
+                   (g->ioapic.asserted >> GUEST_IRQ_UART) & 1);
+    if (g->nvcpus && g->vcpus) {
+        const struct vlapic *l = &g->vcpus[0].lapic;
+        unsigned w = vector / 32, b = vector % 32;
+        console_printf("; vcpu0 irr=%u isr=%u tpr=%#x state=%d", (l->irr[w] >> b) & 1,
+                       (l->isr[w] >> b) & 1, l->tpr, (int)g->vcpus[0].state);
+    }
+    console_printf("\n");
+}
+
 static int cmd_console(int argc, char **argv)
 {
     bool send = argc >= 3 && strcmp(argv[2], "send") == 0;
+    bool state = argc == 3 && strcmp(argv[2], "state") == 0;
 
-    if (argc < 2 || (!send && (argc > 3 || (argc == 3 && strcmp(argv[2], "attach") != 0)))) {
-        console_printf("usage: console NAME [attach | send WORD...]\n");
+    if (argc < 2 ||
+        (!send && !state && (argc > 3 || (argc == 3 && strcmp(argv[2], "attach") != 0)))) {
+        console_printf("usage: console NAME [attach | send WORD... | state]\n");
         return 1;
     }
     struct guest *g = guest_find(argv[1]);
@@ -76,6 +111,10 @@ static int cmd_console(int argc, char **argv)
     }
     if (argc == 2) {
         guest_console_dump(g);
+        return 0;
+    }
+    if (state) {
+        console_state(g);
         return 0;
     }
     if (g->state != GUEST_RUNNING) {
@@ -93,6 +132,7 @@ static int cmd_console(int argc, char **argv)
     return 0;
 }
 
-SHELL_COMMAND("console", "NAME [attach | send WORD...]",
-              "show a guest's console output, attach to it (~. detaches), or type a line into it",
+SHELL_COMMAND("console", "NAME [attach | send WORD... | state]",
+              "show a guest's console output, attach to it (~. detaches), type a line into it, "
+              "or show its input path",
               cmd_console);

@@ -108,3 +108,41 @@ def test_exit_reasons_per_frame_get_their_rows():
     assert lines[i + 2].startswith("  io ") and "0.50" in lines[i + 2], lines
     assert bench_net.snapshot("guest=sc-b vcpu=0 cpu=2 exits=9 exit_hlt=4 exit_io=5 rip=0x1\n",
                               "sc")["exit_hlt"] == 4
+
+
+# ----- the parts bench-nvme and bench-boot use (rotation, ratio verdict, JSON file) -----
+
+def test_every_side_takes_every_position():
+    from bench_rounds import order
+
+    sides = ["blktest", "linux", "guest"]
+    rounds = [order(sides, r) for r in range(3)]
+    for pos in range(3):
+        assert sorted(r[pos] for r in rounds) == sorted(sides)
+    assert order(["bare", "sidecore"], 1) == ["sidecore", "bare"]
+
+
+def test_ratio_verdict_says_no_clear_difference_only_where_spreads_overlap():
+    from bench_rounds import ratio_verdict
+
+    fast, slow = summary([100, 110, 120]), summary([50, 55, 60])
+    noisy = summary([40, 105, 130])
+    assert ratio_verdict(fast, slow) == "2.00x, higher"
+    assert ratio_verdict(slow, fast, "slower", "faster") == "0.50x, faster"
+    assert "no clear difference" in ratio_verdict(fast, noisy)
+    assert "no spread" in ratio_verdict(summary([100]), slow)
+    assert ratio_verdict(None, slow) == "-"
+
+
+def test_json_holds_every_run(tmp_path):
+    import json
+
+    from bench_rounds import default_json_path, write_json
+
+    runs = [{"side": "linux", "round": 1, "qd": {1: {"iops": 10.0}}},
+            {"side": "guest", "round": 1, "error": "boot timed out"}]
+    path = write_json(tmp_path / "sub" / "b.json", "bench-x", {"rounds": 1}, runs)
+    doc = json.loads(path.read_text())
+    assert doc["benchmark"] == "bench-x" and doc["settings"] == {"rounds": 1}
+    assert doc["runs"][0]["qd"]["1"]["iops"] == 10.0 and doc["runs"][1]["error"]
+    assert default_json_path(tmp_path, "bench-y").parent == tmp_path / "bench"

@@ -283,6 +283,25 @@ def test_linux_panic_is_reported_and_stops_the_guest(machine):
         "the guest booted again"
 
 
+def input_path_state(m):
+    """After a keystroke went unanswered: detach (~. after the Enter that was
+    sent) and show where typed input stood, twice 5 s apart (`console NAME
+    state`), and the guest's vCPU, so a failure says whether the byte, the
+    interrupt or the guest stopped it."""
+    try:
+        m.send("~.")
+        m.expect(r"^detached from linux0\n", 30)
+        m.wait_prompt(60)
+        first = m.command("console linux0 state", timeout=60)
+        time.sleep(5)
+        second = m.command("console linux0 state", timeout=60)
+        stats = [l for l in m.command("stats", timeout=60).splitlines() if "linux0" in l]
+        return "input path:\n" + first.strip() + "\n5 s later:\n" + second.strip() + \
+            "\n" + "\n".join(stats)
+    except MachineError as e:
+        return f"input path: could not be read ({str(e).splitlines()[0]})"
+
+
 @pytest.mark.timeout(BOOT_S[1] + 600)
 def test_linux_console_attach_reaches_the_guest_shell(machine):
     """What `make run` boots (guest-tests/linux/default.cfg): `console linux0 attach`
@@ -295,7 +314,10 @@ def test_linux_console_attach_reaches_the_guest_shell(machine):
     `stats` shows the I/O sidecore serving the disk with no notification exit.
     In Bochs: under QEMU/SVM a keystroke sent right after a command's output was
     lost in 2 of 5 runs here (the shell never answered the Enter that detaches),
-    not yet explained, so this test stays where it has always passed."""
+    not yet explained, so this test stays where it has always passed. It did not
+    come back in 5 more runs of this test and 100 more attach/Enter cycles in two
+    boots under QEMU/SVM on a loaded machine (issue 14); should it, the failure
+    now shows where the byte stopped (input_path_state)."""
     run, budget = start(machine, "default", {"linux0": None}, extra_s=300)
     m = run.m
     run.check_report("linux0", run.report("linux0", budget), 1)
@@ -312,12 +334,20 @@ def test_linux_console_attach_reaches_the_guest_shell(machine):
                  120, "'attached to linux0's console...'", after=mark)
         mark = len(m.log)
         m.send("\r")
-        run.wait(guest_prompt, 240, "the guest shell's prompt line after Enter", after=mark)
+        answered(guest_prompt, "the guest shell's prompt line after Enter", mark)
+
+    def answered(regex, what, mark):
+        """Waits for the guest's answer to what was typed; if it never comes,
+        the failure says where the input stood."""
+        try:
+            return run.wait(regex, 240, what, after=mark)
+        except MachineError as e:
+            raise MachineError(f"{e}\n{input_path_state(m)}") from None
 
     def detach():
         mark = len(m.log)
         m.send("\r")  # ~. counts only at the start of a line
-        run.wait(guest_prompt, 240, "the guest shell's prompt line after Enter", after=mark)
+        answered(guest_prompt, "the guest shell's prompt line after Enter", mark)
         m.send("~.")
         run.wait(r"^detached from linux0\n", 60, "'detached from linux0'", after=mark)
         m.expect(r"^detached from linux0\n", 10)  # then Sidecore's prompt after it
@@ -364,3 +394,7 @@ def test_linux_console_attach_reaches_the_guest_shell(machine):
     assert "leaked" not in guest, f"text typed while detached reached the guest:\n{guest[-500:]}"
     rows = guest_rows(m.command("guests", timeout=120))
     assert rows["linux0"][1] == "running", rows["linux0"]
+    # Everything typed while attached went into the UART and the guest read it.
+    state = m.command("console linux0 state", timeout=120)
+    q = re.search(r"input head=(\d+) tail=(\d+) dropped=(\d+);.* rx=(\d+) ", state)
+    assert q and int(q[1]) > 0 and q[1] == q[2] and q[3] == "0" and q[4] == "0", state

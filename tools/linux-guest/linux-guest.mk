@@ -13,7 +13,8 @@
 #                      scenarios of tests/system/test_linux.py
 # Targets: linux-guest (all of the above but the modules initramfs),
 # linux-guest-smoke (every init mode under bare QEMU), bench-boot (boot time and
-# exits, bare Bochs against Sidecore in Bochs; not part of `make test`).
+# exits, bare against under Sidecore in one emulator, Bochs or with EMULATOR=svm
+# QEMU/SVM, over rounds; not part of `make test`).
 
 # Included before the top Makefile's first target: keep that target the default goal.
 lg_saved_default_goal := $(.DEFAULT_GOAL)
@@ -67,8 +68,12 @@ linux-guest-modules: $(LG_OUT)/initrd-modules.gz
 linux-guest-smoke: $(LINUX_GUEST) $(LG_OUT)/initrd-modules.gz
 	$(LG_TOOLS)/smoke-qemu.py $(LG_OUT)
 
+# EMULATOR=svm boots both sides in QEMU's TCG with AMD-V (default: Bochs, VT-x);
+# BENCH_BOOT_ARGS go to the script (--rounds N, --json FILE, --only ...).
+EMULATOR ?= bochs
+BENCH_BOOT_ARGS ?=
 bench-boot: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
-	BUILD=$(BUILD) tools/bench-boot.sh
+	BUILD=$(BUILD) tools/bench-boot.sh --emulator $(EMULATOR) $(BENCH_BOOT_ARGS)
 
 # The same virtio-blk workload served by the I/O sidecore and trapped, side by side.
 bench-io: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
