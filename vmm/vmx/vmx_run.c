@@ -248,6 +248,7 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
     struct vmx_vcpu *x = v->arch;
 
     for (;;) {
+        vmx_apicv_follow_mode(v);
         if (x->apicv) {
             vmx_posted_sync(v);
             vmx_apicv_sync(v);

@@ -243,9 +243,10 @@ bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, char *why, s
     }
     vmx_load_boot_state(v, boot);
     x->apicv = false;
+    x->apicv_ready = false;
     v->posted_intr = false;
     if (vmx_apicv_usable() && hv_config_apicv_allowed())
-        vmx_apicv_setup(v, x, vg->msr_bitmap); /* without it: the software model */
+        vmx_apicv_setup(v, x, vg->msr_bitmap_apicv); /* without it: the software model */
     if (x->apicv)
         v->posted_intr = vmx_posted_setup(v); /* without it: vlapic_accept and a kick */
     if (x->proc2 & PROC2_VPID)
