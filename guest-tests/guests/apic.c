@@ -55,22 +55,22 @@ const char guest_name[] = GUEST_NAME;
 #define MSR_ICR  0x830u
 #define MSR_SELF 0x83fu
 
-#define LVT_MASKED    (1u << 16)
-#define TIMER_PERIOD  (1u << 17)
-#define ICR_LOGICAL   (1u << 11)
-#define ICR_ASSERT    (1u << 14)
-#define ICR_SELF      (1u << 18)
-#define ICR_ALL_BUT   (3u << 18)
-#define SVR_ON        0x1ffu /* enabled, spurious vector 0xff */
-#define WAIT_US       2000000u
-#define VEC_TIMER     0x40u
-#define VEC_LOW       0x41u /* class 4 */
-#define VEC_LOWER     0x45u /* class 4, sent from inside VEC_HIGH's handler */
-#define VEC_HIGH      0x61u /* class 6 */
-#define VEC_TO_AP     0x50u
-#define VEC_TO_BSP    0x51u
-#define VEC_LOGICAL   0x52u
-#define VEC_SPURIOUS  0xffu
+#define LVT_MASKED   (1u << 16)
+#define TIMER_PERIOD (1u << 17)
+#define ICR_LOGICAL  (1u << 11)
+#define ICR_ASSERT   (1u << 14)
+#define ICR_SELF     (1u << 18)
+#define ICR_ALL_BUT  (3u << 18)
+#define SVR_ON       0x1ffu /* enabled, spurious vector 0xff */
+#define WAIT_US      2000000u
+#define VEC_TIMER    0x40u
+#define VEC_LOW      0x41u /* class 4 */
+#define VEC_LOWER    0x45u /* class 4, sent from inside VEC_HIGH's handler */
+#define VEC_HIGH     0x61u /* class 6 */
+#define VEC_TO_AP    0x50u
+#define VEC_TO_BSP   0x51u
+#define VEC_LOGICAL  0x52u
+#define VEC_SPURIOUS 0xffu
 
 static volatile uint32_t hits[256];
 static volatile uint32_t lower_in_handler, high_isr_seen;
@@ -256,8 +256,11 @@ static void check_timer(const char *m)
     uint64_t t0 = rdtsc();
     apic_write(A_TMICT, (uint32_t)us_to_ticks(5000));
     uint32_t ccr = apic_read(A_TMCCT);
+    uint64_t read_us = tsc_to_us(rdtsc() - t0);
+    /* 0 only if the read came late (an emulator's exits can take that long). */
     snprintf(what, sizeof(what), "apic: %s: one-shot timer counts down", m);
-    EXPECTF(ccr > 0 && ccr <= us_to_ticks(5000), what, "current count %u", ccr);
+    EXPECTF(ccr <= us_to_ticks(5000) && (ccr > 0 || read_us >= 4500), what,
+            "current count %u read after %llu us", ccr, (unsigned long long)read_us);
     snprintf(what, sizeof(what), "apic: %s: one-shot timer fires", m);
     if (EXPECT(wait_hits(VEC_TIMER, before + 1), what)) {
         uint64_t us = tsc_to_us(rdtsc() - t0);
@@ -440,8 +443,7 @@ void test_main(void)
     /* disabled -> xAPIC: reset values; then a mixed pair. */
     EXPECT_EQ(wrmsr_safe(MSR_APIC_BASE, base), TRAP_NONE, "apic: disabled -> xAPIC accepted");
     EXPECT_EQ(mmio_read32(XAPIC_HOME + A_SVR), 0xff, "apic: xapic again: SVR back to 0xFF");
-    EXPECT_EQ(mmio_read32(XAPIC_HOME + A_LVTT), LVT_MASKED,
-              "apic: xapic again: timer LVT masked");
+    EXPECT_EQ(mmio_read32(XAPIC_HOME + A_LVTT), LVT_MASKED, "apic: xapic again: timer LVT masked");
     EXPECT_EQ(mmio_read32(XAPIC_HOME + A_TPR), 0, "apic: xapic again: TPR 0");
     apic_write(A_SVR, SVR_ON);
     check_timer("xapic again");

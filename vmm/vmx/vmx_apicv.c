@@ -261,7 +261,7 @@ void vmx_apicv_follow_mode(struct vcpu *v)
     uint32_t isr_class = svi < 0 ? 0 : (uint32_t)svi & 0xf0;
     *reg(x, VAPIC_PPR) = (l->tpr & 0xf0) >= isr_class ? l->tpr & 0xff : isr_class;
     vmwrite(VMCS_GUEST_INTR_STATUS, svi < 0 ? 0 : (uint16_t)((unsigned)svi << 8));
-    vmx_apicv_mirror(v);
     write_apicv_controls(v, x, true);
     __atomic_store_n(&x->apicv, true, __ATOMIC_RELEASE);
+    vmx_apicv_mirror(v); /* after: it does nothing while apicv is off */
 }
