@@ -303,6 +303,20 @@ static void check_priority(const char *m)
     EXPECT(wait_hits(VEC_LOW, 1), what);
     hits[VEC_LOW] = 0;
 
+    /* CR8 is TPR bits 7:4, both ways, in either mode. */
+    asm volatile("mov %0, %%cr8" : : "r"(5ul) : "memory");
+    snprintf(what, sizeof(what), "apic: %s: MOV to CR8 sets TPR", m);
+    EXPECT_EQ(apic_read(A_TPR), 0x50, what);
+    apic_write(A_TPR, 0x30);
+    unsigned long cr8;
+    asm volatile("mov %%cr8, %0" : "=r"(cr8));
+    snprintf(what, sizeof(what), "apic: %s: MOV from CR8 reads TPR", m);
+    EXPECT_EQ(cr8, 3, what);
+    apic_write(A_TPR, 0);
+    asm volatile("mov %%cr8, %0" : "=r"(cr8));
+    snprintf(what, sizeof(what), "apic: %s: CR8 follows a TPR write", m);
+    EXPECT_EQ(cr8, 0, what);
+
     if (x2apic_now())
         wrmsr(MSR_SELF, VEC_HIGH); /* the x2APIC's SELF IPI register */
     else

@@ -89,6 +89,7 @@ bool vmx_apicv_setup(struct vcpu *v, struct vmx_vcpu *x, uint8_t *msr_bitmap)
     for (unsigned i = 0; i < sizeof(virtualized_writes) / sizeof(virtualized_writes[0]); i++)
         clear_bitmap_bit(msr_bitmap, 2048, virtualized_writes[i]);
     x->proc |= PROC_TPR_SHADOW;
+    x->proc &= ~(PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT); /* CR8 is the virtual TPR */
     x->proc2 |= PROC2_VIRT_X2APIC | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY;
     vmwrite(VMCS_PROC_CONTROLS, x->proc);
     vmwrite(VMCS_PROC_CONTROLS2, x->proc2);
@@ -193,8 +194,11 @@ static void write_apicv_controls(struct vcpu *v, struct vmx_vcpu *x, bool on)
     const struct vmx_guest *vg = v->guest->arch;
     const uint32_t proc2 = PROC2_VIRT_X2APIC | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY;
 
+    const uint32_t cr8 = PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT;
+
     if (on) {
         x->proc |= PROC_TPR_SHADOW;
+        x->proc &= ~cr8; /* MOV CR8 reaches the virtual TPR */
         x->proc2 |= proc2;
         if (v->posted_intr)
             x->pin |= PIN_POSTED_INTR;
@@ -203,6 +207,9 @@ static void write_apicv_controls(struct vcpu *v, struct vmx_vcpu *x, bool on)
         x->pin &= ~PIN_POSTED_INTR;
         x->proc2 &= ~proc2;
         x->proc &= ~PROC_TPR_SHADOW;
+        /* ...and would reach the core's own TPR now: it exits (if the CPU
+         * lets it, which every VT-x CPU does) to the model's TPR. */
+        x->proc |= cr8 & (uint32_t)(vmx_hw.proc >> 32);
     }
     vmwrite(VMCS_PIN_CONTROLS, x->pin);
     vmwrite(VMCS_PROC_CONTROLS, x->proc);

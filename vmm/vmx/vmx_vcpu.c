@@ -88,7 +88,9 @@ static bool write_controls(struct vcpu *v, struct vmx_vcpu *x, const struct vmx_
     x->proc = vmx_adjust_controls(vmx_hw.proc,
                                   PROC_HLT_EXIT | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAP |
                                       PROC_SECONDARY | PROC_MWAIT_EXIT | PROC_MONITOR_EXIT,
-                                  0, &ok);
+                                  /* Without a TPR shadow MOV CR8 would reach the
+                                   * core's own TPR: it exits to the model's. */
+                                  PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT, &ok);
     x->proc2 = vmx_adjust_controls(
         vmx_hw.proc2, PROC2_EPT | PROC2_UNRESTRICTED,
         (caps->tlb_tags ? PROC2_VPID : 0) | PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES, &ok);
