@@ -251,6 +251,9 @@ bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, char *why, s
         vmx_apicv_setup(v, x, vg->msr_bitmap_apicv); /* without it: the software model */
     if (x->apicv)
         v->posted_intr = vmx_posted_setup(v); /* without it: vlapic_accept and a kick */
+    /* Off again at once unless the APIC is in x2APIC mode, before anything
+     * could be posted to a page the first entry would clear. */
+    vmx_apicv_follow_mode(v);
     if (x->proc2 & PROC2_VPID)
         invvpid_single(v->tlb_tag);
     invept_single(vg->eptp);
