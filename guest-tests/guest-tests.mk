@@ -58,6 +58,7 @@ GT_GUEST_LIST := \
 	counter:elf64:counter \
 	counter32:elf32:counter \
 	nmi:elf32:nmi \
+	apic:elf64:apic \
 	mb1info:mb1:mb1info \
 	triplefault:elf64:triplefault \
 	xsetbv:elf64:xsetbv \
@@ -101,6 +102,7 @@ GT_DEFS_vnotify-stormspin := -DVN_STORM -DVN_SPIN -DVN_DISK_TAG=0x4e
 GT_DEFS_vrate := -DVN_DISK_TAG=0x52
 GT_DEFS_vrate-short := -DVN_DISK_TAG=0x52 -DVR_RUN_US=3000000
 GT_DEFS_vbreak := -DVN_BREAKLOOP -DVN_DISK_TAG=0x4b
+GT_EXTRA_apic := $(GT_OBJ)/64/lib/smp64.o $(GT_OBJ)/64/lib/ap64.asm.o
 $(foreach g,vnotify vnotify-pcicfg vnotify-movedbar vnotify-vacated vnotify-storm \
 	vnotify-stormspin vrate vrate-short vbreak,$(eval GT_EXTRA_$(g) := $$(GT_VDISK_OBJ)))
 

@@ -78,7 +78,7 @@ static bool exit_handle(struct vcpu *v, const struct vcpu_exit *e)
     case VCPU_EXIT_INIT: return exit_init(v, e);
     case VCPU_EXIT_SIPI: return exit_sipi(v, e);
     case VCPU_EXIT_MEM_VIOLATION:
-        if (guest_mmio_claims(v->guest, e->mem.gpa)) {
+        if (guest_apic_mmio_claims(v, e->mem.gpa) || guest_mmio_claims(v->guest, e->mem.gpa)) {
             bool ok = exit_mmio(v, e);
             guest_virtio_after_exit(v); /* as for port I/O above */
             return ok;

@@ -12,6 +12,7 @@
 #include "vmm/decode/mmio_decode.h"
 #include "vmm/exit.h"
 #include "vmm/guest.h"
+#include "vmm/guest_apic.h"
 #include "vmm/guest_mmio.h"
 
 #define CS_AR_L  (1u << 13)
@@ -77,10 +78,19 @@ bool exit_mmio(struct vcpu *v, const struct vcpu_exit *e)
     }
     if (insn.reg == VCPU_RSP && !insn.high_byte)
         v->gprs[VCPU_RSP] = ops->read_sreg(v, VCPU_SREG_RSP);
+    /* The vCPU's own xAPIC page first: it may have been moved over
+     * anything (IA32_APIC_BASE), and only this vCPU sees it there. */
+    bool apic = guest_apic_mmio_claims(v, e->mem.gpa);
     if (insn.write) {
-        guest_mmio_write(g, e->mem.gpa, insn.size, mmio_write_value(&insn, v->gprs));
+        uint64_t value = mmio_write_value(&insn, v->gprs);
+        if (apic)
+            guest_apic_mmio_write(v, e->mem.gpa, insn.size, value);
+        else
+            guest_mmio_write(g, e->mem.gpa, insn.size, value);
     } else {
-        mmio_complete_read(&insn, v->gprs, guest_mmio_read(g, e->mem.gpa, insn.size));
+        uint64_t value = apic ? guest_apic_mmio_read(v, e->mem.gpa, insn.size)
+                              : guest_mmio_read(g, e->mem.gpa, insn.size);
+        mmio_complete_read(&insn, v->gprs, value);
         if (insn.reg == VCPU_RSP && !insn.high_byte)
             ops->write_sreg(v, VCPU_SREG_RSP, v->gprs[VCPU_RSP]);
     }

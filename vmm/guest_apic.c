@@ -39,10 +39,9 @@ static void deliver_to(struct guest *g, const uint64_t *targets, uint8_t mode, u
     }
 }
 
-/* Each vCPU's local APIC as a destination: its ID and mode now (read from
- * any CPU: a vCPU changing mode meanwhile gets the message or not, as on
- * hardware). The model has no xAPIC register page, so an xAPIC-mode APIC
- * keeps the LDR and DFR of reset. */
+/* Each vCPU's local APIC as a destination: its ID, mode and (xAPIC mode)
+ * the guest's LDR and DFR now, read from any CPU: a vCPU changing them
+ * meanwhile gets the message or not, as on hardware. */
 static void describe_apics(struct guest *g, struct apic_dest_cpu *cpus)
 {
     for (uint32_t i = 0; i < g->nvcpus; i++) {
@@ -51,10 +50,33 @@ static void describe_apics(struct guest *g, struct apic_dest_cpu *cpus)
         cpus[i] = (struct apic_dest_cpu){
             .mode = mode,
             .id = l->id,
-            .ldr = mode == VLAPIC_MODE_X2APIC ? vlapic_ldr_of(l->id) : 0,
-            .dfr = APIC_DFR_FLAT,
+            .ldr = mode == VLAPIC_MODE_X2APIC ? vlapic_ldr_of(l->id)
+                                              : __atomic_load_n(&l->xldr, __ATOMIC_RELAXED),
+            .dfr = __atomic_load_n(&l->dfr, __ATOMIC_RELAXED),
         };
     }
+}
+
+/* An ICR's targets: the shorthand's, or its destination against every APIC
+ * as it is now (an xAPIC sender's 8-bit one like a message's, so 0xff is a
+ * broadcast and an x2APIC target reads it zero-extended). */
+static void ipi_targets(struct guest *g, const struct vlapic_ipi *ipi, uint32_t sender,
+                        uint64_t *targets)
+{
+    if (ipi->shorthand != VLAPIC_SH_NONE) {
+        vlapic_ipi_targets(ipi, sender, g->nvcpus, targets);
+        return;
+    }
+    struct apic_dest_cpu cpus[GUEST_MAX_VCPUS];
+    struct apic_dest d = {
+        .dest = ipi->dest,
+        .logical = ipi->logical,
+        .msg8 = ipi->dest8,
+        .one = ipi->mode == VLAPIC_DM_LOWEST,
+        .vector = ipi->vector,
+    };
+    describe_apics(g, cpus);
+    apic_dest_resolve(cpus, g->nvcpus, &d, targets);
 }
 
 static void ioapic_deliver(void *ctx, const struct vioapic_msg *msg)
@@ -82,8 +104,11 @@ void guest_apic_reset(struct guest *g)
     for (uint32_t i = 0; i < g->nvcpus; i++) {
         struct vcpu *v = &g->vcpus[i];
         vlapic_init(&v->lapic, i, APIC_TICK_NUM, APIC_TICK_DEN);
-        v->msr.apic_base |= MSR_APIC_BASE_EXTD;
-        vlapic_set_mode(&v->lapic, VLAPIC_MODE_X2APIC);
+        /* xAPIC at 0xfee00000, as a PC's APIC comes out of reset; a guest
+         * that wants x2APIC switches through IA32_APIC_BASE (Linux does,
+         * seeing x2APIC in CPUID and a hypervisor it trusts with it). */
+        v->msr.apic_base &= ~MSR_APIC_BASE_EXTD;
+        guest_apic_base_changed(v);
     }
 }
 
@@ -118,10 +143,44 @@ bool guest_apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
         vioapic_eoi(&g->ioapic, (uint8_t)effect.level_eoi_vector);
     if (effect.has_ipi) {
         uint64_t targets[GUEST_MAX_VCPUS / 64] = {0};
-        vlapic_ipi_targets(&effect.ipi, v->index, g->nvcpus, targets);
+        ipi_targets(g, &effect.ipi, v->index, targets);
         deliver_to(g, targets, effect.ipi.mode, effect.ipi.vector, effect.ipi.level, v);
     }
     return true;
+}
+
+/* The page IA32_APIC_BASE points at, while the APIC is in xAPIC mode. */
+static uint64_t xapic_page(const struct vcpu *v)
+{
+    if (__atomic_load_n(&v->lapic.mode, __ATOMIC_RELAXED) != VLAPIC_MODE_XAPIC)
+        return ~0ull;
+    return v->msr.apic_base & MSR_APIC_BASE_ADDR;
+}
+
+bool guest_apic_mmio_claims(const struct vcpu *v, uint64_t gpa)
+{
+    return (gpa & ~(uint64_t)(VLAPIC_XAPIC_SIZE - 1)) == xapic_page(v);
+}
+
+uint64_t guest_apic_mmio_read(struct vcpu *v, uint64_t gpa, unsigned size)
+{
+    return vlapic_mmio_read(&v->lapic, (uint32_t)(gpa - xapic_page(v)), size, rdtsc());
+}
+
+void guest_apic_mmio_write(struct vcpu *v, uint64_t gpa, unsigned size, uint64_t value)
+{
+    struct vlapic_write_effect effect;
+    struct guest *g = v->guest;
+
+    vlapic_mmio_write(&v->lapic, (uint32_t)(gpa - xapic_page(v)), size, (uint32_t)value, rdtsc(),
+                      &effect);
+    if (effect.level_eoi_vector >= 0)
+        vioapic_eoi(&g->ioapic, (uint8_t)effect.level_eoi_vector);
+    if (effect.has_ipi) {
+        uint64_t targets[GUEST_MAX_VCPUS / 64] = {0};
+        ipi_targets(g, &effect.ipi, v->index, targets);
+        deliver_to(g, targets, effect.ipi.mode, effect.ipi.vector, effect.ipi.level, v);
+    }
 }
 
 void guest_apic_set_irq(struct guest *g, unsigned pin, bool level)

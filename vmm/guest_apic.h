@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The guest's interrupt controllers: a local APIC per vCPU (x2APIC mode from
- * reset, so Linux keeps x2APIC without interrupt remapping) and one IOAPIC,
+ * The guest's interrupt controllers: a local APIC per vCPU (xAPIC mode at
+ * 0xfee00000 from reset, x2APIC once the guest switches through
+ * IA32_APIC_BASE) and one IOAPIC,
  * and the routing between them: IPIs from one vCPU's ICR to others, IOAPIC
  * messages to local APICs, level-triggered EOIs back to the IOAPIC.
  */
@@ -26,6 +27,12 @@ void guest_apic_init_signal(struct vcpu *v);
 /* x2APIC MSR access from v (RDMSR/WRMSR exits); false means #GP. */
 bool guest_apic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value);
 bool guest_apic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value);
+/* The xAPIC register page of v (at v's IA32_APIC_BASE, in xAPIC mode only):
+ * whether gpa is in it, and v's access there (MMIO exits). */
+bool guest_apic_mmio_claims(const struct vcpu *v, uint64_t gpa);
+uint64_t guest_apic_mmio_read(struct vcpu *v, uint64_t gpa, unsigned size);
+void guest_apic_mmio_write(struct vcpu *v, uint64_t gpa, unsigned size, uint64_t value);
+
 /* IA32_APIC_BASE changed: follow its enable and x2APIC bits. */
 void guest_apic_base_changed(struct vcpu *v);
 

@@ -143,7 +143,7 @@ bool msr_bitmap_exits(const uint8_t page[4096], uint32_t msr, bool write)
 #define MTRR_DEF_TYPE_FE     (1ull << 10)
 #define FEATURE_CONTROL_LOCK 1ull
 #define MISC_WRITABLE        MSR_MISC_FAST_STRING
-#define APIC_BASE_ADDR       0x000ffffffffff000ull
+#define APIC_BASE_ADDR       MSR_APIC_BASE_ADDR
 #define EFER_KNOWN           (MSR_EFER_SCE | MSR_EFER_LME | MSR_EFER_LMA | MSR_EFER_NXE)
 
 void msr_vcpu_state_init(struct msr_vcpu_state *st, unsigned vcpu_index, bool x2apic_allowed)
@@ -172,15 +172,16 @@ static bool pat_valid(uint64_t v)
     return true;
 }
 
-/* Mode changes the SDM allows: disabled <-> xAPIC, xAPIC -> x2APIC, x2APIC -> disabled. */
+/* Mode changes the SDM allows (vol. 3A, "x2APIC State Transitions"):
+ * disabled <-> xAPIC, xAPIC -> x2APIC, x2APIC -> disabled; x2APIC -> xAPIC
+ * and disabled -> x2APIC #GP, and so does EXTD without EN. */
 static bool apic_base_write_ok(const struct msr_vcpu_state *st, uint64_t v)
 {
     uint64_t reserved =
         ~(APIC_BASE_ADDR | MSR_APIC_BASE_BSP | MSR_APIC_BASE_EXTD | MSR_APIC_BASE_EN);
     if (v & reserved)
         return false;
-    if ((v & APIC_BASE_ADDR) != (st->apic_base & APIC_BASE_ADDR))
-        return false; /* relocating the APIC is not supported */
+    /* The base may move anywhere below 2^52 (the register page follows it). */
     bool en = v & MSR_APIC_BASE_EN, x2 = v & MSR_APIC_BASE_EXTD;
     bool was_en = st->apic_base & MSR_APIC_BASE_EN, was_x2 = st->apic_base & MSR_APIC_BASE_EXTD;
     if (x2 && !en)

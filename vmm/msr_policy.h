@@ -90,6 +90,7 @@ enum msr_result {
 #define MSR_APIC_BASE_EXTD   (1ull << 10) /* x2APIC mode */
 #define MSR_APIC_BASE_EN     (1ull << 11)
 #define MSR_APIC_DEFAULT     0xfee00000ull
+#define MSR_APIC_BASE_ADDR   0x000ffffffffff000ull /* the register page */
 #define MSR_MISC_FAST_STRING (1ull << 0)
 #define MSR_MISC_BTS_UNAVAIL (1ull << 11)
 #define MSR_MISC_PEBS_UNAV   (1ull << 12)

@@ -180,7 +180,7 @@ struct vcpu {
 
     /* Emulated MSRs (vmm/msr_policy.h). */
     struct msr_vcpu_state msr;
-    /* The vCPU's local APIC, in x2APIC mode from reset (vmm/guest_apic.c). */
+    /* The vCPU's local APIC, in xAPIC mode from reset (vmm/guest_apic.c). */
     struct vlapic lapic;
     /* Devices' interrupts reach this vCPU posted, with no exit: set by the
      * backend when it has set posting up for the vCPU (not from the CPU's

@@ -65,7 +65,7 @@ static void check_apic_base(uint32_t vcpu)
     printf("msr: IA32_APIC_BASE = %#llx\n", (unsigned long long)v);
     EXPECT_EQ(v & APIC_BASE_ADDR, 0xFEE00000, "msr: APIC base address is 0xFEE00000");
     EXPECT(v & APIC_BASE_ENABLE, "msr: APIC globally enabled (bit 11)");
-    EXPECT(v & APIC_BASE_X2APIC, "msr: APIC in x2APIC mode from reset (bit 10 set)");
+    EXPECT(!(v & APIC_BASE_X2APIC), "msr: APIC in xAPIC mode from reset (bit 10 clear)");
     EXPECT_EQ(!!(v & APIC_BASE_BSP), vcpu == 0, "msr: BSP bit (bit 8) set exactly on vCPU 0");
 }
 

@@ -4,6 +4,7 @@
  * vCPU 1 with INIT and a start-up IPI (a real-mode trampoline at 0x8000
  * that enters protected mode on the BSP's GDT), gives it an IDT of its own
  * whose NMI gate counts NMIs, and sends it NMIs through the x2APIC ICR
+ * (after switching its APIC from the xAPIC mode of reset to x2APIC)
  * (delivery mode 4). Checks: the NMI reaches vCPU 1 (halted with IF=0, as
  * an NMI wakes any halt); a second NMI sent while vCPU 1 is still in its
  * NMI handler is held until the handler's IRET and then taken (not nested,
@@ -21,6 +22,9 @@ const char guest_name[] = GUEST_NAME;
 void *memcpy(void *dst, const void *src, size_t n); /* lib/string.c */
 
 #define MSR_X2APIC_ICR 0x830
+#define MSR_APIC_BASE  0x1b
+#define APIC_BASE_EXTD (1u << 10)
+#define APIC_BASE_EN   (1u << 11)
 #define ICR_NMI        (4u << 8)
 #define ICR_INIT       (5u << 8)
 #define ICR_STARTUP    (6u << 8)
@@ -167,6 +171,11 @@ void test_main(void)
     memcpy((void *)(uintptr_t)(TRAMPOLINE + (nmi_tramp_gdtr - nmi_tramp_start)), &gdtr,
            sizeof(gdtr));
 
+    /* The APIC comes out of reset in xAPIC mode: switch to x2APIC first. */
+    uint32_t lo, hi;
+    asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_APIC_BASE));
+    lo |= APIC_BASE_EN | APIC_BASE_EXTD;
+    asm volatile("wrmsr" : : "c"(MSR_APIC_BASE), "a"(lo), "d"(hi) : "memory");
     icr(1, ICR_INIT | ICR_ASSERT);
     icr(1, ICR_STARTUP | ICR_ASSERT | (TRAMPOLINE >> 12));
     if (!EXPECT(wait_for(&ap_alive, 1), "nmi: vCPU 1 started by INIT/SIPI"))

@@ -3,7 +3,8 @@
  * smp64.h's implementation: copies ap64.asm's block to AP_TRAMP (a page
  * below 1 MiB that no image uses: images start at 1 MiB), fills in CR3,
  * the GDT, the stack and the entry, then INIT, SIPI, SIPI (the MP
- * specification's sequence) through the x2APIC ICR to "all but self".
+ * specification's sequence) through the x2APIC ICR, or the xAPIC page's, to
+ * "all but self".
  */
 #include "smp64.h"
 
@@ -24,6 +25,9 @@ void *memcpy(void *dst, const void *src, size_t n); /* string.c */
 #define MSR_X2APIC_SVR 0x80fu
 #define MSR_X2APIC_ICR 0x830u
 #define SVR_ENABLE     (1u << 8)
+#define XAPIC_BASE     0xfee00000u /* the APIC's page from reset */
+#define XAPIC_SVR      0x0f0u
+#define XAPIC_ICR_LOW  0x300u
 #define ICR_INIT       0x500u
 #define ICR_STARTUP    0x600u
 #define ICR_ASSERT     (1u << 14)
@@ -65,7 +69,18 @@ static void ap_entry(void)
     ap_fn();
 }
 
-bool smp64_start_second(void (*fn)(void))
+static void x2apic_icr(uint32_t low)
+{
+    wrmsr64(MSR_X2APIC_ICR, low);
+}
+
+static void xapic_icr(uint32_t low)
+{
+    /* The shorthand needs no destination (ICR high); low sends. */
+    *(volatile uint32_t *)(uintptr_t)(XAPIC_BASE + XAPIC_ICR_LOW) = low;
+}
+
+static bool start_second(void (*fn)(void), bool x2apic)
 {
     struct __attribute__((packed)) {
         uint16_t limit;
@@ -88,17 +103,33 @@ bool smp64_start_second(void (*fn)(void))
     memcpy(tramp_field(ap_tramp_entry), &entry, 8);
     asm volatile("mfence" : : : "memory");
 
+    void (*icr)(uint32_t) = x2apic_icr;
     uint64_t base = rdmsr64(MSR_APIC_BASE);
-    if ((base & (APIC_BASE_EN | APIC_BASE_EXTD)) != (APIC_BASE_EN | APIC_BASE_EXTD))
-        wrmsr64(MSR_APIC_BASE, base | APIC_BASE_EN | APIC_BASE_EXTD);
-    wrmsr64(MSR_X2APIC_SVR, SVR_ENABLE | 0xff);
-    wrmsr64(MSR_X2APIC_ICR, ICR_ALL_BUT | ICR_ASSERT | ICR_INIT);
+    if (x2apic) {
+        if ((base & (APIC_BASE_EN | APIC_BASE_EXTD)) != (APIC_BASE_EN | APIC_BASE_EXTD))
+            wrmsr64(MSR_APIC_BASE, base | APIC_BASE_EN | APIC_BASE_EXTD);
+        wrmsr64(MSR_X2APIC_SVR, SVR_ENABLE | 0xff);
+    } else {
+        icr = xapic_icr;
+        *(volatile uint32_t *)(uintptr_t)(XAPIC_BASE + XAPIC_SVR) = SVR_ENABLE | 0xff;
+    }
+    icr(ICR_ALL_BUT | ICR_ASSERT | ICR_INIT);
     tsc_delay_us(10000);
     for (unsigned i = 0; i < 2 && !ap_alive; i++) {
-        wrmsr64(MSR_X2APIC_ICR, ICR_ALL_BUT | ICR_ASSERT | ICR_STARTUP | (AP_TRAMP >> 12));
+        icr(ICR_ALL_BUT | ICR_ASSERT | ICR_STARTUP | (AP_TRAMP >> 12));
         uint64_t t0 = rdtsc();
         while (!ap_alive && tsc_to_us(rdtsc() - t0) < 500000)
             asm volatile("pause");
     }
     return ap_alive;
+}
+
+bool smp64_start_second(void (*fn)(void))
+{
+    return start_second(fn, true);
+}
+
+bool smp64_start_second_xapic(void (*fn)(void))
+{
+    return start_second(fn, false);
 }

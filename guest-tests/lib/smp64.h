@@ -14,5 +14,8 @@
 /* Puts the local APIC in x2APIC mode (enabled), sends INIT and SIPI to the
  * other vCPUs and waits up to a second for fn to be entered. */
 bool smp64_start_second(void (*fn)(void));
+/* The same through the xAPIC register page at 0xFEE00000 (software-enables
+ * the APIC there), leaving the APIC in xAPIC mode. */
+bool smp64_start_second_xapic(void (*fn)(void));
 
 #endif

@@ -234,3 +234,20 @@ def test_multiboot1_information_block(machine):
     assert_guest_passed(m.log, "mb1info")
     assert "[mb1info] mb1info: start (multiboot v1, 32-bit image" in m.log
     assert "[mb1info] PASS mb1: module 1's string is the module line" in m.log
+
+
+def test_apic_both_modes(machine):
+    """The local APIC from reset (xAPIC at 0xFEE00000) under VT-x: timer, TPR,
+    EOI, IPIs both ways in xAPIC mode (the software model, through MMIO exits)
+    and in x2APIC mode (APIC virtualization where Bochs has it), the base
+    moved and back, INIT/SIPI through the page, the IA32_APIC_BASE
+    transitions (guest-tests/guests/apic.c)."""
+    m = machine(image=guest_test_image("apic"), **BOCHS)
+    wait_for_stop_line(m, "apic")
+    assert_guest_passed(m.log, "apic")
+    for line in ("apic: xapic: fixed IPI to vCPU 1 (logical 0x2)",
+                 "apic: x2apic: fixed IPI to vCPU 1 (logical 0x2)",
+                 "apic: mixed: x2APIC vCPU 1 -> xAPIC vCPU 0"):
+        assert f"[apic] PASS {line}" in m.log, line
+    s = parse_stats(m.command("stats", timeout=60))[("apic", 0)]
+    assert s["exit_ept_violation"] > 0 and s["exit_wrmsr"] > 0, s

@@ -375,3 +375,32 @@ def test_svm_nmi_between_vcpus(machine):
     assert "[nmi] PASS nmi: the held NMI arrives after the handler's IRET" in m.log
     s = parse_stats(m.command("stats", timeout=60))[("nmi", 1)]
     assert s["injected"] == 3 and s["exit_iret"] == 3, s
+
+
+def test_svm_apic_both_modes(machine):
+    """The local APIC from reset (xAPIC at 0xFEE00000) under SVM, all in the
+    software model: timer, TPR, EOI, IPIs both ways in xAPIC and x2APIC mode,
+    the base moved and back, INIT/SIPI through the page, the IA32_APIC_BASE
+    transitions (guest-tests/guests/apic.c)."""
+    m = machine(image=guest_test_image("apic"), **QEMU_SVM)
+    wait_for_stop_line(m, "apic")
+    assert_passed_but_tcg_gaps(m.log, "apic")
+    for line in ("apic: xapic: fixed IPI to vCPU 1 (logical 0x2)",
+                 "apic: x2apic: fixed IPI to vCPU 1 (logical 0x2)",
+                 "apic: mixed: x2APIC vCPU 1 -> xAPIC vCPU 0"):
+        assert f"[apic] PASS {line}" in m.log, line
+    s = parse_stats(m.command("stats", timeout=60))[("apic", 0)]
+    assert s["exit_npf"] > 0 and s["exit_msr"] > 0, s  # the xAPIC page, the x2APIC MSRs
+
+
+def test_svm_linux_xapic_mode_two_vcpus(machine):
+    """Linux told to keep the xAPIC (nox2apic) with 2 vCPUs: it never leaves
+    the xAPIC mode of reset, runs its timer, TPR, EOIs and IPIs through the
+    register page at 0xFEE00000 (MMIO exits), brings up vCPU 1 and powers off."""
+    from test_linux import power_off_checks
+
+    run = start_linux(machine, "xapic", {"linux0": r"power-off"})
+    power_off_checks(run, "linux0", 2, LINUX_BOOT_S)
+    assert not re.search(r"^\[linux0\] .*x2apic enabled", run.m.log, re.M)
+    stats = parse_stats(run.m.command("stats", timeout=60))
+    assert stats[("linux0", 0)]["exit_npf"] > 0 and stats[("linux0", 1)]["exit_npf"] > 0, stats

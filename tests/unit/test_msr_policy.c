@@ -188,8 +188,47 @@ static void test_apic_base(void **state)
     assert_int_equal(msr_emulate_write(MSR_IA32_APIC_BASE, 0xfee00a00, &bsp), MSR_INJECT_GP);
     assert_int_equal(msr_emulate_write(MSR_IA32_APIC_BASE, 1ull << 60 | 0xfee00900, &bsp),
                      MSR_INJECT_GP);
-    assert_int_equal(msr_emulate_write(MSR_IA32_APIC_BASE, 0xfed00900, &bsp), MSR_INJECT_GP);
+    /* the base is relocatable, in any mode, and back */
+    assert_int_equal(msr_emulate_write(MSR_IA32_APIC_BASE, 0xfed00900, &bsp), MSR_OK);
+    assert_int_equal(bsp.apic_base, 0xfed00900);
+    assert_int_equal(msr_emulate_write(MSR_IA32_APIC_BASE, 0x12345678000ull | 0x800, &ap), MSR_OK);
+    assert_int_equal(ap.apic_base, 0x12345678800ull);
+    assert_int_equal(msr_emulate_write(MSR_IA32_APIC_BASE, 0xfee00900, &bsp), MSR_OK);
     assert_int_equal(bsp.apic_base, 0xfee00900);
+}
+
+/* Every (from, to) pair of the four EN/EXTD states, as the SDM's x2APIC
+ * state diagram allows them: D = disabled (00), I = invalid (EXTD only, 01),
+ * X = xAPIC (10), 2 = x2APIC (11). */
+static void test_apic_base_transitions(void **state)
+{
+    static const uint64_t bits[4] = {0, MSR_APIC_BASE_EXTD, MSR_APIC_BASE_EN,
+                                     MSR_APIC_BASE_EN | MSR_APIC_BASE_EXTD};
+    /* ok[from][to]: from D, I (never reached), X, 2 */
+    static const bool ok[4][4] = {
+        {true, false, true, false}, /* D: stay, -> xAPIC */
+        {false, false, false, false},
+        {true, false, true, true},  /* X: -> D, stay, -> x2APIC */
+        {true, false, false, true}, /* 2: -> D, stay; never -> xAPIC */
+    };
+    for (unsigned from = 0; from < 4; from++) {
+        if (from == 1)
+            continue;
+        for (unsigned to = 0; to < 4; to++) {
+            struct msr_vcpu_state st;
+            msr_vcpu_state_init(&st, 1, true);
+            st.apic_base = MSR_APIC_DEFAULT | bits[from];
+            enum msr_result r =
+                msr_emulate_write(MSR_IA32_APIC_BASE, 0xfec01000ull | bits[to], &st);
+            assert_int_equal(r, ok[from][to] ? MSR_OK : MSR_INJECT_GP);
+            assert_int_equal(st.apic_base, ok[from][to] ? 0xfec01000ull | bits[to]
+                                                        : MSR_APIC_DEFAULT | bits[from]);
+        }
+    }
+    /* without x2APIC in CPUID, xAPIC -> x2APIC faults too */
+    struct msr_vcpu_state st;
+    msr_vcpu_state_init(&st, 1, false);
+    assert_int_equal(msr_emulate_write(MSR_IA32_APIC_BASE, 0xfee00c00, &st), MSR_INJECT_GP);
 }
 
 static void test_tsc_misc_mtrr_mcg(void **state)
@@ -291,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_bitmap_from_custom_table),
         cmocka_unit_test(test_feature_control_and_vmx_hidden),
         cmocka_unit_test(test_apic_base),
+        cmocka_unit_test(test_apic_base_transitions),
         cmocka_unit_test(test_tsc_misc_mtrr_mcg),
         cmocka_unit_test(test_field_backed_msrs),
         cmocka_unit_test(test_efer_write_rules),

@@ -8,29 +8,9 @@
 #include "vmm/dev/vlapic.h"
 
 #include "vmm/dev/apic_dest.h"
+#include "vmm/dev/vlapic_regs.h"
 
 typedef unsigned __int128 u128;
-
-/* x2APIC register numbers (MSR - 0x800). */
-#define REG_ID        0x02
-#define REG_VERSION   0x03
-#define REG_TPR       0x08
-#define REG_PPR       0x0a
-#define REG_EOI       0x0b
-#define REG_LDR       0x0d
-#define REG_SVR       0x0f
-#define REG_ISR0      0x10
-#define REG_TMR0      0x18
-#define REG_IRR0      0x20
-#define REG_ESR       0x28
-#define REG_LVT_CMCI  0x2f
-#define REG_ICR       0x30
-#define REG_LVT_TIMER 0x32
-#define REG_LVT_ERROR 0x37
-#define REG_TIMER_ICR 0x38
-#define REG_TIMER_CCR 0x39
-#define REG_TIMER_DCR 0x3e
-#define REG_SELF_IPI  0x3f
 
 /* Indexes into lvt[]. */
 enum { LVT_CMCI, LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR };
@@ -131,6 +111,8 @@ static void reset_registers(struct vlapic *v)
     __atomic_store_n(&v->esr_pending, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&v->error_signal, 0, __ATOMIC_RELAXED);
     v->tpr = 0;
+    v->xldr = 0;
+    v->dfr = 0xffffffffu;
     v->svr = 0xff;
     v->esr = 0;
     for (int i = 0; i < VLAPIC_LVT_COUNT; i++)
@@ -167,7 +149,7 @@ void vlapic_set_mode(struct vlapic *v, enum vlapic_mode mode)
 {
     if (mode == VLAPIC_MODE_DISABLED && v->mode != VLAPIC_MODE_DISABLED)
         reset_registers(v);
-    v->mode = mode;
+    __atomic_store_n(&v->mode, (uint8_t)mode, __ATOMIC_RELAXED); /* routing reads it anywhere */
     update_accepting(v);
 }
 
@@ -394,17 +376,9 @@ static int lvt_index(unsigned reg)
     return -1;
 }
 
-bool vlapic_msr_read(struct vlapic *v, uint32_t msr, uint64_t now, uint64_t *value)
+bool vlapic_reg_read(struct vlapic *v, unsigned reg, uint64_t now, uint64_t *value)
 {
     timer_advance(v, now);
-    if (msr == VLAPIC_MSR_TSC_DEADLINE) {
-        *value = timer_mode(v) == TIMER_DEADLINE ? v->tsc_deadline : 0;
-        return true;
-    }
-    if (!vlapic_handles_msr(msr) || v->mode != VLAPIC_MODE_X2APIC)
-        return false;
-
-    unsigned reg = msr - VLAPIC_MSR_FIRST;
     int lvt = lvt_index(reg);
     if (lvt >= 0) {
         *value = v->lvt[lvt];
@@ -438,6 +412,18 @@ bool vlapic_msr_read(struct vlapic *v, uint32_t msr, uint64_t now, uint64_t *val
     }
 }
 
+bool vlapic_msr_read(struct vlapic *v, uint32_t msr, uint64_t now, uint64_t *value)
+{
+    if (msr == VLAPIC_MSR_TSC_DEADLINE) {
+        timer_advance(v, now);
+        *value = timer_mode(v) == TIMER_DEADLINE ? v->tsc_deadline : 0;
+        return true;
+    }
+    if (!vlapic_handles_msr(msr) || v->mode != VLAPIC_MODE_X2APIC)
+        return false;
+    return vlapic_reg_read(v, msr - VLAPIC_MSR_FIRST, now, value);
+}
+
 static bool write_lvt(struct vlapic *v, int lvt, uint32_t value)
 {
     if (value & ~(lvt_writable[lvt] | lvt_readonly[lvt]))
@@ -460,14 +446,17 @@ static bool write_lvt(struct vlapic *v, int lvt, uint32_t value)
     return true;
 }
 
-static bool write_icr(struct vlapic *v, uint64_t value, struct vlapic_write_effect *effect)
+static bool write_icr(struct vlapic *v, uint64_t value, bool xapic,
+                      struct vlapic_write_effect *effect)
 {
-    if (value & ICR_RESERVED)
+    if (!xapic && (value & ICR_RESERVED))
         return false;
     v->icr = value;
 
     struct vlapic_ipi ipi = {
-        .dest = (uint32_t)(value >> 32),
+        /* xAPIC: an 8-bit destination in bits 63:56 (ICR high 31:24). */
+        .dest = xapic ? (uint32_t)(value >> 56) : (uint32_t)(value >> 32),
+        .dest8 = xapic,
         .vector = value & 0xff,
         .mode = (value >> 8) & 7,
         .logical = value & (1u << 11),
@@ -499,31 +488,25 @@ static bool write_icr(struct vlapic *v, uint64_t value, struct vlapic_write_effe
     return true;
 }
 
-bool vlapic_msr_write(struct vlapic *v, uint32_t msr, uint64_t value, uint64_t now,
+bool vlapic_reg_write(struct vlapic *v, unsigned reg, uint64_t value, uint64_t now, bool xapic,
                       struct vlapic_write_effect *effect)
 {
     effect->has_ipi = false;
     effect->level_eoi_vector = -1;
     timer_advance(v, now);
 
-    if (msr == VLAPIC_MSR_TSC_DEADLINE) {
-        if (timer_mode(v) == TIMER_DEADLINE)
-            v->tsc_deadline = value; /* 0 disarms */
-        return true;                 /* ignored in the other modes */
-    }
-    if (!vlapic_handles_msr(msr) || v->mode != VLAPIC_MODE_X2APIC)
-        return false;
-
-    unsigned reg = msr - VLAPIC_MSR_FIRST;
     if (reg == REG_ICR)
-        return write_icr(v, value, effect);
+        return write_icr(v, value, xapic, effect);
     if (value >> 32)
         return false; /* the upper half of every other x2APIC MSR is reserved */
     uint32_t val = (uint32_t)value;
 
     int lvt = lvt_index(reg);
-    if (lvt >= 0)
+    if (lvt >= 0) {
+        if (xapic) /* the xAPIC ignores reserved bits rather than faulting */
+            val &= lvt_writable[lvt] | lvt_readonly[lvt];
         return write_lvt(v, lvt, val);
+    }
 
     switch (reg) {
     case REG_TPR:
@@ -571,6 +554,25 @@ bool vlapic_msr_write(struct vlapic *v, uint32_t msr, uint64_t value, uint64_t n
         return true;
     default: return false; /* read-only (ID, version, PPR, LDR, ISR/TMR/IRR, CCR) or undefined */
     }
+}
+
+bool vlapic_msr_write(struct vlapic *v, uint32_t msr, uint64_t value, uint64_t now,
+                      struct vlapic_write_effect *effect)
+{
+    if (msr == VLAPIC_MSR_TSC_DEADLINE) {
+        effect->has_ipi = false;
+        effect->level_eoi_vector = -1;
+        timer_advance(v, now);
+        if (timer_mode(v) == TIMER_DEADLINE)
+            v->tsc_deadline = value; /* 0 disarms */
+        return true;                 /* ignored in the other modes */
+    }
+    if (!vlapic_handles_msr(msr) || v->mode != VLAPIC_MODE_X2APIC) {
+        effect->has_ipi = false;
+        effect->level_eoi_vector = -1;
+        return false;
+    }
+    return vlapic_reg_write(v, msr - VLAPIC_MSR_FIRST, value, now, false, effect);
 }
 
 /* --- IPI destinations --- */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A vCPU's virtual local APIC, as the guest sees it in x2APIC mode: the
- * register file behind MSRs 0x800-0x8FF and IA32_TSC_DEADLINE, interrupt
+ * A vCPU's virtual local APIC, in x2APIC mode (the register file behind
+ * MSRs 0x800-0x8FF) and in xAPIC mode (the same registers in a 4 KiB page,
+ * vlapic_xapic.c), and IA32_TSC_DEADLINE: interrupt
  * acceptance and priority (IRR/ISR/TMR, TPR/PPR, EOI), the timer in its
  * one-shot, periodic and TSC-deadline modes, and IPI requests decoded from
  * the ICR. The model only keeps state and answers questions: it never injects,
@@ -56,7 +57,9 @@ enum vlapic_shorthand {
 
 /* An IPI the guest asked for with an ICR write. */
 struct vlapic_ipi {
-    uint32_t dest;     /* x2APIC ID, or cluster << 16 | member mask; 0xffffffff = all */
+    uint32_t dest;     /* x2APIC ID, or cluster << 16 | member mask; 0xffffffff = all;
+                        * dest8: an xAPIC ICR's 8-bit destination (0xff = all) */
+    bool dest8;        /* sent in xAPIC mode: route dest as an 8-bit destination */
     uint8_t vector;    /* fixed/lowest: the vector; STARTUP: the start page */
     uint8_t mode;      /* enum vlapic_delivery */
     uint8_t shorthand; /* enum vlapic_shorthand */
@@ -88,6 +91,7 @@ struct vlapic {
     uint8_t mode;
     uint32_t isr[8];
     uint32_t tpr, svr, esr;
+    uint32_t xldr, dfr;             /* xAPIC mode's LDR and DFR (read by other CPUs for routing) */
     uint32_t lvt[VLAPIC_LVT_COUNT]; /* CMCI, timer, thermal, perf, LINT0, LINT1, error */
     uint64_t icr;
     uint32_t timer_initial, dcr;
@@ -120,6 +124,23 @@ void vlapic_init_signal(struct vlapic *v);
  * transition). Entering DISABLED resets the registers; only X2APIC exposes
  * the MSR interface; DISABLED accepts no interrupts. */
 void vlapic_set_mode(struct vlapic *v, enum vlapic_mode mode);
+
+/* The xAPIC register page (4 KiB at IA32_APIC_BASE), used while the mode is
+ * XAPIC (vlapic_xapic.c). Registers are 32 bits wide at 16-byte aligned
+ * offsets; any other access (another size, or not at the start of a
+ * register) reads 0 and is ignored, as are writes to read-only or unknown
+ * registers and reserved bits: xAPIC accesses never fault. ICR low (0x300)
+ * sends with the destination last written to ICR high (0x310, bits 31:24);
+ * ID reads id << 24; LDR and DFR are the guest's, for logical destinations.
+ * Outside XAPIC mode every read is 0 and every write ignored. */
+#define VLAPIC_XAPIC_SIZE 0x1000u
+uint32_t vlapic_mmio_read(struct vlapic *v, uint32_t offset, unsigned size, uint64_t now);
+void vlapic_mmio_write(struct vlapic *v, uint32_t offset, unsigned size, uint32_t value,
+                       uint64_t now, struct vlapic_write_effect *effect);
+/* The register an xAPIC access reaches (REG_* in vlapic_regs.h, = offset
+ * >> 4), or -1 when the access reaches none (size not 4, offset not 16-byte
+ * aligned, or past the page). */
+int vlapic_xapic_reg(uint32_t offset, unsigned size);
 
 /* True for the MSRs vlapic_msr_read/write handle: 0x800-0xBFF (the
  * architectural x2APIC range; undefined ones #GP) and IA32_TSC_DEADLINE. */

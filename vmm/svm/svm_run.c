@@ -248,6 +248,10 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         if (__atomic_exchange_n(&v->slat_flush, false, __ATOMIC_ACQ_REL))
             vmcb_w32(s, VMCB_TLB_CONTROL, 1); /* flush everything at this VMRUN */
         vmcb_w64(s, VMCB_RAX, v->gprs[VCPU_RAX]);
+        /* MOV CR8 reaches V_TPR (V_INTR_MASKING), which mirrors the model's
+         * TPR bits 7:4 both ways. */
+        uint64_t ctl = vmcb_r64(s, VMCB_INT_CTL);
+        vmcb_w64(s, VMCB_INT_CTL, (ctl & ~0xfull) | ((v->lapic.tpr >> 4) & 0xf));
         uint64_t entry = rdtsc();
         if (s->exit_tsc)
             v->stats.hv_tsc += entry - s->exit_tsc;
@@ -261,6 +265,9 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         v->stats.guest_tsc += now - entry;
         v->gprs[VCPU_RAX] = vmcb_r64(s, VMCB_RAX);
         vmcb_w32(s, VMCB_TLB_CONTROL, 0);
+        uint32_t vtpr = (uint32_t)vmcb_r64(s, VMCB_INT_CTL) & 0xf;
+        if (vtpr != ((v->lapic.tpr >> 4) & 0xf))
+            v->lapic.tpr = vtpr << 4; /* the guest wrote CR8 */
 
         uint32_t code = (uint32_t)vmcb_r64(s, VMCB_EXITCODE);
         v->stats.exits_total++;

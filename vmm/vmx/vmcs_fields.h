@@ -135,6 +135,8 @@
 #define PROC_HLT_EXIT       (1u << 7)
 #define PROC_NMI_WINDOW     (1u << 22)
 #define PROC_MWAIT_EXIT     (1u << 10)
+#define PROC_CR8_LOAD_EXIT  (1u << 19)
+#define PROC_CR8_STORE_EXIT (1u << 20)
 #define PROC_TPR_SHADOW     (1u << 21)
 #define PROC_USE_IO_BITMAPS (1u << 25)
 #define PROC_USE_MSR_BITMAP (1u << 28)

@@ -42,6 +42,9 @@ extern struct vmx_hw vmx_hw;
 struct vmx_guest {
     uint64_t eptp;
     uint8_t *msr_bitmap, *io_bitmap_a, *io_bitmap_b;
+    /* The MSR bitmap of vCPUs whose APIC the CPU virtualizes (x2APIC mode
+     * with APIC virtualization): the virtualized x2APIC MSRs pass. */
+    uint8_t *msr_bitmap_apicv;
 };
 
 /* Per-vCPU state of the backend (struct vcpu.arch). */
@@ -56,7 +59,10 @@ struct vmx_vcpu {
     /* Virtual NMIs with NMI-window exiting: the CPU tracks the guest's NMI
      * blocking (interruptibility bit 3) and exits when it ends. */
     bool vnmi;
-    /* APIC virtualization in hardware (vmx_apicv.c). */
+    /* APIC virtualization in hardware (vmx_apicv.c): set up (apicv_ready)
+     * and in use now (apicv: only while the guest's APIC is in x2APIC
+     * mode; read by other CPUs posting interrupts). */
+    bool apicv_ready;
     bool apicv;
     uint8_t *vapic;       /* the virtual-APIC page */
     uint64_t eoi_exit[4]; /* the EOI-exit bitmap as last written */
@@ -90,6 +96,7 @@ uint32_t vmx_slot_reason(unsigned slot);
 bool vmx_apicv_usable(void);
 bool vmx_apicv_setup(struct vcpu *v, struct vmx_vcpu *x, uint8_t *msr_bitmap);
 void vmx_apicv_reset(struct vcpu *v);
+void vmx_apicv_follow_mode(struct vcpu *v);
 void vmx_apicv_mirror(struct vcpu *v);
 void vmx_apicv_sync(struct vcpu *v);
 bool vmx_apic_hw(const struct vcpu *v);

@@ -2,6 +2,11 @@
 /*
  * Local APIC virtualization in hardware, where the CPU has it: "virtualize
  * x2APIC mode", APIC-register virtualization and virtual-interrupt delivery.
+ * It is in use only while the guest's APIC is in x2APIC mode: in xAPIC mode
+ * (from reset until the guest switches) and while disabled, the software
+ * model serves the register page and injects interrupts, and the CPU's
+ * virtualization is switched off (vmx_apicv_follow_mode); "virtualize APIC
+ * accesses" with an APIC-access page is not used.
  *
  * The vCPU's virtual-APIC page then holds what the guest reads. The CPU
  * owns IRR, ISR, TPR and PPR there: it delivers the highest requested
@@ -14,6 +19,7 @@
  */
 #include "kernel/lib/string.h"
 #include "kernel/mm/pmm.h"
+#include "vmm/guest.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
 #include "vmm/vmx/vmx_ops.h"
@@ -75,6 +81,7 @@ bool vmx_apicv_setup(struct vcpu *v, struct vmx_vcpu *x, uint8_t *msr_bitmap)
         return false;
     x->vapic = (uint8_t *)(uintptr_t)page;
     x->apicv = true;
+    x->apicv_ready = true;
     /* The guest's MSR bitmap (shared by its vCPUs): reads at 0, writes at
      * 2048 for MSRs 0-0x1fff. Idempotent. */
     for (unsigned i = 0; i < sizeof(virtualized_reads) / sizeof(virtualized_reads[0]); i++)
@@ -82,10 +89,12 @@ bool vmx_apicv_setup(struct vcpu *v, struct vmx_vcpu *x, uint8_t *msr_bitmap)
     for (unsigned i = 0; i < sizeof(virtualized_writes) / sizeof(virtualized_writes[0]); i++)
         clear_bitmap_bit(msr_bitmap, 2048, virtualized_writes[i]);
     x->proc |= PROC_TPR_SHADOW;
+    x->proc &= ~(PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT); /* CR8 is the virtual TPR */
     x->proc2 |= PROC2_VIRT_X2APIC | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY;
     vmwrite(VMCS_PROC_CONTROLS, x->proc);
     vmwrite(VMCS_PROC_CONTROLS2, x->proc2);
     vmwrite(VMCS_VIRTUAL_APIC_PAGE, page);
+    vmwrite(VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)msr_bitmap);
     vmwrite(VMCS_TPR_THRESHOLD, 0);
     for (unsigned i = 0; i < 4; i++)
         vmwrite(VMCS_EOI_EXIT_BITMAP0 + 2 * i, 0);
@@ -177,4 +186,89 @@ bool vmx_apic_pending(struct vcpu *v)
         }
     }
     return rvi && (rvi & 0xf0) > (*reg(x, VAPIC_PPR) & 0xf0);
+}
+
+/* The VMX controls and MSR bitmap for APIC virtualization on or off. */
+static void write_apicv_controls(struct vcpu *v, struct vmx_vcpu *x, bool on)
+{
+    const struct vmx_guest *vg = v->guest->arch;
+    const uint32_t proc2 = PROC2_VIRT_X2APIC | PROC2_APIC_REG_VIRT | PROC2_VIRT_INTR_DELIVERY;
+
+    const uint32_t cr8 = PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT;
+
+    if (on) {
+        x->proc |= PROC_TPR_SHADOW;
+        x->proc &= ~cr8; /* MOV CR8 reaches the virtual TPR */
+        x->proc2 |= proc2;
+        if (v->posted_intr)
+            x->pin |= PIN_POSTED_INTR;
+    } else {
+        /* Posted-interrupt processing needs virtual-interrupt delivery. */
+        x->pin &= ~PIN_POSTED_INTR;
+        x->proc2 &= ~proc2;
+        x->proc &= ~PROC_TPR_SHADOW;
+        /* ...and would reach the core's own TPR now: it exits (if the CPU
+         * lets it, which every VT-x CPU does) to the model's TPR. */
+        x->proc |= cr8 & (uint32_t)(vmx_hw.proc >> 32);
+    }
+    vmwrite(VMCS_PIN_CONTROLS, x->pin);
+    vmwrite(VMCS_PROC_CONTROLS, x->proc);
+    vmwrite(VMCS_PROC_CONTROLS2, x->proc2);
+    /* Without "virtualize x2APIC mode" a passed x2APIC MSR would reach the
+     * real APIC: the software bitmap makes every one exit. */
+    vmwrite(VMCS_MSR_BITMAP, (uint64_t)(uintptr_t)(on ? vg->msr_bitmap_apicv : vg->msr_bitmap));
+}
+
+static int highest_in_page(struct vmx_vcpu *x, unsigned base)
+{
+    for (int i = 7; i >= 0; i--) {
+        uint32_t bits = *reg(x, base + 0x10 * (unsigned)i);
+        if (bits)
+            return i * 32 + 31 - __builtin_clz(bits);
+    }
+    return -1;
+}
+
+/*
+ * Owner, before entry: hardware virtualization on while the guest's APIC is
+ * in x2APIC mode, off otherwise. Switching on hands the model's in-service
+ * vectors and TPR to the virtual-APIC page (its IRR follows at the next
+ * vmx_apicv_sync); switching off happens only towards a disabled or freshly
+ * reset APIC, whose state is dropped anyway, so the page is just cleared.
+ * Interrupts posted meanwhile are dropped with it: a disabled APIC refuses
+ * them, and a sender that saw the switch-off falls back to the model.
+ */
+void vmx_apicv_follow_mode(struct vcpu *v)
+{
+    struct vmx_vcpu *x = v->arch;
+    struct vlapic *l = &v->lapic;
+
+    if (!x->apicv_ready)
+        return;
+    bool want = __atomic_load_n(&l->mode, __ATOMIC_RELAXED) == VLAPIC_MODE_X2APIC;
+    if (want == x->apicv)
+        return;
+    if (!want) {
+        __atomic_store_n(&x->apicv, false, __ATOMIC_RELEASE);
+        write_apicv_controls(v, x, false);
+        vmx_posted_reset(v);
+        memset(x->vapic, 0, PAGE_SIZE);
+        vmwrite(VMCS_GUEST_INTR_STATUS, 0);
+        return;
+    }
+    vmx_posted_reset(v);
+    memset(x->vapic, 0, PAGE_SIZE);
+    for (unsigned i = 0; i < 8; i++) {
+        *reg(x, VAPIC_ISR + 0x10 * i) = l->isr[i];
+        *reg(x, VAPIC_TMR + 0x10 * i) = __atomic_load_n(&l->tmr[i], __ATOMIC_ACQUIRE);
+        l->isr[i] = 0; /* the CPU owns it from now on */
+    }
+    *reg(x, VAPIC_TPR) = l->tpr;
+    int svi = highest_in_page(x, VAPIC_ISR);
+    uint32_t isr_class = svi < 0 ? 0 : (uint32_t)svi & 0xf0;
+    *reg(x, VAPIC_PPR) = (l->tpr & 0xf0) >= isr_class ? l->tpr & 0xff : isr_class;
+    vmwrite(VMCS_GUEST_INTR_STATUS, svi < 0 ? 0 : (uint16_t)((unsigned)svi << 8));
+    write_apicv_controls(v, x, true);
+    __atomic_store_n(&x->apicv, true, __ATOMIC_RELEASE);
+    vmx_apicv_mirror(v); /* after: it does nothing while apicv is off */
 }

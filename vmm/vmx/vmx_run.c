@@ -142,12 +142,33 @@ static uint64_t gpr_or_rsp(struct vcpu *v, unsigned reg)
     return reg == VCPU_RSP ? vmread(VMCS_GUEST_RSP) : v->gprs[reg];
 }
 
-/* MOV to CR0/CR4 on a bit the hypervisor owns. Returns false if the guest
- * must get #GP instead. */
+/* MOV to or from CR8 while the local APIC is in software (no TPR shadow):
+ * CR8 is TPR bits 7:4 of the model. Returns false for #GP (reserved bits). */
+static bool handle_cr8(struct vcpu *v, unsigned type, unsigned reg)
+{
+    if (type == 1) {
+        uint64_t value = (v->lapic.tpr >> 4) & 0xf;
+        if (reg == VCPU_RSP)
+            vmwrite(VMCS_GUEST_RSP, value);
+        else
+            v->gprs[reg] = value;
+        return true;
+    }
+    uint64_t value = gpr_or_rsp(v, reg);
+    if (value & ~0xfull)
+        return false;
+    v->lapic.tpr = (uint32_t)value << 4;
+    return true;
+}
+
+/* MOV to CR0/CR4 on a bit the hypervisor owns, or CR8 (above). Returns false
+ * if the guest must get #GP instead. */
 static bool handle_cr_access(struct vcpu *v, uint64_t qual)
 {
     unsigned cr = qual & 0xf, type = (qual >> 4) & 3, reg = (qual >> 8) & 0xf;
 
+    if (cr == 8 && type <= 1)
+        return handle_cr8(v, type, reg);
     if (type != 0)
         return true; /* CLTS/LMSW/MOV-from never touch the owned bits */
     uint64_t value = gpr_or_rsp(v, reg);
@@ -248,6 +269,7 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
     struct vmx_vcpu *x = v->arch;
 
     for (;;) {
+        vmx_apicv_follow_mode(v);
         if (x->apicv) {
             vmx_posted_sync(v);
             vmx_apicv_sync(v);

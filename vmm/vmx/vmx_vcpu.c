@@ -88,7 +88,9 @@ static bool write_controls(struct vcpu *v, struct vmx_vcpu *x, const struct vmx_
     x->proc = vmx_adjust_controls(vmx_hw.proc,
                                   PROC_HLT_EXIT | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAP |
                                       PROC_SECONDARY | PROC_MWAIT_EXIT | PROC_MONITOR_EXIT,
-                                  0, &ok);
+                                  /* Without a TPR shadow MOV CR8 would reach the
+                                   * core's own TPR: it exits to the model's. */
+                                  PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT, &ok);
     x->proc2 = vmx_adjust_controls(
         vmx_hw.proc2, PROC2_EPT | PROC2_UNRESTRICTED,
         (caps->tlb_tags ? PROC2_VPID : 0) | PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES, &ok);
@@ -243,11 +245,15 @@ bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, char *why, s
     }
     vmx_load_boot_state(v, boot);
     x->apicv = false;
+    x->apicv_ready = false;
     v->posted_intr = false;
     if (vmx_apicv_usable() && hv_config_apicv_allowed())
-        vmx_apicv_setup(v, x, vg->msr_bitmap); /* without it: the software model */
+        vmx_apicv_setup(v, x, vg->msr_bitmap_apicv); /* without it: the software model */
     if (x->apicv)
         v->posted_intr = vmx_posted_setup(v); /* without it: vlapic_accept and a kick */
+    /* Off again at once unless the APIC is in x2APIC mode, before anything
+     * could be posted to a page the first entry would clear. */
+    vmx_apicv_follow_mode(v);
     if (x->proc2 & PROC2_VPID)
         invvpid_single(v->tlb_tag);
     invept_single(vg->eptp);
