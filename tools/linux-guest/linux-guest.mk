@@ -84,7 +84,7 @@ bench-io: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 bench-net: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_net.py $(BENCH_NET_ARGS) </dev/null
 
-# The coalescing measurement (tests/system/test_coalesce_bochs.py): a static reader
+# The coalescing measurement (tests/system/test_coalesce_linux.py): a static reader
 # with a fixed queue depth, and an initramfs whose /init runs it (init-vic).
 $(LG_OUT)/qdread: $(LG_TOOLS)/qdread.c
 	@mkdir -p $(dir $@)

@@ -3,7 +3,7 @@
  * qdread: 4 KiB O_DIRECT random reads from a block device with a fixed number
  * of requests in flight, through Linux's native AIO (io_submit/io_getevents).
  * It is the guest half of the vIC coalescing measurement (tests/system/
- * test_coalesce_bochs.py): a reader whose queue depth is exactly what the test
+ * test_coalesce_linux.py): a reader whose queue depth is exactly what the test
  * asks, small enough (static, a few hundred KiB) for a Bochs guest's initramfs,
  * where fio and its 80 MB of libraries would take minutes to unpack. Built for
  * the guest by tools/linux-guest/linux-guest.mk; raw syscalls, no libaio.
