@@ -6,7 +6,8 @@
  * The legacy leaf 1 count is also used as a lower bound on the package
  * width, because an ID field can never be narrower than the number of IDs it
  * holds: this catches emulators (Bochs 2.7) whose leaf 0xB core level reports
- * the core width alone instead of core plus SMT.
+ * the core width alone instead of core plus SMT. An SMT level that counts
+ * one logical processor gets no thread field (Bochs 3.0 gives it width 1).
  */
 #include <stdbool.h>
 
@@ -68,8 +69,14 @@ static bool decode_extended(const struct topology_regs *sub, uint32_t *smt, uint
 
         if (type == 0)
             break;
+        /* An SMT level with one logical processor has no thread field,
+         * whatever its shift says: Bochs 3.0 with one thread per core
+         * reports shift 1 yet numbers its cores densely (so cores 0 and 1
+         * would read as two threads of one core), and a part with SMT
+         * turned off keeps the shift but uses only even IDs, where a zero
+         * width merely leaves gaps in the core numbers. */
         if (type == LEVEL_TYPE_SMT)
-            *smt = shift;
+            *smt = (sub[i].ebx & 0xffff) > 1 ? shift : 0;
         if (shift > *pkg)
             *pkg = shift;
     }

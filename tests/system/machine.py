@@ -133,6 +133,9 @@ class Machine:
     media     "iso" (build/sidecore.iso as a CD), "usb" (build/sidecore-usb.img as a
               USB stick) or "pxe" (network boot from build/pxe/; OVMF only)
     smp       CPUs; memory in MiB
+    sockets   CPU sockets the smp CPUs are split into, smp / sockets cores each, one
+              thread per core (default 1: one socket of smp cores, as a server has;
+              Bochs `cpu: count=SOCKETS:CORES:1`, QEMU `-smp N,sockets=S,cores=C`)
     reboot    False adds -no-reboot (a triple fault ends QEMU instead of looping);
               True lets a guest reboot restart the machine
     accel     "tcg" or "kvm" (QEMU; kvm adds -cpu host)
@@ -144,7 +147,7 @@ class Machine:
 
     def __init__(self, name, emulator="qemu", firmware="bios", media="iso", smp=1,
                  memory=512, reboot=False, accel="tcg", extra_args=(), timeout=300,
-                 build=None, logs=None, image=None, bochs=None):
+                 build=None, logs=None, image=None, bochs=None, sockets=1):
         if emulator not in ("qemu", "bochs"):
             raise ValueError(f"unknown emulator {emulator!r}")
         if firmware not in ("bios", "ovmf"):
@@ -159,7 +162,14 @@ class Machine:
         self.emulator = emulator
         self.firmware = firmware
         self.media = media
+        if sockets < 1 or smp % sockets:
+            raise ValueError(f"smp={smp} does not split into {sockets} equal sockets")
+        if emulator == "bochs" and sockets > 1 and (smp // sockets) & (smp // sockets - 1):
+            raise ValueError(f"Bochs with {sockets} sockets needs a power-of-two core count "
+                             f"per socket (its APIC IDs are dense), not {smp // sockets}")
         self.smp = smp
+        self.sockets = sockets
+        self.cores = smp // sockets  # per socket
         self.memory = memory
         self.reboot = reboot
         self.accel = accel
@@ -203,7 +213,8 @@ class Machine:
 
     def qemu_command(self, serial):
         """QEMU's argv; serial is the -serial backend (e.g. unix:PATH,server=on,wait=on)."""
-        cmd = ["qemu-system-x86_64", "-M", "q35", "-smp", str(self.smp), "-m", str(self.memory),
+        smp = f"{self.smp},sockets={self.sockets},cores={self.cores},threads=1"
+        cmd = ["qemu-system-x86_64", "-M", "q35", "-smp", smp, "-m", str(self.memory),
                "-display", "none", "-monitor", "none", "-parallel", "none",
                "-serial", serial]
         if self.accel == "kvm":
@@ -241,7 +252,11 @@ class Machine:
             # ips: emulated instructions per emulated second. Bochs' default (4M)
             # makes a guest kernel's timer tick cost a large share of its
             # instructions; 50M is closer to a real core.
-            f"cpu: model={BOCHS_CPU_MODEL}, count={self.smp}, ips=50000000, "
+            # count=SOCKETS:CORES:THREADS. Bochs numbers APIC IDs densely (the CPU
+            # index) while its CPUID gives the core field a power-of-two width, so
+            # several sockets need a power-of-two core count (checked in __init__).
+            f"cpu: model={BOCHS_CPU_MODEL}, count={self.sockets}:{self.cores}:1, "
+            f"ips=50000000, "
             f"reset_on_triple_fault={int(self.reboot)}",
             "pci: enabled=1, chipset=i440fx",
             "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14",

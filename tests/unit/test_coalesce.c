@@ -216,6 +216,40 @@ static void test_slow_rate_keeps_r_1(void **state)
     assert_true(c.epochs >= 2);
 }
 
+/* A reader that keeps 32 requests in flight: the device sees 31 left after
+ * each completion (the caller passes what is left), one at a time or in
+ * batches. Its CIF is 32, so R reaches 1/8, and one at a time never more
+ * than 4 in flight reads as R = 1. */
+static void test_cif_counts_the_completing_request(void **state)
+{
+    struct coalesce_queue c;
+    uint64_t now = 0;
+
+    coalesce_init(&c, now);
+    run_steady(&c, &now, 31, 10 * US, 200 * MS);
+    run_steady(&c, &now, 31, 10 * US, 10 * US);
+    assert_int_equal(c.shift, 3);
+
+    /* Batches of 4 completing together, 28 left: the four saw 32..29, mean 30.5. */
+    coalesce_init(&c, now);
+    for (uint64_t t = 0; t <= 200 * MS; t += 40 * US) {
+        now += 40 * US;
+        coalesce_complete(&c, &params, 4, 28, true, now);
+    }
+    assert_int_equal(c.shift, 2);
+
+    /* One request in flight: nothing left after it, CIF 1. */
+    coalesce_init(&c, now);
+    run_steady(&c, &now, 0, 10 * US, 200 * MS);
+    run_steady(&c, &now, 0, 10 * US, 10 * US);
+    assert_int_equal(c.shift, 0);
+    /* Four in flight: 3 left, CIF 4, still the threshold. */
+    coalesce_init(&c, now);
+    run_steady(&c, &now, 3, 10 * US, 200 * MS);
+    run_steady(&c, &now, 3, 10 * US, 10 * US);
+    assert_int_equal(c.shift, 0);
+}
+
 static void test_kick_limit(void **state)
 {
     struct kick_limit k = {0};
@@ -256,6 +290,7 @@ int main(void)
         cmocka_unit_test_setup(test_defaults, setup),
         cmocka_unit_test_setup(test_ratio_table, setup),
         cmocka_unit_test_setup(test_ratio_applied_after_an_epoch, setup),
+        cmocka_unit_test_setup(test_cif_counts_the_completing_request, setup),
         cmocka_unit_test_setup(test_synchronous_reader_never_waits, setup),
         cmocka_unit_test_setup(test_no_held_completion_when_cif_drops, setup),
         cmocka_unit_test_setup(test_time_cap, setup),

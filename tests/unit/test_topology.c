@@ -276,6 +276,41 @@ static void test_bochs_two_sockets(void **state)
     assert_int_equal(topology_count_sockets(all, 8), 2);
 }
 
+/* Bochs 3.0, cpu: count=1:4:1 (one socket of 4 cores, 1 thread each), built
+ * from its cpu/cpuid.cc rather than dumped: leaf 0xB's SMT level says shift 1
+ * (ilog2(threads - 1) + 1) with 1 logical processor, the core level shift 2
+ * with 4, and Bochs numbers APIC IDs 0-3 densely. With the SMT shift believed,
+ * CPUs 0 and 1 would be threads of core 0. */
+static const cpuid_row bochs3_1_4_1[] = {
+    {0x00000000, 0, 0x00000016, 0x756e6547, 0x6c65746e, 0x49656e69},
+    {0x00000001, 0, 0x00050654, 0x00040800, 0x77faf3bf, 0xbfebfbff},
+    {0x0000000b, 0, 0x00000001, 0x00000001, 0x00000100, 0x00000000},
+    {0x0000000b, 1, 0x00000002, 0x00000004, 0x00000201, 0x00000000},
+    {0x0000000b, 2, 0x00000000, 0x00000000, 0x00000002, 0x00000000},
+};
+
+static void test_bochs3_one_thread_per_core(void **state)
+{
+    struct topology_cpuid raw;
+    struct cpu_topology all[4];
+
+    load(&raw, bochs3_1_4_1, sizeof(bochs3_1_4_1) / sizeof(bochs3_1_4_1[0]));
+    for (uint32_t id = 0; id < 4; id++) {
+        set_apic_id(&raw, id);
+        assert_int_equal(topology_decode(&raw, &all[id]), TOPOLOGY_LEAF_B);
+        expect(&all[id], id, 0, id, 0, 0, 2);
+    }
+    assert_int_equal(topology_count_sockets(all, 4), 1);
+
+    /* count=2:2:1: core shift 1, so APIC IDs 2 and 3 are socket 1. */
+    raw.leaf_b[1].eax = 1;
+    raw.leaf_b[1].ebx = 2;
+    raw.leaf1.ebx = 0x00020800;
+    set_apic_id(&raw, 3);
+    topology_decode(&raw, &all[3]);
+    expect(&all[3], 3, 1, 1, 0, 0, 1);
+}
+
 /* Dumped: Bochs 2.7, count=4 (4 sockets of 1 core): leaf 0xB subleaf 0 has
  * level type 0, so it describes nothing; leaf 1 says 1 logical CPU and
  * leaf 4's core count (8) is not to be believed over it. */
@@ -386,7 +421,7 @@ static void test_malformed_extended_leaf(void **state)
     const cpuid_row rows[] = {
         {0x0, 0, 0x0000000b, 0, 0, 0},
         {0x1, 0, 0x00000000, 0x00000000, 0, 0},
-        {0xb, 0, 0x0000001f, 0x00000001, 0x00000100, 0xffffffff},
+        {0xb, 0, 0x0000001f, 0x00000002, 0x00000100, 0xffffffff},
         {0xb, 1, 0x00000004, 0x00000001, 0x00000201, 0xffffffff},
     };
     struct topology_cpuid raw;
@@ -430,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_qemu_amd_legacy),
         cmocka_unit_test(test_legacy_intel_leaf_1_and_4),
         cmocka_unit_test(test_bochs_two_sockets),
+        cmocka_unit_test(test_bochs3_one_thread_per_core),
         cmocka_unit_test(test_bochs_four_sockets),
         cmocka_unit_test(test_firecracker_epyc),
         cmocka_unit_test(test_leaf_1f_module_tile_die_fold_into_core),

@@ -84,4 +84,17 @@ bench-io: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 bench-net: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_net.py $(BENCH_NET_ARGS) </dev/null
 
+# The coalescing measurement (tests/system/test_coalesce_linux.py): a static reader
+# with a fixed queue depth, and an initramfs whose /init runs it (init-vic).
+$(LG_OUT)/qdread: $(LG_TOOLS)/qdread.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(HOSTCC) -static -O2 -Wall -Wextra -o $@ $<
+
+$(LG_OUT)/initrd-vic.gz: $(LG_TOOLS)/build-vic-initramfs.sh $(LG_TOOLS)/build-initramfs.sh $(LG_TOOLS)/init-vic $(LG_OUT)/vmlinuz $(LG_OUT)/qdread
+	@echo "  INITRD  $@"
+	@$(LG_TOOLS)/build-vic-initramfs.sh $@ $(LG_OUT)/modules $(LG_OUT)/qdread
+
+linux-guest: $(LG_OUT)/initrd-vic.gz
+
 .DEFAULT_GOAL := $(lg_saved_default_goal)

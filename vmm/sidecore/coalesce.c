@@ -68,7 +68,11 @@ bool coalesce_complete(struct coalesce_queue *c, const struct coalesce_params *p
     epoch_roll(c, p, now_ns);
     c->completions += n;
     c->epoch_completions += n;
-    c->epoch_cif_sum += (uint64_t)cif * n;
+    /* Each of the n saw itself and those after it in flight as it
+     * completed: cif + n, cif + n - 1, ..., cif + 1. Sampling cif alone
+     * (what is left) would make a reader that keeps 32 in flight look
+     * like 31 and never reach the table's top row. */
+    c->epoch_cif_sum += (uint64_t)cif * n + ((uint64_t)n * (n + 1) >> 1);
     if (!wanted && !c->held)
         return false; /* nothing owed: the driver polls, or is not waiting yet */
     if (c->shift == 0 || cif <= p->cif_threshold) {

@@ -7,7 +7,8 @@
  *
  * Per queue, a delivery ratio R = 1 / 2^shift (interrupts sent per
  * completion) is recomputed once an epoch from the epoch's mean commands
- * in flight (CIF, sampled at each completion) and its completion rate:
+ * in flight (CIF, sampled at each completion: the requests in flight as it
+ * completes, itself included) and its completion rate:
  *   R = 1   when the mean CIF is at most cif_threshold (4), or the rate is
  *           under min_rate (2,000 per second): a synchronous reader, or a
  *           trickle, must never wait for a later completion;
