@@ -6,6 +6,7 @@
  * generic code as struct vcpu_exit.
  */
 #include "kernel/x86/cpu.h"
+#include "vmm/exit.h"
 #include "vmm/guest.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -123,7 +124,7 @@ static void deliver_pending(struct vcpu *v, struct vmx_vcpu *x)
 /* Arms the preemption timer for the vCPU's next timer event, if any. */
 static void program_timer(struct vcpu *v, struct vmx_vcpu *x)
 {
-    uint64_t deadline = vcpu_next_timer(v);
+    uint64_t deadline = vcpu_entry_deadline(v);
 
     if (!deadline) {
         set_pin(x, PIN_PREEMPT_TIMER, false);
