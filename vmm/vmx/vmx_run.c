@@ -121,6 +121,21 @@ static void deliver_pending(struct vcpu *v, struct vmx_vcpu *x)
     set_proc(x, PROC_INTR_WINDOW, x->apicv ? vcpu_has_direct_pending(v) : vcpu_has_pending(v));
 }
 
+/* halt = guest: an exit can find the guest in the HLT activity state, and
+ * the next entry resumes the halt in it (an interrupt delivered on entry,
+ * injected or virtual, wakes it: SDM 29.2.2). That state allows no blocking
+ * by STI or MOV SS (SDM 26.3.1.5); the STI of an "sti; hlt" covered the HLT
+ * only, which has retired, so a CPU that still reports it is cleared here. */
+static void keep_halt_enterable(void)
+{
+    if (vmread(VMCS_GUEST_ACTIVITY) != ACTIVITY_HLT)
+        return;
+    uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    if (blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+                blocking & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
 /* Arms the preemption timer for the vCPU's next timer event, if any. */
 static void program_timer(struct vcpu *v, struct vmx_vcpu *x)
 {
@@ -275,6 +290,8 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
             vmx_posted_sync(v);
             vmx_apicv_sync(v);
         }
+        if (!(x->proc & PROC_HLT_EXIT))
+            keep_halt_enterable();
         deliver_pending(v, x);
         program_timer(v, x);
         if (__atomic_exchange_n(&v->slat_flush, false, __ATOMIC_ACQ_REL))
