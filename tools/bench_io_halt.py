@@ -129,7 +129,8 @@ def main():
             print(f"bench-io-halt: {setting}: {str(e).splitlines()[0]}", file=sys.stderr)
             return 1
         # Every run's raw counters, kept as they come (a later run may fail).
-        out = build_dir() / "test-logs" / f"bench-io-halt-{a.bochs or 'default'}.json"
+        tag = re.sub(r"\W", "_", a.bochs or "default")
+        out = build_dir() / "test-logs" / f"bench-io-halt-{tag}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({s: {g: dict(zip(("before", "after", "seconds", "reads"), r))
                                        for g, r in res.items()} for s, res in results.items()},
