@@ -27,9 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "system"))
 sys.path.insert(0, str(REPO / "tools"))
 
-from bench_io import snapshot  # noqa: E402
 from machine import Machine, MachineError, build_dir  # noqa: E402
-from scenarios import GUEST_LINE_RE, fresh_command, image_for, parse_stats  # noqa: E402
+from scenarios import GUEST_LINE_RE, disk_stats, fresh_command, image_for, parse_stats  # noqa: E402
 from scenarios import write_linux_disk  # noqa: E402
 
 # Column name: (the guests' `halt =`, what is added to their kernel command line).
@@ -43,10 +42,25 @@ GUESTS = {"io-sc": "sidecore", "io-trap": "trap"}
 DISK_MB = 8
 
 
-def io_exits(text, guest):
-    """exits_io summed over the guest's vCPUs (bench_io's snapshot does not read it)."""
-    return sum(v.get("exits_io", 0) for (g, _), v in
-               parse_stats(GUEST_LINE_RE.sub("", text)).items() if g == guest)
+def snapshot(text, guest):
+    """Counters of one guest from a `stats` text: exits (all, exits_io, and
+    exit_REASON per reason) summed over its vCPUs, its first disk's notification
+    exits and interrupts, and the requests of that disk's queues."""
+    s = {"exits": 0, "exits_io": 0}
+    for (g, _), vcpu in parse_stats(GUEST_LINE_RE.sub("", text)).items():
+        if g != guest:
+            continue
+        for key, value in vcpu.items():
+            if (key in s or key.startswith("exit_")) and isinstance(value, int):
+                s[key] = s.get(key, 0) + value
+    disks, queues, _ = disk_stats(text)
+    d = disks.get(guest, {})
+    s["notify_exits"] = d.get("notify_exits", 0)
+    s["msi"] = d.get("msi", 0)
+    # (guest, queue) keys are disk 0's queues; (guest, disk, queue) every disk's.
+    s["requests"] = sum(q.get("requests", 0) for k, q in queues.items()
+                        if len(k) == 2 and k[0] == guest)
+    return s
 
 
 def config_for(base, setting):
@@ -88,7 +102,6 @@ def run_once(cfg, setting, reads, timeout, bochs):
             line = m.log[i:m.log.find("\n", i)]
             stats = fresh_command(m, "stats")
             snap = snapshot(stats, g)
-            snap["exits_io"] = io_exits(stats, g)
             (before if kind == "begin" else after)[g] = snap
             if kind == "end":
                 seconds[g] = float(re.search(r"seconds=([0-9.]+)", line)[1])
