@@ -126,7 +126,7 @@ static void deliver_pending(struct vcpu *v, struct vmx_vcpu *x)
  * injected or virtual, wakes it: SDM 29.2.2). That state allows no blocking
  * by STI or MOV SS (SDM 26.3.1.5); the STI of an "sti; hlt" covered the HLT
  * only, which has retired, so a CPU that still reports it is cleared here. */
-static void keep_halt_enterable(void)
+static void keep_halt_enterable(struct vcpu *v, struct vmx_vcpu *x)
 {
     if (vmread(VMCS_GUEST_ACTIVITY) != ACTIVITY_HLT)
         return;
@@ -134,6 +134,12 @@ static void keep_halt_enterable(void)
     if (blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
         vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
                 blocking & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+    /* A virtual interrupt the guest can take now ends the halt (SDM 29.2.2),
+     * so enter active and let the CPU deliver it first thing (RIP is past
+     * the HLT already): the same outcome, and Bochs 2.7 and 3.0 wake a HLT
+     * for external interrupts only, never for a pending virtual one. */
+    if (x->apicv && (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && vmx_apic_pending(v))
+        vmwrite(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
 }
 
 /* Arms the preemption timer for the vCPU's next timer event, if any. */
@@ -291,7 +297,7 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
             vmx_apicv_sync(v);
         }
         if (!(x->proc & PROC_HLT_EXIT))
-            keep_halt_enterable();
+            keep_halt_enterable(v, x);
         deliver_pending(v, x);
         program_timer(v, x);
         if (__atomic_exchange_n(&v->slat_flush, false, __ATOMIC_ACQ_REL))
