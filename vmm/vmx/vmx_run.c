@@ -136,8 +136,8 @@ static void keep_halt_enterable(struct vcpu *v, struct vmx_vcpu *x)
                 blocking & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
     /* A virtual interrupt the guest can take now ends the halt (SDM 29.2.2),
      * so enter active and let the CPU deliver it first thing (RIP is past
-     * the HLT already): the same outcome, and Bochs 2.7 and 3.0 wake a HLT
-     * for external interrupts only, never for a pending virtual one. */
+     * the HLT already): the same outcome, and Bochs (2.7 at least) wakes a
+     * HLT for external interrupts only, never for a pending virtual one. */
     if (x->apicv && (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && vmx_apic_pending(v))
         vmwrite(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
 }
