@@ -34,4 +34,9 @@ bool vcpu_poll_devices(struct vcpu *v);
  * due, or it is asked to stop. */
 void vcpu_wait_for_event(struct vcpu *v);
 
+/* The TSC time the backend arms its guest timer for before an entry, 0 for
+ * none: the vCPU's next timer event, or sooner when the guest halts in
+ * guest mode (halt = guest) while a trap-mode backend owes it completions. */
+uint64_t vcpu_entry_deadline(struct vcpu *v);
+
 #endif

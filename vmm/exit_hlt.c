@@ -3,6 +3,16 @@
  * HLT and the guest timer. The core is the guest's alone, so a halted vCPU
  * simply waits on its own CPU (halting the host CPU, woken by the
  * hypervisor's timer or a kick) until it has an interrupt to take.
+ *
+ * With halt = guest the backend does not intercept HLT: the core halts in
+ * guest mode and an interrupt the CPU delivers to the guest itself (posted,
+ * or pending in the virtual APIC) wakes it with no exit. Everything else
+ * that used to end the wait here still reaches the vCPU as an exit that
+ * wakes the halted guest: the guest timer (the backend's timer, armed for
+ * vcpu_entry_deadline), kicks (stop requests, IPIs and NMIs between vCPUs,
+ * INIT/SIPI, interrupts the hypervisor injects), each an external-interrupt
+ * exit after which the backend re-enters the guest still halted unless it
+ * has an event to deliver.
  */
 #include "kernel/time/timer.h"
 #include "kernel/time/tsc.h"
@@ -76,6 +86,18 @@ bool exit_hlt(struct vcpu *v, const struct vcpu_exit *e)
     }
     v->state = VCPU_RUNNING;
     return !v->stop_requested;
+}
+
+uint64_t vcpu_entry_deadline(struct vcpu *v)
+{
+    uint64_t deadline = vcpu_next_timer(v);
+
+    if (v->io_owed) {
+        uint64_t soon = rdtsc() + tsc_hz() / (1000000 / TRAP_IO_POLL_US);
+        if (!deadline || soon < deadline)
+            deadline = soon;
+    }
+    return deadline;
 }
 
 bool exit_timer(struct vcpu *v, const struct vcpu_exit *e)

@@ -205,10 +205,19 @@ static enum guest_msi_result msi_deliver_one(struct vcpu *t, uint8_t vector, boo
      * (stats.exits_io). Only devices send MSIs here. Raised on the vCPU's
      * own core it needs no exit, unless it ends the vCPU's halt there
      * (trap mode reaping a completion while halted). */
-    if (t->cpu != this_cpu()->index || t->state == VCPU_HALTED)
+    bool mark = t->cpu != this_cpu()->index || t->state == VCPU_HALTED;
+    bool try_post = !level && ops->post_interrupt;
+    /* A vCPU that halts in guest mode (halt = guest) takes a posted
+     * interrupt with no exit at all: only a refused post, which kicks,
+     * costs one. Marked beforehand otherwise, so a halted vCPU's wake-up
+     * sees it. */
+    bool exitless = try_post && t->guest->cfg.halt_in_guest;
+    if (mark && !exitless)
         __atomic_store_n(&t->io_irq, true, __ATOMIC_RELAXED);
-    if (!level && ops->post_interrupt && ops->post_interrupt(t, vector))
+    if (try_post && ops->post_interrupt(t, vector))
         return GUEST_MSI_POSTED;
+    if (mark && exitless)
+        __atomic_store_n(&t->io_irq, true, __ATOMIC_RELAXED);
     if (!vlapic_accept(&t->lapic, vector, level))
         return GUEST_MSI_DROPPED;
     if (t->cpu == this_cpu()->index)

@@ -41,6 +41,7 @@ enum key_id {
     KEY_MODULE,
     KEY_NET,
     KEY_NET_QUEUES,
+    KEY_HALT,
     KEY_COUNT,
 };
 
@@ -59,6 +60,7 @@ static const char *const key_names[KEY_COUNT] = {
     [KEY_MODULE] = "module",
     [KEY_NET] = "net",
     [KEY_NET_QUEUES] = "net_queues",
+    [KEY_HALT] = "halt",
 };
 
 static const enum key_id required_keys[] = {KEY_CPUS, KEY_MEMORY, KEY_KERNEL};
@@ -1052,6 +1054,20 @@ static bool parse_coalescing(struct parse_state *s, const struct ini_item *it)
     return false;
 }
 
+/* halt = hypervisor (the default) | guest: see guest_config.h. */
+static bool parse_halt(struct parse_state *s, const struct ini_item *it)
+{
+    char shown[QUOTE_MAX];
+
+    if (strcmp(it->value, "hypervisor") == 0 || strcmp(it->value, "guest") == 0) {
+        s->cur.halt_in_guest = strcmp(it->value, "guest") == 0;
+        return true;
+    }
+    quote(shown, sizeof(shown), it->value);
+    report(s, it->line, "halt = %s: must be 'hypervisor' or 'guest'", shown);
+    return false;
+}
+
 static bool parse_value(struct parse_state *s, enum key_id key, const struct ini_item *it)
 {
     switch (key) {
@@ -1086,6 +1102,7 @@ static bool parse_value(struct parse_state *s, enum key_id key, const struct ini
     case KEY_MODULE: return parse_module(s, it);
     case KEY_NET: return parse_net(s, it);
     case KEY_NET_QUEUES: return parse_net_queues(s, it);
+    case KEY_HALT: return parse_halt(s, it);
     case KEY_COUNT: break;
     }
     return false;

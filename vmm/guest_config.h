@@ -100,6 +100,13 @@ struct guest_config {
     struct guest_net_spec nets[GUEST_NETS_MAX];
     uint32_t nnets;
     uint32_t net_queues; /* 1..7 pairs per device; 0: not given, see guest_net_queues() */
+    /* halt = hypervisor (false, the default) | guest: who executes the
+     * guest's HLT. "hypervisor" intercepts it (an exit per halt, the vCPU
+     * waits on the host and is woken there); "guest" lets the core halt in
+     * guest mode, so an interrupt posted or pending for it (a virtio
+     * completion) wakes it with no exit. The core is the guest's alone, so
+     * nobody else wants it while it halts. */
+    bool halt_in_guest;
 };
 
 /* What the machine can give guests, for validation. */

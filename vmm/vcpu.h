@@ -195,6 +195,10 @@ struct vcpu {
      * own CPU by the gate's caller). Read and cleared by the exit handlers. */
     bool io_irq;
     bool io_notified;
+    /* halt = guest, io = trap: a backend still owes completions (the last
+     * vcpu_poll_devices said so), so the guest timer is armed soon enough
+     * to reap them even while the guest halts in guest mode. */
+    bool io_owed;
 
     struct vcpu_stats stats;
 };

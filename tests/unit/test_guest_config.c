@@ -1250,6 +1250,23 @@ static void test_interrupt_coalescing(void **state)
     assert_false(r->set.guests[2].coalescing_off); /* adaptive by default */
 }
 
+static void test_halt(void **state)
+{
+    static const char *const names[] = {"a", "b", "c"};
+    struct record *r = parse(GUEST("a") "halt = guest\n"      /* 1, 5 */
+                             GUEST("b") "halt = hypervisor\n" /* 6, 10 */
+                             GUEST("c")                       /* 11: no key */
+                             GUEST("d") "halt = Guest\n"      /* 15, 19 */
+                             GUEST("e") "halt =\n");          /* 20, 24 */
+    assert_int_equal(r->count, 2);
+    expect_exact_error(r, 19, "halt = Guest: must be 'hypervisor' or 'guest'");
+    expect_exact_error(r, 24, "halt = : must be 'hypervisor' or 'guest'");
+    expect_guests(r, names, 3);
+    assert_true(r->set.guests[0].halt_in_guest);
+    assert_false(r->set.guests[1].halt_in_guest);
+    assert_false(r->set.guests[2].halt_in_guest); /* the hypervisor's by default */
+}
+
 static void test_no_sidecores(void **state)
 {
     static const char *const names[] = {"trapped", "nodisk"};
@@ -1579,6 +1596,7 @@ int main(void)
         cmocka_unit_test(test_disk_queues),
         cmocka_unit_test(test_io_mode),
         cmocka_unit_test(test_interrupt_coalescing),
+        cmocka_unit_test(test_halt),
         cmocka_unit_test(test_no_sidecores),
         cmocka_unit_test(test_new_key_suggestions),
         cmocka_unit_test(test_full_guest_with_disk),

@@ -61,7 +61,7 @@ $(LG_OUT)/%.cfg: $(LG_SRC)/%.cfg $(LG_OUT)/vmlinuz $(LG_OUT)/vmlinux $(LG_OUT)/i
 	@echo "  CP      $@"
 	@cp $< $@
 
-.PHONY: linux-guest linux-guest-modules linux-guest-smoke bench-boot bench-io bench-net
+.PHONY: linux-guest linux-guest-modules linux-guest-smoke bench-boot bench-io bench-net bench-io-halt
 linux-guest: $(LINUX_GUEST)
 linux-guest-modules: $(LG_OUT)/initrd-modules.gz
 
@@ -78,6 +78,11 @@ bench-boot: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 # The same virtio-blk workload served by the I/O sidecore and trapped, side by side.
 bench-io: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_io.py </dev/null
+
+# bench-io's workload with halt = hypervisor and halt = guest (HLT not intercepted).
+# BENCH_IO_HALT_ARGS: e.g. --bochs own (posted interrupts), --settings hypervisor,guest,haltpoll.
+bench-io-halt: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
+	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_io_halt.py $(BENCH_IO_HALT_ARGS) </dev/null
 
 # Guest-to-guest virtio-net frames through a switch, sidecore and trap taking turns
 # over rounds; BENCH_NET_ARGS go to the script (--rounds, --pings, --sizes, --emulator).

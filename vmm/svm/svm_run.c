@@ -12,6 +12,7 @@
 #include "kernel/time/timer.h"
 #include "kernel/time/tsc.h"
 #include "kernel/x86/cpu.h"
+#include "vmm/exit.h"
 #include "vmm/svm/svm.h"
 
 #define RFLAGS_IF (1ull << 9)
@@ -121,7 +122,7 @@ static void deliver_pending(struct vcpu *v, struct svm_vcpu *s)
  * when a waiting NMI needs a look (nmi_poll). */
 static void program_timer(struct vcpu *v, struct svm_vcpu *s)
 {
-    uint64_t deadline = vcpu_next_timer(v);
+    uint64_t deadline = vcpu_entry_deadline(v);
     uint64_t now = rdtsc();
 
     if (s->nmi_poll) {

@@ -53,9 +53,14 @@ static void write_controls(struct vcpu *v, struct svm_vcpu *s, const struct svm_
 {
     vmcb_w32(s, VMCB_INTERCEPT_CR, 0);
     vmcb_w32(s, VMCB_INTERCEPT_EXC, 0);
+    /* halt = guest: HLT is not intercepted. The core halts in guest mode;
+     * any host interrupt (the guest timer, a kick) ends the halt with an
+     * INTR exit and the guest resumes after its HLT, which an idle loop
+     * takes as a wake-up and re-checks. */
+    uint32_t hlt = v->guest->cfg.halt_in_guest ? 0 : I3_HLT;
     vmcb_w32(s, VMCB_INTERCEPT_VEC3,
-             I3_INTR | I3_NMI | I3_INIT | I3_CPUID | I3_INVD | I3_HLT | I3_INVLPGA | I3_IOIO |
-                 I3_MSR | I3_SHUTDOWN);
+             I3_INTR | I3_NMI | I3_INIT | I3_CPUID | I3_INVD | hlt | I3_INVLPGA | I3_IOIO | I3_MSR |
+                 I3_SHUTDOWN);
     vmcb_w32(s, VMCB_INTERCEPT_VEC4,
              I4_VMRUN | I4_VMMCALL | I4_VMLOAD | I4_VMSAVE | I4_STGI | I4_CLGI | I4_SKINIT |
                  I4_MONITOR | I4_MWAIT | I4_MWAIT_C | I4_XSETBV);

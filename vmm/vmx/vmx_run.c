@@ -6,6 +6,7 @@
  * generic code as struct vcpu_exit.
  */
 #include "kernel/x86/cpu.h"
+#include "vmm/exit.h"
 #include "vmm/guest.h"
 #include "vmm/vmx/vmcs_fields.h"
 #include "vmm/vmx/vmx.h"
@@ -120,10 +121,31 @@ static void deliver_pending(struct vcpu *v, struct vmx_vcpu *x)
     set_proc(x, PROC_INTR_WINDOW, x->apicv ? vcpu_has_direct_pending(v) : vcpu_has_pending(v));
 }
 
+/* halt = guest: an exit can find the guest in the HLT activity state, and
+ * the next entry resumes the halt in it (an interrupt delivered on entry,
+ * injected or virtual, wakes it: SDM 29.2.2). That state allows no blocking
+ * by STI or MOV SS (SDM 26.3.1.5); the STI of an "sti; hlt" covered the HLT
+ * only, which has retired, so a CPU that still reports it is cleared here. */
+static void keep_halt_enterable(struct vcpu *v, struct vmx_vcpu *x)
+{
+    if (vmread(VMCS_GUEST_ACTIVITY) != ACTIVITY_HLT)
+        return;
+    uint64_t blocking = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+    if (blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+        vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+                blocking & ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+    /* A virtual interrupt the guest can take now ends the halt (SDM 29.2.2),
+     * so enter active and let the CPU deliver it first thing (RIP is past
+     * the HLT already): the same outcome, and Bochs (2.7 at least) wakes a
+     * HLT for external interrupts only, never for a pending virtual one. */
+    if (x->apicv && (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && vmx_apic_pending(v))
+        vmwrite(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
+}
+
 /* Arms the preemption timer for the vCPU's next timer event, if any. */
 static void program_timer(struct vcpu *v, struct vmx_vcpu *x)
 {
-    uint64_t deadline = vcpu_next_timer(v);
+    uint64_t deadline = vcpu_entry_deadline(v);
 
     if (!deadline) {
         set_pin(x, PIN_PREEMPT_TIMER, false);
@@ -274,6 +296,8 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
             vmx_posted_sync(v);
             vmx_apicv_sync(v);
         }
+        if (!(x->proc & PROC_HLT_EXIT))
+            keep_halt_enterable(v, x);
         deliver_pending(v, x);
         program_timer(v, x);
         if (__atomic_exchange_n(&v->slat_flush, false, __ATOMIC_ACQ_REL))

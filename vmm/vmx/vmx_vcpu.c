@@ -6,6 +6,7 @@
  * and the CR0/CR4 bits the hypervisor must keep.
  */
 #include "kernel/config/hv_config.h"
+#include "kernel/console/log.h"
 #include "kernel/cpu/percpu.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
@@ -85,12 +86,19 @@ static bool write_controls(struct vcpu *v, struct vmx_vcpu *x, const struct vmx_
         vmx_adjust_controls(vmx_hw.pin, PIN_EXT_INTR_EXIT | PIN_NMI_EXIT, PIN_VIRTUAL_NMI, &ok);
     /* NMI-window exiting needs virtual NMIs (SDM 26.2.1.1). */
     x->vnmi = (x->pin & PIN_VIRTUAL_NMI) && ((vmx_hw.proc >> 32) & PROC_NMI_WINDOW);
+    /* halt = guest: HLT is not intercepted (the guest activity state is
+     * then HLT at exits that interrupt the halt; vmx_run.c keeps it). */
+    bool halt_in_guest = v->guest->cfg.halt_in_guest;
     x->proc = vmx_adjust_controls(vmx_hw.proc,
-                                  PROC_HLT_EXIT | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAP |
-                                      PROC_SECONDARY | PROC_MWAIT_EXIT | PROC_MONITOR_EXIT,
+                                  (halt_in_guest ? 0 : PROC_HLT_EXIT) | PROC_USE_IO_BITMAPS |
+                                      PROC_USE_MSR_BITMAP | PROC_SECONDARY | PROC_MWAIT_EXIT |
+                                      PROC_MONITOR_EXIT,
                                   /* Without a TPR shadow MOV CR8 would reach the
                                    * core's own TPR: it exits to the model's. */
                                   PROC_CR8_LOAD_EXIT | PROC_CR8_STORE_EXIT, &ok);
+    if (halt_in_guest && (x->proc & PROC_HLT_EXIT) && v->index == 0)
+        log_warn("guest %s: halt = guest: this CPU forces HLT exiting; HLT exits anyway",
+                 v->guest->cfg.name);
     x->proc2 = vmx_adjust_controls(
         vmx_hw.proc2, PROC2_EPT | PROC2_UNRESTRICTED,
         (caps->tlb_tags ? PROC2_VPID : 0) | PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES, &ok);
