@@ -131,15 +131,21 @@ gdt_load_tr:
     ltr ax
     ret
 
-; The guest's interrupt stubs: vector N counts guest_hits[N]; an exception
-; (vector < 32) records itself in guest_bad_vector and halts (a HLT exit).
+; The guest's interrupt stubs: vector N counts guest_hits[N]; #UD also skips
+; its UD2; any other exception (vector < 32) records itself in
+; guest_bad_vector and halts (a HLT exit).
 global guest_stubs
 align 16
 guest_stubs:
 %assign v 0
 %rep 256
     align 16
-%if v < 32
+%if v == 6
+    ; #UD (a trap gate: IF unchanged): count it and skip the 2-byte UD2
+    lock inc dword [rel guest_hits + v * 4]
+    add qword [rsp], 2
+    iretq
+%elif v < 32
     mov dword [rel guest_bad_vector], v + 1
     hlt
     jmp $

@@ -18,6 +18,13 @@
  *      A notification with PIR empty delivers nothing.
  *   3. A vector other than the notification vector causes an external-
  *      interrupt VM exit with that vector (acknowledge interrupt on exit).
+ *   4. A fault-like VM exit at the boundary right after an exception was
+ *      delivered saves the handler's RIP (27.3.3), not the faulting
+ *      instruction's: the guest runs UD2 under the monitor trap flag, whose
+ *      exit comes before the #UD handler's first instruction. Bochs 3.0
+ *      built without its debugger and run with more than one CPU saved the
+ *      UD2's RIP with the handler's RSP (our patch 0004), and Linux guests
+ *      crashed on it.
  * It prints VMXPI lines on COM1 and ends with "VMXPI: PASS" or "VMXPI: FAIL".
  * The guest never EOIs (no virtualized EOI without APIC-access or x2APIC
  * virtualization), so each stage posts a vector of a higher priority class.
@@ -57,6 +64,7 @@ static volatile struct {
     uint32_t if1_hits, if1_on, if1_pir, empty_hits;
     uint32_t if0_hits_held, if0_on, if0_pir, if0_hits_after_sti;
     uint32_t other_hits;
+    uint64_t ud_rsp_before, ud_rsp_after;
 } seen;
 
 /* ---- port I/O, serial ---- */
@@ -254,7 +262,16 @@ static void guest_main(void)
         __asm__ volatile("pause");
     seen.other_hits = guest_hits[VEC_OTHER];
 
+    /* 4: an exception, then a VM exit at the very next boundary: the host
+     * turns the monitor trap flag on at the VMCALL, so the UD2's #UD is
+     * delivered and the MTF exit comes before the handler's first
+     * instruction (25.5.2). Registers do not survive exits here (vmx_enter
+     * keeps none of the guest's): RSP is kept in memory. */
     seen.stage = 4;
+    __asm__ volatile("mov %%rsp, %0; vmcall; ud2; mov %%rsp, %1"
+                     : "=m"(seen.ud_rsp_before), "=m"(seen.ud_rsp_after)::"memory");
+
+    seen.stage = 5;
     for (;;)
         __asm__ volatile("cli; hlt");
 }
@@ -456,7 +473,8 @@ void vmxpi_main(void)
         return;
     }
 
-    unsigned exits = 0, other_exits = 0, other_vector = 0;
+    unsigned exits = 0, other_exits = 0, other_vector = 0, mtf_exits = 0;
+    uint64_t mtf_rip = 0;
     int resume = 0;
     for (;;) {
         if (vmx_enter(resume)) {
@@ -473,6 +491,17 @@ void vmxpi_main(void)
             other_exits++;
             other_vector = info & 0xff;
             lapic_write(0xb0, 0); /* EOI the acknowledged vector */
+            continue;
+        }
+        if ((reason & 0xffff) == 18) { /* VMCALL: stage 4 asks for the monitor trap flag */
+            vmwrite(0x681e, vmread(0x681e) + vmread(0x440c));
+            vmwrite(0x4002, vmread(0x4002) | (1u << 27));
+            continue;
+        }
+        if ((reason & 0xffff) == 37) { /* MTF: right after the #UD was delivered */
+            mtf_rip = vmread(0x681e);
+            mtf_exits++;
+            vmwrite(0x4002, vmread(0x4002) & ~(1u << 27));
             continue;
         }
         if ((reason & 0xffff) == 12) /* HLT: the guest is done (or hit an exception) */
@@ -497,7 +526,13 @@ void vmxpi_main(void)
     check(other_exits == 1 && other_vector == VEC_OTHER,
           "other vector: one external-interrupt exit with it", (uint64_t)other_vector);
     check(seen.other_hits == 0, "other vector: not delivered to the guest", seen.other_hits);
-    check(exits == 2, "VM exits in all: the other vector's and the final HLT", exits);
+    check(mtf_exits == 1 && mtf_rip == (uint64_t)guest_stubs + 16 * 6,
+          "exit right after #UD delivery: saved RIP is the handler's", mtf_rip);
+    check(guest_hits[6] == 1, "#UD delivered once", guest_hits[6]);
+    check(seen.ud_rsp_after == seen.ud_rsp_before,
+          "RSP after the #UD handler returned is unchanged",
+          seen.ud_rsp_before - seen.ud_rsp_after);
+    check(exits == 4, "VM exits in all: the other vector's, VMCALL, MTF, final HLT", exits);
     check(guest_hits[NOTIFY_VECTOR] == 0, "notification vector never reached the guest",
           guest_hits[NOTIFY_VECTOR]);
     say(failures ? "FAIL (%x checks)" : "PASS", (uint64_t)failures);
