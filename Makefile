@@ -151,7 +151,7 @@ deps:
 unit: deps $(UNIT_BIN)
 	BUILD=$(BUILD) tools/run-unit.sh $(UNIT_BIN)
 
-system: deps images guest-tests linux-guest bochs
+system: deps images guest-tests linux-guest bochs bochs-selftest
 	tools/run-system.sh
 
 # Stock Linux using its virtio-blk disk in both I/O modes (two Bochs runs, about

@@ -1,11 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """Virtio-blk I/O benchmark (`make bench-io`): the same workload in both I/O modes,
-in one Bochs run of Sidecore (BUILD/linux/bench-io.cfg).
+and the sidecore's completions both as posted interrupts and by the IPI fallback,
+in two Bochs runs of Sidecore on the project's Bochs (`make bochs`).
 
-Two identical Linux guests run at once, each with a RAM disk: io-sc is served by
-the I/O sidecore (io = sidecore), io-trap the conventional way (io = trap: every
-notification exits and the request is handled on the guest's own core). Each
+Run 1 (BUILD/linux/bench-io.cfg, APIC virtualization on): two identical Linux
+guests at once, each with a RAM disk: io-sc is served by the I/O sidecore (io =
+sidecore; its completions are VT-x posted interrupts), io-trap the conventional
+way (io = trap: every notification exits and the request is handled on the
+guest's own core). Run 2 (bench-io-ipi.cfg, apic_virtualization = off): io-sc
+alone, its completions sent the way a CPU without posted interrupts gets them
+(the software APIC: a kick IPI, an exit, an injection). Each
 guest's /init does N 4 KiB O_DIRECT reads of its disk (one request in flight)
 between a "disk_bench begin" and a "disk_bench reads=N seconds=S" line, pausing
 2 s around them; the harness reads `stats` at both lines. The end line carries
@@ -34,13 +39,18 @@ from scenarios import (GUEST_LINE_RE, disk_stats, fresh_command, image_for,  # n
                        parse_stats, write_linux_disk)
 
 GUESTS = {"io-sc": "sidecore", "io-trap": "trap"}
+# (config, guests it runs, column per guest): posted interrupts and trap mode in
+# one run, the IPI fallback in the second.
+RUNS = [("bench-io.cfg", {"io-sc": "sidecore, posted", "io-trap": "io = trap"}),
+        ("bench-io-ipi.cfg", {"io-sc": "sidecore, IPI"})]
+COLUMNS = ["sidecore, posted", "sidecore, IPI", "io = trap"]
 DISK_MB = 8
 
 
 def snapshot(text, guest):
     """Counters of one guest from a `stats` text: exits (all, and exit_REASON per
     reason), notification exits, interrupts and requests."""
-    s = {"exits": 0, "notify_exits": 0, "msi": 0, "requests": 0}
+    s = {"exits": 0, "notify_exits": 0, "msi": 0, "requests": 0}  # and kicked, posted
     for (g, _), vcpu in parse_stats(GUEST_LINE_RE.sub("", text)).items():
         if g != guest:
             continue
@@ -52,31 +62,23 @@ def snapshot(text, guest):
     s["notify_exits"] = d.get("notify_exits", 0)
     s["msi"] = d.get("msi", 0)
     s["kicked"] = d.get("msi_kicked", 0)
+    s["posted"] = d.get("msi_posted", 0)
     s["requests"] = sum(q.get("requests", 0) for (g, _), q in queues.items() if g == guest)
     return s
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--timeout", type=int, default=3000, help="wall seconds for the run")
-    a = ap.parse_args()
-    cfg = build_dir() / "linux" / "bench-io.cfg"
-    if not cfg.exists():
-        raise SystemExit(f"bench-io: {cfg} not found (make linux-guest)")
-    reads = int(re.search(r"sidecore\.disk_bench=(\d+)", cfg.read_text())[1])
-    for g in GUESTS:
-        write_linux_disk(cfg.parent / f"{g}.img", DISK_MB, 1)  # sidecore.disk_pattern_mb=1
-    print(f"bench-io: {reads} x 4 KiB O_DIRECT reads per guest, io-sc (io = sidecore) and "
-          f"io-trap (io = trap) at once, Sidecore in Bochs (4 CPUs)", flush=True)
+def run_one(cfg, guests, reads, timeout):
+    """Boots cfg in Bochs and snapshots `stats` at each guest's begin and end lines:
+    (before, after, seconds, done) keyed by guest, or raises MachineError."""
     before, after, seconds, done = {}, {}, {}, {}
-    m = Machine("bench-io", emulator="bochs", smp=4, memory=512,
-                image=image_for("bench-io", cfg), timeout=a.timeout)
+    m = Machine(f"bench-io-{cfg.stem}", emulator="bochs", smp=4, memory=512,
+                image=image_for(cfg.stem, cfg), timeout=timeout, bochs="own")
     try:
         with m:
             m.expect(r"^sidecore: ready", 300, what="'sidecore: ready'")
-            pending = {f"[{g}] LINUX-GUEST: disk_bench begin": ("begin", g) for g in GUESTS}
-            pending.update({f"[{g}] LINUX-GUEST: disk_bench reads=": ("end", g) for g in GUESTS})
-            deadline = time.monotonic() + a.timeout
+            pending = {f"[{g}] LINUX-GUEST: disk_bench begin": ("begin", g) for g in guests}
+            pending.update({f"[{g}] LINUX-GUEST: disk_bench reads=": ("end", g) for g in guests})
+            deadline = time.monotonic() + timeout
             pos = 0
             while pending and time.monotonic() < deadline:
                 found = None
@@ -104,36 +106,65 @@ def main():
             if pending:
                 raise MachineError(f"timed out waiting for {sorted(pending)}")
     except MachineError as e:
-        print(f"bench-io: {str(e).splitlines()[0]}\nbench-io: log {m.log_path}", file=sys.stderr)
-        return 1
+        raise MachineError(f"{str(e).splitlines()[0]}\nbench-io: log {m.log_path}") from None
+    print(f"bench-io: {cfg.name} done, log {m.log_path}", flush=True)
+    return before, after, seconds, done
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--timeout", type=int, default=3000, help="wall seconds for each run")
+    a = ap.parse_args()
+    cfgs = [build_dir() / "linux" / name for name, _ in RUNS]
+    for cfg in cfgs:
+        if not cfg.exists():
+            raise SystemExit(f"bench-io: {cfg} not found (make linux-guest)")
+    reads = int(re.search(r"sidecore\.disk_bench=(\d+)", cfgs[0].read_text())[1])
+    for g in GUESTS:
+        write_linux_disk(cfgs[0].parent / f"{g}.img", DISK_MB, 1)  # sidecore.disk_pattern_mb=1
+    print(f"bench-io: {reads} x 4 KiB O_DIRECT reads per guest; run 1: io-sc (io = sidecore, "
+          f"posted interrupts) and io-trap (io = trap) at once; run 2: io-sc with "
+          f"apic_virtualization = off (IPI fallback); Sidecore in the project's Bochs (4 CPUs)",
+          flush=True)
+    before, after, seconds, done = {}, {}, {}, {}
+    for cfg, (_, columns) in zip(cfgs, RUNS):
+        try:
+            b, e, s, d = run_one(cfg, columns, reads, a.timeout)
+        except MachineError as err:
+            print(f"bench-io: {err}", file=sys.stderr)
+            return 1
+        for g, col in columns.items():
+            before[col], after[col], seconds[col], done[col] = b[g], e[g], s[g], d[g]
 
     def row(label, fn, fmt):
         cells = []
-        for g in GUESTS:
+        for col in COLUMNS:
             try:
-                cells.append(fmt.format(fn(g)))
+                cells.append(fmt.format(fn(col)))
             except (KeyError, ZeroDivisionError):
                 cells.append("-")
-        print(f"{label:44} {cells[0]:>14} {cells[1]:>14}")
+        print(f"{label:44} " + " ".join(f"{c:>17}" for c in cells))
 
-    def d(g, k):
-        return after[g].get(k, 0) - before[g].get(k, 0)
+    def d(col, k):
+        return after[col].get(k, 0) - before[col].get(k, 0)
 
     print()
-    print(f"{'':44} {'io = sidecore':>14} {'io = trap':>14}")
-    row("requests completed (workload window)", lambda g: d(g, "requests"), "{}")
-    row("guest time for the reads (emulated s)", lambda g: seconds[g], "{:.3f}")
+    print(f"{'':44} " + " ".join(f"{c:>17}" for c in COLUMNS))
+    row("requests completed (workload window)", lambda c: d(c, "requests"), "{}")
+    row("guest time for the reads (emulated s)", lambda c: seconds[c], "{:.3f}")
     # The reads dd completed (it said so), over the guest time they took.
-    row("requests per second (emulated)", lambda g: done[g] / seconds[g], "{:.0f}")
-    row("exits per request (all reasons)", lambda g: d(g, "exits") / d(g, "requests"), "{:.2f}")
-    reasons = sorted({k for g in GUESTS for k in after.get(g, {}) if k.startswith("exit_")})
+    row("requests per second (emulated)", lambda c: done[c] / seconds[c], "{:.0f}")
+    row("exits per request (all reasons)", lambda c: d(c, "exits") / d(c, "requests"), "{:.2f}")
+    reasons = sorted({k for c in COLUMNS for k in after.get(c, {}) if k.startswith("exit_")})
     for reason in reasons:
-        if any(g in before and d(g, reason) for g in GUESTS):
-            row(f"  {reason[5:]}", lambda g, r=reason: d(g, r) / d(g, "requests"), "{:.2f}")
-    row("notification exits per request", lambda g: d(g, "notify_exits") / d(g, "requests"),
+        if any(c in before and d(c, reason) for c in COLUMNS):
+            row(f"  {reason[5:]}", lambda c, r=reason: d(c, r) / d(c, "requests"), "{:.2f}")
+    row("notification exits per request", lambda c: d(c, "notify_exits") / d(c, "requests"),
         "{:.2f}")
-    row("interrupts per request", lambda g: d(g, "msi") / d(g, "requests"), "{:.2f}")
-    print(f"\nlog: {m.log_path}")
+    row("interrupts per request", lambda c: d(c, "msi") / d(c, "requests"), "{:.2f}")
+    row("  of them posted (no exit)", lambda c: d(c, "posted") / d(c, "requests"), "{:.2f}")
+    row("  of them kicked (an IPI and an exit)", lambda c: d(c, "kicked") / d(c, "requests"),
+        "{:.2f}")
     return 0
 
 

@@ -8,7 +8,8 @@
 # (corei7_skylake_x) only without QEMU, or when asked for. Override:
 #   RUN_EMULATOR=qemu|bochs   (qemu without KVM runs TCG with SVM)
 #   RUN_BOCHS=own|stock|PATH  which Bochs: own = the project's 3.0 (`make bochs`,
-#                             posted interrupts), stock = Debian's 2.7 (the default)
+#                             posted interrupts; the default when built), stock =
+#                             Debian's 2.7 (the default otherwise)
 #   RUN_SMP=N RUN_MEM=MiB     CPUs and memory (default: see Guests; 1024 MiB QEMU, 512 Bochs)
 #   RUN_FIRMWARE=bios|ovmf RUN_MEDIA=iso|usb|pxe   (QEMU only; default SeaBIOS + ISO)
 # Images come from $BUILD (default build/).
@@ -60,7 +61,9 @@ bochs) why="RUN_EMULATOR=bochs" ;;
 esac
 
 # Resolved before BUILD may move to the per-run image directory below.
-bochs=${RUN_BOCHS:-${SIDECORE_BOCHS:-stock}}
+default_bochs=stock
+[ -x "$BUILD/bochs/bin/bochs" ] && default_bochs=own
+bochs=${RUN_BOCHS:-${SIDECORE_BOCHS:-$default_bochs}}
 case "$bochs" in
 own)
     bochs_bin=$PWD/$BUILD/bochs/bin/bochs

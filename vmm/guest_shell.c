@@ -87,12 +87,13 @@ static void print_vcpu_stats(struct vcpu *v)
         line, sizeof(line),
         "guest=%s vcpu=%u cpu=%u state=%s exits=%lu exits_io=%lu exits_other=%lu "
         "guest_us=%lu hv_us=%lu "
-        "injected=%lu hc_refused=%lu rip=%#lx",
+        "injected=%lu hc_refused=%lu posted_halted=%lu posted_reentry=%lu rip=%#lx",
         v->guest->cfg.name, v->index, v->cpu, vcpu_state_name(v->state),
         (unsigned long)s->exits_total, (unsigned long)exits_io,
         (unsigned long)(s->exits_total - exits_io), (unsigned long)tsc_to_us(s->guest_tsc),
         (unsigned long)tsc_to_us(s->hv_tsc), (unsigned long)s->injected,
-        (unsigned long)s->hc_refused, (unsigned long)s->last_rip);
+        (unsigned long)s->hc_refused, (unsigned long)s->posted_halted,
+        (unsigned long)s->posted_reentry, (unsigned long)s->last_rip);
     for (unsigned r = 0; r < VCPU_EXIT_SLOTS && n < sizeof(line); r++) {
         if (s->exits[r])
             n += (size_t)fmt_snprintf(line + n, sizeof(line) - n, " exit_%s=%lu",

@@ -146,6 +146,13 @@ struct vcpu_stats {
     uint64_t hc_refused;      /* hypercalls refused: made from CPL > 0 */
     uint64_t last_rip;        /* the guest's RIP when it last halted or stats asked */
     volatile bool rip_wanted; /* stats asks: record the RIP at the next exit */
+    /* Posted-interrupt vectors the hypervisor moved from the descriptor
+     * itself because they arrived while the vCPU was out of the guest:
+     * halted, or between an exit and the next entry. The rest of a
+     * device's msi_posted the CPU processed in the guest, with no exit
+     * (less any posted again before the first was taken). */
+    uint64_t posted_halted;
+    uint64_t posted_reentry;
 };
 
 enum vcpu_state { VCPU_IDLE, VCPU_RUNNING, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };

@@ -76,7 +76,7 @@ bench-boot: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 	BUILD=$(BUILD) tools/bench-boot.sh --emulator $(EMULATOR) $(BENCH_BOOT_ARGS)
 
 # The same virtio-blk workload served by the I/O sidecore and trapped, side by side.
-bench-io: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
+bench-io: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST) bochs
 	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_io.py </dev/null
 
 # bench-io's workload with halt = hypervisor and halt = guest (HLT not intercepted).

@@ -176,7 +176,7 @@ bool vmx_apic_pending(struct vcpu *v)
 {
     struct vmx_vcpu *x = v->arch;
 
-    vmx_posted_sync(v); /* vectors posted while the vCPU was halted */
+    v->stats.posted_halted += vmx_posted_sync(v); /* posted while the vCPU was halted */
     uint32_t rvi = (uint32_t)vmread(VMCS_GUEST_INTR_STATUS) & 0xff;
 
     for (int i = 7; i >= 0; i--) {

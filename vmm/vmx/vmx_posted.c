@@ -179,17 +179,19 @@ bool vmx_posted_send(struct vcpu *v, uint8_t vector)
     return true;
 }
 
-void vmx_posted_sync(struct vcpu *v)
+unsigned vmx_posted_sync(struct vcpu *v)
 {
     struct posted_slot *s = slot_of(v);
     uint32_t bits[8];
+    unsigned moved = 0;
 
     if (!s || !pi_desc_take(s->desc, bits))
-        return;
+        return 0;
     for (unsigned w = 0; w < 8; w++) {
-        for (uint32_t b = bits[w]; b; b &= b - 1)
+        for (uint32_t b = bits[w]; b; b &= b - 1, moved++)
             vlapic_accept(&v->lapic, (uint8_t)(w * 32 + (unsigned)__builtin_ctz(b)), false);
     }
+    return moved;
 }
 
 void vmx_posted_reset(struct vcpu *v)

@@ -58,8 +58,9 @@ bool vmx_posted_send(struct vcpu *v, uint8_t vector);
 
 /* On v's own CPU: moves every posted vector into v's struct vlapic (with
  * vlapic_accept). Call before each VM entry, ahead of vmx_apicv_sync(),
- * and before deciding that a halted v has nothing to take. */
-void vmx_posted_sync(struct vcpu *v);
+ * and before deciding that a halted v has nothing to take. Returns how
+ * many vectors it moved (they arrived while v was not in the guest). */
+unsigned vmx_posted_sync(struct vcpu *v);
 
 /* On v's own CPU: drops every posted vector (INIT clears the APIC). */
 void vmx_posted_reset(struct vcpu *v);

@@ -293,7 +293,7 @@ void vmx_run(struct vcpu *v, struct vcpu_exit *e)
     for (;;) {
         vmx_apicv_follow_mode(v);
         if (x->apicv) {
-            vmx_posted_sync(v);
+            v->stats.posted_reentry += vmx_posted_sync(v); /* posted since the exit */
             vmx_apicv_sync(v);
         }
         if (!(x->proc & PROC_HLT_EXIT))
