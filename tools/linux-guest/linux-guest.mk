@@ -78,6 +78,7 @@ bench-boot: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 # The same virtio-blk workload served by the I/O sidecore and trapped, side by side.
 bench-io: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_io.py </dev/null
+	$(MAKE) --no-print-directory bench-elvis
 
 # Guest-to-guest virtio-net frames through a switch, sidecore and trap taking turns
 # over rounds; BENCH_NET_ARGS go to the script (--rounds, --pings, --sizes, --emulator).
