@@ -41,7 +41,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "system"))
 
-from machine import Machine, MachineError, build_dir  # noqa: E402
+from machine import BOCHS_CPU_MODEL, Machine, MachineError, build_dir  # noqa: E402
 from scenarios import disk_stats, guest_tests_dir, image_for, parse_stats  # noqa: E402
 
 MODES = ("sidecore", "trap")
@@ -253,7 +253,7 @@ def main(argv=None):
         raise SystemExit("bench-elvis: --qd takes 1, 8 and 32 (the guests built)")
     out = Path(a.json) if a.json else build_dir() / "bench-elvis.json"
     emu = ("QEMU TCG, AMD-V (EPYC,+svm,+npt)" if a.emulator == "svm"
-           else "Bochs, VT-x (corei7_skylake_x)")
+           else f"Bochs, VT-x ({BOCHS_CPU_MODEL})")
     header = (f"bench-elvis: {emu}; guests {guest_counts}, QD {qds}, {a.rounds} round(s), "
               f"4 KiB reads on null:1G latency {a.latency or '0'}, 2 s per guest; "
               f"machine = guests + 2 CPUs")
