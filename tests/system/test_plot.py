@@ -6,8 +6,8 @@ benchmark file. The PNGs must exist and be valid images of a sane size, and the
 series the tool computes must be the log's own numbers."""
 
 import importlib.machinery
-import json
 import importlib.util
+import json
 import re
 import struct
 from pathlib import Path
