@@ -91,18 +91,33 @@ def snapshot(text, nguests):
     return out
 
 
-def stats_now(m, tries=6):
-    """`stats` with a fresh prompt. Under a loaded host a typed Enter was seen to
-    get no prompt back (a 2-guest trap run); so it is typed again until one comes."""
-    for _ in range(tries - 1):
+def stats_now(m, tries=3):
+    """`stats` after a fresh prompt (the last one scrolled away under guest
+    output); Enter is typed again if a loaded host swallowed the first."""
+    for i in range(tries):
         m.skip_output()
         m.send_line("")
         try:
             m.wait_prompt(20)
             break
         except MachineError:
-            continue
+            if i == tries - 1:
+                raise
     return m.command("stats", timeout=60)
+
+
+def wait_lines(m, regexes, timeout, what):
+    """Waits until every regex has matched somewhere in the output, in any
+    order (the guests print concurrently)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        missing = [r for r in regexes if not re.search(r, m.log, re.M)]
+        if not missing:
+            return
+        if not m.running() or time.monotonic() > deadline:
+            raise MachineError(f"{m.name}: no {what} ({missing}) within {timeout} s; "
+                               f"log {m.log_path}")
+        time.sleep(0.2)
 
 
 def run_one(mode, nguests, qd, emulator, latency, timeout, log=print):
@@ -120,11 +135,10 @@ def run_one(mode, nguests, qd, emulator, latency, timeout, log=print):
     t0 = time.monotonic()
     with m:
         m.expect(r"^sidecore: ready", timeout, what="'sidecore: ready'")
-        for g in guests:
-            m.expect(rf"^\[{g}\] vbench: ready", timeout, what=f"{g}'s ready line")
+        wait_lines(m, [rf"^\[{g}\] vbench: ready" for g in guests], timeout, "ready lines")
         before = snapshot(stats_now(m), nguests)
-        for g in guests:
-            m.expect(rf"sidecore: guest {g} stopped: [^\n]*\n", timeout, what=f"{g} stopping")
+        wait_lines(m, [rf"sidecore: guest {g} stopped: [^\n]*\n" for g in guests], timeout,
+                   "stop lines")
         after = snapshot(stats_now(m), nguests)
         done = {d[1]: dict(w.split("=", 1) for w in d[2].split()) for d in DONE_RE.finditer(m.log)}
         fails = [l for l in m.log.splitlines() if re.match(r"^\[b\d+\] FAIL", l)]
@@ -244,7 +258,7 @@ def main(argv=None):
     ap.add_argument("--qd", default="1,8,32", help="queue depths (1, 8, 32)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds, sides alternating")
     ap.add_argument("--latency", default="", help="null disk latency, e.g. 20us (default 0)")
-    ap.add_argument("--timeout", type=int, default=600, help="wall seconds per boot")
+    ap.add_argument("--timeout", type=int, default=240, help="wall seconds per boot")
     ap.add_argument("--json", default=None, help="output file (default BUILD/bench-elvis.json)")
     a = ap.parse_args(argv)
     guest_counts = [int(x) for x in a.guests.split(",")]
@@ -268,11 +282,18 @@ def main(argv=None):
         for n in guest_counts:
             for qd in qds:
                 for mode in order:
-                    try:
-                        r = run_one(mode, n, qd, a.emulator, a.latency, a.timeout)
-                    except MachineError as e:
-                        print(f"bench-elvis: {mode} guests={n} qd={qd}: "
-                              f"{str(e).splitlines()[0]}", file=sys.stderr, flush=True)
+                    r = None
+                    for attempt in (1, 2):
+                        try:
+                            r = run_one(mode, n, qd, a.emulator, a.latency, a.timeout)
+                            break
+                        except MachineError as e:
+                            print(f"bench-elvis: {mode} guests={n} qd={qd} attempt {attempt}: "
+                                  f"{str(e).splitlines()[0]}", file=sys.stderr, flush=True)
+                            result.setdefault("failed", []).append(
+                                {"round": rnd, "mode": mode, "guests": n, "qd": qd,
+                                 "error": str(e).splitlines()[0]})
+                    if r is None:
                         status = 1
                         continue
                     r["round"] = rnd
