@@ -48,7 +48,8 @@ MODES = ("sidecore", "trap")
 SVM_CPU = ["-cpu", "EPYC,+svm,+npt"]
 DONE_RE = re.compile(r"^\[(\S+)\] vbench: done (.*)$", re.M)
 LINEAR = 0.95
-METRICS = ("rps", "exits_io_per_req", "exits_per_req", "irqs_per_req", "sidecore_busy")
+METRICS = ("rps", "exits_io_per_req", "exits_per_req", "irqs_per_req", "msi_per_req",
+           "sidecore_busy")
 
 
 def guest_name(i):
@@ -153,23 +154,40 @@ def run_one(mode, nguests, qd, emulator, latency, timeout, log=print):
                   "irqs_guest": int(done[g]["irqs"]), "notifies": int(done[g]["notifies"]),
                   "notifies_skipped": int(done[g]["skipped"]),
                   "clean_start": b["requests"] == 0, **d}
-    req = sum(p["requests"] for p in per.values()) or 1
-    busy = after["busy_us"] - before["busy_us"]
-    idle = after["idle_us"] - before["idle_us"]
     r = {"mode": mode, "guests": nguests, "qd": qd, "emulator": emulator,
          "latency": latency or "0", "log": str(m.log_path),
          "wall_s": round(time.monotonic() - t0, 1),
-         "rps": sum(p["requests_guest"] / (p["us"] / 1e6) for p in per.values()),
-         "exits_io_per_req": sum(p["exits_io"] for p in per.values()) / req,
-         "exits_per_req": sum(p["exits"] - p["exit_portio"] for p in per.values()) / req,
-         "irqs_per_req": sum(p["msi"] for p in per.values()) / req,
-         "sidecore_busy": busy / (busy + idle) if mode == "sidecore" and busy + idle else None,
-         "clean_start": all(p["clean_start"] for p in per.values()),
-         "per_guest": per}
+         "busy_us": after["busy_us"] - before["busy_us"],
+         "idle_us": after["idle_us"] - before["idle_us"], "per_guest": per}
+    derive(r)
     log(f"bench-elvis: {mode:8} guests={nguests} qd={qd:<2} rps={r['rps']:.0f} "
         f"exits_io/req={r['exits_io_per_req']:.3f} exits/req={r['exits_per_req']:.3f} "
         f"irqs/req={r['irqs_per_req']:.3f} busy={r['sidecore_busy']} "
         f"({r['wall_s']} s wall)", flush=True)
+    return r
+
+
+def derive(r):
+    """The table's figures of one run, from its raw counts (also used to redo
+    the table from a JSON file, --table-from)."""
+    per = r["per_guest"]
+    req = sum(p["requests"] for p in per.values()) or 1
+    # Files from before busy_us was kept carry the share itself.
+    busy, idle = r.get("busy_us"), r.get("idle_us")
+    share = r.get("sidecore_busy")
+    if busy is not None and idle is not None:
+        share = busy / (busy + idle) if r["mode"] == "sidecore" and busy + idle else None
+    r.update({
+        "rps": sum(p["requests_guest"] / (p["us"] / 1e6) for p in per.values()),
+        "exits_io_per_req": sum(p["exits_io"] for p in per.values()) / req,
+        "exits_per_req": sum(p["exits"] - p["exit_portio"] for p in per.values()) / req,
+        # Interrupts the guests took (the device's MSIs that arrived while the
+        # vector was still pending merge into one), and the MSIs it sent.
+        "irqs_per_req": sum(p["irqs_guest"] for p in per.values())
+        / (sum(p["requests_guest"] for p in per.values()) or 1),
+        "msi_per_req": sum(p["msi"] for p in per.values()) / req,
+        "sidecore_busy": share,
+        "clean_start": all(p["clean_start"] for p in per.values())})
     return r
 
 
@@ -225,6 +243,7 @@ def table(summary, guest_counts, qds, header):
     lines.append(f"{cols[0]:>6} {cols[1]:>3}  {cols[2]:<22} {cols[3]:<34} {cols[4]:<30}")
     names = {"rps": "requests/s (guest)", "exits_io_per_req": "I/O exits/request",
              "exits_per_req": "exits/request (all)", "irqs_per_req": "interrupts/request",
+             "msi_per_req": "  MSIs sent/request",
              "sidecore_busy": "sidecore busy"}
     for n in guest_counts:
         for qd in qds:
@@ -260,7 +279,16 @@ def main(argv=None):
     ap.add_argument("--latency", default="", help="null disk latency, e.g. 20us (default 0)")
     ap.add_argument("--timeout", type=int, default=240, help="wall seconds per boot")
     ap.add_argument("--json", default=None, help="output file (default BUILD/bench-elvis.json)")
+    ap.add_argument("--table-from", metavar="JSON", default=None,
+                    help="no runs: print the table again from an earlier run's file")
     a = ap.parse_args(argv)
+    if a.table_from:
+        data = json.loads(Path(a.table_from).read_text())
+        runs = [derive(r) for r in data["runs"]]
+        gc = sorted({r["guests"] for r in runs})
+        qs = sorted({r["qd"] for r in runs})
+        print(table(summarize(runs, gc, qs), gc, qs, data["header"]))
+        return 0
     guest_counts = [int(x) for x in a.guests.split(",")]
     qds = [int(x) for x in a.qd.split(",")]
     if any(q not in (1, 8, 32) for q in qds):
