@@ -13,7 +13,8 @@ sidecore, `sidecores = 1`) and in trap mode (io = trap, `sidecores = 0`, every
 notification exits and is served on the guest's own core), one emulator boot each,
 on a machine of the same size (guests + 2 CPUs). The sides alternate over --rounds
 rounds in one invocation; the table prints the median and the spread (min..max) and
-says "no clear difference" where the two sides' spreads overlap.
+says "no clear difference" where the two sides' spreads overlap
+(tools/bench_rounds.py).
 
 Per configuration: aggregate requests per second (sum over the guests of requests
 over the guest's own TSC time), exits per request (I/O-caused, `exits_io`, and
@@ -33,15 +34,16 @@ changes."""
 import argparse
 import json
 import re
-import statistics
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "system"))
+sys.path.insert(0, str(REPO / "tools"))
 
 from machine import BOCHS_CPU_MODEL, Machine, MachineError, build_dir  # noqa: E402
+import bench_rounds as rounds  # noqa: E402  (tools/, beside this file)
 from scenarios import disk_stats, guest_tests_dir, image_for, parse_stats  # noqa: E402
 
 MODES = ("sidecore", "trap")
@@ -192,7 +194,7 @@ def derive(r):
 
 
 def summarize(runs, guest_counts, qds):
-    """{(guests, qd, mode): {metric: (median, min, max)}} over the rounds."""
+    """{(guests, qd, mode): {metric: bench_rounds.summary}} over the rounds."""
     out = {}
     for n in guest_counts:
         for qd in qds:
@@ -200,11 +202,8 @@ def summarize(runs, guest_counts, qds):
                 sel = [r for r in runs if (r["guests"], r["qd"], r["mode"]) == (n, qd, mode)]
                 if not sel:
                     continue
-                s = {}
-                for k in METRICS:
-                    v = [r[k] for r in sel if r[k] is not None]
-                    if v:
-                        s[k] = (statistics.median(v), min(v), max(v))
+                s = {k: rounds.summary([r.get(k) for r in sel]) for k in METRICS}
+                s = {k: v for k, v in s.items() if v is not None}
                 s["rounds"] = len(sel)
                 out[(n, qd, mode)] = s
     return out
@@ -219,27 +218,20 @@ def served(summary, mode, qd, guest_counts):
     best = None
     for n in sorted(guest_counts):
         s = summary.get((n, qd, mode), {}).get("rps")
-        if not s or s[0] < LINEAR * n * base[0]:
+        if not s or s["median"] < LINEAR * n * base["median"]:
             break
         best = n
     return best
 
 
-def fmt(t, k):
-    if not t:
-        return "-"
-    f = "{:.0f}" if k == "rps" else ("{:.0%}" if k == "sidecore_busy" else "{:.3f}")
-    return f"{f.format(t[0])} ({f.format(t[1])}..{f.format(t[2])})"
-
-
-def overlap(a, b):
-    return a[1] <= b[2] and b[1] <= a[2]
+def fmt(k):
+    return "{:.0f}" if k == "rps" else ("{:.0%}" if k == "sidecore_busy" else "{:.3f}")
 
 
 def table(summary, guest_counts, qds, header):
     lines = [header, ""]
-    cols = ("guests", "QD", "metric", "io = sidecore  median (min..max)",
-            "io = trap  median (min..max)", "")
+    cols = ("guests", "QD", "metric", "io = sidecore  median [min-max]",
+            "io = trap  median [min-max]", "")
     lines.append(f"{cols[0]:>6} {cols[1]:>3}  {cols[2]:<22} {cols[3]:<34} {cols[4]:<30}")
     names = {"rps": "requests/s (guest)", "exits_io_per_req": "I/O exits/request",
              "exits_per_req": "exits/request (all)", "irqs_per_req": "interrupts/request",
@@ -253,9 +245,9 @@ def table(summary, guest_counts, qds, header):
             for k in METRICS:
                 note = ""
                 if sc.get(k) and tr.get(k):
-                    note = "no clear difference" if overlap(sc[k], tr[k]) else ""
-                lines.append(f"{n:>6} {qd:>3}  {names[k]:<22} {fmt(sc.get(k), k):<34} "
-                             f"{fmt(tr.get(k), k):<30} {note}".rstrip())
+                    note = rounds.verdict(sc[k], tr[k], ("sidecore", "trap"))
+                lines.append(f"{n:>6} {qd:>3}  {names[k]:<22} {rounds.cell(sc.get(k), fmt(k)):<34} "
+                             f"{rounds.cell(tr.get(k), fmt(k)):<30} {note}".rstrip())
     lines.append("")
     for mode in MODES:
         for qd in qds:
@@ -306,7 +298,7 @@ def main(argv=None):
               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     status = 0
     for rnd in range(a.rounds):
-        order = MODES if rnd % 2 == 0 else MODES[::-1]
+        order = rounds.turn_order(MODES, rnd)
         for n in guest_counts:
             for qd in qds:
                 for mode in order:
