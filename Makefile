@@ -66,6 +66,8 @@ GUEST_TESTS :=
 # bochs: the project's own Bochs 3.0, built from Debian's source (tools/bochs/).
 -include tools/bochs/bochs.mk
 -include tools/soak.mk
+# bench-elvis: the ELVIS scaling benchmark (bare test guests on one sidecore).
+-include tools/bench-elvis.mk
 
 .PHONY: all kernel efi images image iso usb pxe test unit system deps run clean format format-check \
 	fuzz guest-tests acpi-check test-linux-disk test-linux-net

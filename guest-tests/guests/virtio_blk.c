@@ -19,6 +19,13 @@
  * expects DEVICE_NEEDS_RESET, resets the device and checks that it can be
  * set up again and reads correctly: a broken disk is the guest's own
  * problem and a reset cures it.
+ *
+ * vbench-qdN (VBLK_MODE_BENCH, the ELVIS scaling benchmark,
+ * tools/bench_elvis.py): after the set-up it prints "vbench: ready", waits
+ * VBENCH_START_DELAY_US (so the harness can read `stats` before any
+ * request), then keeps VBENCH_QD 4 KiB reads in flight for VBENCH_RUN_US,
+ * lets the last ones finish and prints one "vbench: done" line with its
+ * counts. Nothing is verified (a null disk returns zeroes); it measures.
  */
 #include "disk_pattern.h"
 #include "expect.h"
@@ -32,6 +39,12 @@
 #include "x86.h"
 
 const char guest_name[] = GUEST_NAME;
+
+#ifdef VBLK_MODE_BENCH
+/* The benchmark shares the driver, not the verifying cycles' helpers. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-variable"
+#endif
 
 #ifndef VBLK_DISK_TAG
 #define VBLK_DISK_TAG 'G'
@@ -105,10 +118,14 @@ const char guest_name[] = GUEST_NAME;
 #define DESC_F_NEXT      1
 #define DESC_F_WRITE     2
 #define USED_F_NO_NOTIFY 1
-#define VQ_MAX           16
-#define SLOT_DESCS       3 /* header, data, status */
-#define SLOTS            (VQ_MAX / SLOT_DESCS)
-#define MAX_SECTORS_IO   8
+#ifdef VBLK_MODE_BENCH
+#define VQ_MAX 128 /* 32 requests of 3 descriptors in flight */
+#else
+#define VQ_MAX 16
+#endif
+#define SLOT_DESCS     3 /* header, data, status */
+#define SLOTS          (VQ_MAX / SLOT_DESCS)
+#define MAX_SECTORS_IO 8
 
 /* MSI-X: table entry 0 for queue 0, entry 1 for configuration changes. */
 #define VEC_QUEUE    0x50
@@ -708,7 +725,127 @@ static void report_counters(void)
            (unsigned long long)irq_queue, (unsigned long long)irq_config);
 }
 
-#ifndef VBLK_MODE_BAD
+#ifdef VBLK_MODE_BENCH
+
+#ifndef VBENCH_QD
+#define VBENCH_QD 1
+#endif
+#ifndef VBENCH_RUN_US
+#define VBENCH_RUN_US 2000000
+#endif
+#ifndef VBENCH_START_DELAY_US
+#define VBENCH_START_DELAY_US 3000000
+#endif
+#define VBENCH_BYTES 4096
+
+_Static_assert(VBENCH_QD >= 1 && VBENCH_QD <= SLOTS, "queue depth exceeds the slots");
+
+static uint8_t bench_buf[VBENCH_QD][VBENCH_BYTES] __attribute__((aligned(4096)));
+
+/* Puts slot s's 4 KiB read on the available ring without publishing it:
+ * the caller publishes a batch with one index store and at most one
+ * notification, as a driver that plugs its queue does. */
+static void bench_post(unsigned s, uint64_t sector)
+{
+    struct slot *sl = &slots[s];
+    uint16_t head = (uint16_t)(s * SLOT_DESCS);
+
+    sl->hdr = (struct blk_header){.type = BLK_T_IN, .sector = sector};
+    sl->status = 0xff;
+    sl->busy = true;
+    sl->done = false;
+    ring_desc[head] = (struct vring_desc){.addr = (uintptr_t)&sl->hdr,
+                                          .len = sizeof(sl->hdr),
+                                          .flags = DESC_F_NEXT,
+                                          .next = head + 1};
+    ring_desc[head + 1] = (struct vring_desc){.addr = (uintptr_t)bench_buf[s],
+                                              .len = VBENCH_BYTES,
+                                              .flags = DESC_F_NEXT | DESC_F_WRITE,
+                                              .next = head + 2};
+    ring_desc[head + 2] =
+        (struct vring_desc){.addr = (uintptr_t)&sl->status, .len = 1, .flags = DESC_F_WRITE};
+    ring_avail.ring[dev.avail_idx % dev.qsize] = head;
+    dev.avail_idx++;
+}
+
+static void bench_publish(void)
+{
+    barrier();
+    ring_avail.idx = dev.avail_idx;
+    full_fence(); /* see publish() */
+    if (ring_used.flags & USED_F_NO_NOTIFY) {
+        dev.notifies_skipped++;
+        return;
+    }
+    dev.notifies++;
+    mmio_write16(dev.notify, 0);
+}
+
+void test_main(void)
+{
+    if (!setup())
+        return;
+    uint64_t sectors = capacity_read();
+    if (!EXPECTF(sectors >= 2 * VBENCH_BYTES / DISK_SECTOR_BYTES, "vbench: the disk holds 8 KiB",
+                 "%llu sectors", (unsigned long long)sectors))
+        return;
+    uint64_t blocks = sectors / (VBENCH_BYTES / DISK_SECTOR_BYTES);
+    printf("vbench: ready qd=%u run_us=%u start_in_us=%u\n", VBENCH_QD, VBENCH_RUN_US,
+           VBENCH_START_DELAY_US);
+    tsc_delay_us(VBENCH_START_DELAY_US);
+
+    uint64_t next = 0, completed = 0, bad = 0, irq0 = irq_queue;
+    uint64_t t0 = now_us(), t_end = t0 + VBENCH_RUN_US, t_last = t0;
+    for (unsigned s = 0; s < VBENCH_QD; s++)
+        bench_post(s, (next++ * 7919 % blocks) * (VBENCH_BYTES / DISK_SECTOR_BYTES));
+    bench_publish();
+    unsigned inflight = VBENCH_QD;
+    bool stopping = false;
+    while (inflight) {
+        if (!reap()) {
+            expect_check(false, "vbench: the device keeps the ring sound", "%s", dev.error);
+            return;
+        }
+        unsigned posted = 0;
+        for (unsigned s = 0; s < VBENCH_QD; s++) {
+            if (!slots[s].done)
+                continue;
+            slots[s].done = false;
+            inflight--;
+            completed++;
+            if (slots[s].status != BLK_S_OK || slots[s].used_len != VBENCH_BYTES + 1)
+                bad++;
+            if (stopping)
+                continue;
+            bench_post(s, (next++ * 7919 % blocks) * (VBENCH_BYTES / DISK_SECTOR_BYTES));
+            inflight++;
+            posted++;
+        }
+        if (posted)
+            bench_publish();
+        uint64_t t = now_us();
+        if (!stopping && t >= t_end)
+            stopping = true;
+        if (posted || !inflight)
+            t_last = t;
+        if (t - t_last > REQUEST_TIMEOUT_US) {
+            expect_check(false, "vbench: requests complete", "%u in flight for %u ms", inflight,
+                         REQUEST_TIMEOUT_US / 1000);
+            return;
+        }
+        asm volatile("pause");
+    }
+    uint64_t us = now_us() - t0;
+    printf("vbench: done qd=%u requests=%llu us=%llu irqs=%llu notifies=%llu skipped=%llu "
+           "bad=%llu\n",
+           VBENCH_QD, (unsigned long long)completed, (unsigned long long)us,
+           (unsigned long long)(irq_queue - irq0), (unsigned long long)dev.notifies,
+           (unsigned long long)dev.notifies_skipped, (unsigned long long)bad);
+    EXPECTF(bad == 0 && completed > 0, "vbench: every read completed with status OK",
+            "%llu of %llu bad", (unsigned long long)bad, (unsigned long long)completed);
+}
+
+#elif !defined(VBLK_MODE_BAD)
 
 static uint8_t buf_p[MAX_SECTORS_IO * DISK_SECTOR_BYTES] __attribute__((aligned(4096)));
 

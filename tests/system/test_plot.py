@@ -7,6 +7,7 @@ series the tool computes must be the log's own numbers."""
 
 import importlib.machinery
 import importlib.util
+import json
 import re
 import struct
 from pathlib import Path
@@ -121,3 +122,16 @@ def test_log_without_timed_blocks_is_refused(plot, tmp_path, capsys):
     assert plot.main(["-o", str(tmp_path / "out"), str(log)]) == 1
     assert "stats watch" in capsys.readouterr().err
     assert not list((tmp_path / "out").glob("*.png"))
+
+
+def test_scaling_rounds_give_median_and_spread(plot, tmp_path):
+    """A benchmark's rounds (tools/bench_elvis.py writes one run per round) are
+    one point each: their median, with min and max for the error bar."""
+    runs = [{"guests": n, "rps": r, "mode": "sidecore", "qd": 8} for n, r in
+            ((1, 100.0), (1, 140.0), (1, 90.0), (2, 150.0), (2, 210.0))]
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps({"runs": runs}))
+    curves = plot.scaling_curves(plot.load_bench(bench))
+    assert curves == {"sidecore 8 in flight": [(1, 100.0, 90.0, 140.0), (2, 180.0, 150.0, 210.0)]}
+    assert plot.main(["-o", str(tmp_path), str(bench)]) == 0
+    check_png(tmp_path / "scaling.png")

@@ -78,6 +78,7 @@ bench-boot: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST)
 # The same virtio-blk workload served by the I/O sidecore and trapped, side by side.
 bench-io: $(BUILD)/sidecore.elf $(BUILD)/BOOTX64.EFI $(LINUX_GUEST) bochs
 	BUILD=$(BUILD) PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 tools/bench_io.py </dev/null
+	$(MAKE) --no-print-directory bench-elvis
 
 # bench-io's workload with halt = hypervisor and halt = guest (HLT not intercepted).
 # BENCH_IO_HALT_ARGS: e.g. --bochs own (posted interrupts), --settings hypervisor,guest,haltpoll.
