@@ -63,7 +63,10 @@ def snapshot(text, guest):
     s["msi"] = d.get("msi", 0)
     s["kicked"] = d.get("msi_kicked", 0)
     s["posted"] = d.get("msi_posted", 0)
-    s["requests"] = sum(q.get("requests", 0) for (g, _), q in queues.items() if g == guest)
+    # Every queue of every disk once: (guest, disk, queue) keys (disk 0's queues
+    # are also under (guest, queue), which would count them twice).
+    s["requests"] = sum(q.get("requests", 0) for key, q in queues.items()
+                        if len(key) == 3 and key[0] == guest)
     return s
 
 
