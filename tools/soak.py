@@ -445,9 +445,10 @@ class Soak:
                 next_line = now + a.interval
             if now >= deadline and self.enough():
                 break
-            if now >= deadline + 600:
-                self.fail("not every kind of event happened within 10 minutes past the "
-                          "duration (rounds, a restart, a device reset, a disk-bad run)")
+            if now >= deadline + a.grace:
+                self.fail(f"not every kind of event happened within {a.grace:.0f} s past the "
+                          "duration (rounds, a restart checked, a device reset and a "
+                          "transfer per guest, a disk-bad run)")
                 return
             time.sleep(0.5)
         # The end. A guest being restarted holds a few pages for a moment (seen:
@@ -524,6 +525,9 @@ def main():
                     help="seconds between Linux guest restarts (alternating guests; 0: none)")
     ap.add_argument("--bad-every", type=float, default=30,
                     help=f"seconds between {BAD}'s end and its restart")
+    ap.add_argument("--grace", type=parse_duration, default=parse_duration("10m"),
+                    help="how long past the duration the run may go on until each kind of "
+                    "event has happened once (then it fails)")
     ap.add_argument("--smp", type=int, default=7, help="QEMU CPUs (boot + sidecore + 5 guests)")
     a = ap.parse_args()
     cfg = build_dir() / "linux" / "soak.cfg"
