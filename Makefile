@@ -180,6 +180,7 @@ test: deps
 	$(MAKE) acpi-check
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) system
+	$(MAKE) test-soak
 
 run: deps images linux-guest
 	tools/run.sh

@@ -166,6 +166,7 @@ static void test_learning(void **state)
     net_switch_poll(&b->sw, 4);
     assert_int_equal(b->p[0].got + b->p[2].got + b->p[3].got, 1 + 2 + 1);
     assert_int_equal(b->sw.port[1].stats.rx, 2);
+    assert_int_equal(b->sw.port[1].stats.drops, 1); /* counted where it ends */
     free(b);
 }
 

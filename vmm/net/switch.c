@@ -182,6 +182,8 @@ void net_switch_input(struct net_switch *sw, unsigned in, const struct net_frame
     }
     if (e->port != in)
         deliver(sw, e->port, f);
+    else
+        p->stats.drops++; /* for its own port: counted, so frames in = out + drops */
 }
 
 static unsigned visit(struct net_switch *sw, unsigned budget)
