@@ -51,6 +51,11 @@ def test_virtio_posted_halted_reentry_running(machine):
     print(f"{GUEST}: msi_posted={d['msi_posted']} msi_kicked={d['msi_kicked']} "
           f"posted_halted={halted} posted_reentry={reentry}")
     assert d["msi_kicked"] == 0, d
+    # Seen on Bochs 3.0 (deterministic, same in 6 runs): of 64 requests per
+    # phase, posted_halted=12 (the rest completed before the HLT's exit was
+    # handled), posted_reentry=16-21 (17 of 21 came from the CPUID phase alone
+    # in a run without the halted phase),
+    # msi_posted ~950 at the first `stats`.
     assert halted > 0, (d, halted, reentry)
     assert reentry > 0, (d, halted, reentry)
     assert d["msi_posted"] > halted + reentry, (d, halted, reentry)
