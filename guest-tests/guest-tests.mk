@@ -68,6 +68,7 @@ GT_GUEST_LIST := \
 	vload-early:elf64:virtio_blk \
 	vload-late:elf64:virtio_blk \
 	vload-steady:elf64:virtio_blk \
+	vposted:elf64:virtio_blk \
 	vbench-qd1:elf64:virtio_blk \
 	vbench-qd8:elf64:virtio_blk \
 	vbench-qd32:elf64:virtio_blk \
@@ -94,6 +95,9 @@ GT_DEFS_vload-late := -DVBLK_DISK_TAG=0x47 -DVBLK_START_DELAY_US=10000000 \
 	-DVBLK_RUN_US=20000000 -DVBLK_PROGRESS_EVERY=500
 # configs/iocm-shell.cfg: verified cycles for 40 s while the shell moves queues.
 GT_DEFS_vload-steady := -DVBLK_DISK_TAG=0x47 -DVBLK_RUN_US=40000000 -DVBLK_PROGRESS_EVERY=500
+# Issue 13: after vblk-good's checks, completions waited for halted, while
+# exiting and while running (posted interrupts end to end), then 1 s of cycles.
+GT_DEFS_vposted := -DVBLK_DISK_TAG=0x47 -DVBLK_POSTED_PHASES -DVBLK_RUN_US=1000000
 # The ELVIS scaling benchmark (tools/bench_elvis.py, `make bench-elvis`):
 # 4 KiB reads with 1, 8 or 32 in flight for 2 s on a null disk, then counts.
 $(foreach q,1 8 32,$(eval GT_DEFS_vbench-qd$(q) := -DVBLK_MODE_BENCH -DVBENCH_QD=$(q)))
