@@ -172,6 +172,13 @@ bool vmx_apic_hw(const struct vcpu *v)
     return x && x->apicv;
 }
 
+bool vmx_apic_hw_x2apic(const struct vcpu *v)
+{
+    const struct vmx_vcpu *x = v->arch;
+
+    return x && x->apicv_ready;
+}
+
 bool vmx_apic_pending(struct vcpu *v)
 {
     struct vmx_vcpu *x = v->arch;

@@ -20,6 +20,7 @@ const struct vcpu_ops vmx_vcpu_ops = {
     .exit_name = vmx_exit_name,
     .slot_reason = vmx_slot_reason,
     .apic_hw = vmx_apic_hw,
+    .apic_hw_x2apic = vmx_apic_hw_x2apic,
     .apic_regs_changed = vmx_apicv_mirror,
     .apic_pending = vmx_apic_pending,
     .post_interrupt = vmx_posted_send,
