@@ -268,7 +268,7 @@ static void hand_back_to_model(struct vcpu *v, struct vmx_vcpu *x)
 {
     struct vlapic *l = &v->lapic;
 
-    vmx_posted_sync(v); /* what was posted is in the page's IRR now */
+    vmx_posted_sync(v); /* what was posted: into the model's IRR */
     for (unsigned i = 0; i < 8; i++) {
         __atomic_fetch_or(&l->irr[i], *reg(x, VAPIC_IRR + 0x10 * i), __ATOMIC_ACQ_REL);
         l->isr[i] = *reg(x, VAPIC_ISR + 0x10 * i);
@@ -311,9 +311,11 @@ void vmx_apicv_follow_mode(struct vcpu *v)
         return;
     }
     if (!want) {
+        /* Senders fall back to the model from here on; what they posted
+         * before is handed back with the page. */
+        __atomic_store_n(&x->apicv, false, __ATOMIC_RELEASE);
         if (xapic && x->apicv_xapic)
             hand_back_to_model(v, x);
-        __atomic_store_n(&x->apicv, false, __ATOMIC_RELEASE);
         write_apicv_controls(v, x, false, false);
         vmx_posted_reset(v);
         memset(x->vapic, 0, PAGE_SIZE);
