@@ -212,8 +212,8 @@
 #define EXIT_REASON_MAX           70
 #define EXIT_REASON_ENTRY_FAIL    (1u << 31)
 
-/* APIC virtualization (Sidecore uses it in x2APIC mode: APIC-register
- * virtualization and virtual-interrupt delivery). */
+/* APIC virtualization (APIC-register virtualization and virtual-interrupt
+ * delivery, with the APIC-access page in xAPIC mode). */
 #define VMCS_GUEST_INTR_STATUS  0x0810 /* RVI (7:0), SVI (15:8) */
 #define VMCS_VIRTUAL_APIC_PAGE  0x2012
 #define VMCS_APIC_ACCESS_ADDR   0x2014

@@ -63,8 +63,9 @@ struct vmx_vcpu {
      * blocking (interruptibility bit 3) and exits when it ends. */
     bool vnmi;
     /* APIC virtualization in hardware (vmx_apicv.c): set up (apicv_ready)
-     * and in use now (apicv: only while the guest's APIC is in x2APIC
-     * mode; read by other CPUs posting interrupts). */
+     * and in use now (apicv: in x2APIC mode, and in xAPIC mode at the base
+     * where the APIC-access page is mapped; read by other CPUs posting
+     * interrupts). */
     bool apicv_ready;
     bool apicv;
     bool apicv_xapic;     /* ...through the APIC-access page (xAPIC mode) */

@@ -255,10 +255,8 @@ bool vmx_create(struct vcpu *v, const struct vcpu_boot_state *boot, char *why, s
     x->apicv = false;
     x->apicv_ready = false;
     v->posted_intr = false;
-    if (vmx_apicv_usable() && hv_config_apicv_allowed()) {
-        vmx_apicv_map_access_page(v->guest);         /* once per guest; xAPIC mode */
+    if (vmx_apicv_usable() && hv_config_apicv_allowed())
         vmx_apicv_setup(v, x, vg->msr_bitmap_apicv); /* without it: the software model */
-    }
     if (x->apicv)
         v->posted_intr = vmx_posted_setup(v); /* without it: vlapic_accept and a kick */
     /* Off again at once unless the APIC is in x2APIC mode, before anything
