@@ -107,7 +107,7 @@ void vmx_apicv_sync(struct vcpu *v);
 void vmx_apicv_map_access_page(struct guest *g);
 bool vmx_apicv_access_exit(struct vcpu *v, uint32_t reason, uint64_t qual, struct vcpu_exit *e);
 bool vmx_apic_hw(const struct vcpu *v);
-bool vmx_apic_hw_available(const struct vcpu *v);
+bool vmx_apic_hw_x2apic(const struct vcpu *v);
 bool vmx_apic_pending(struct vcpu *v);
 /* Loads the guest state for a boot state into the current VMCS. */
 void vmx_load_boot_state(struct vcpu *v, const struct vcpu_boot_state *boot);
