@@ -156,13 +156,14 @@ unit: deps $(UNIT_BIN)
 system: deps images guest-tests linux-guest bochs bochs-selftest
 	tools/run-system.sh
 
-# Stock Linux using its virtio-blk disk in both I/O modes (two Bochs runs, about
-# 8 min; also part of `make system`; SIDECORE_BOCHS=own adds the posted-interrupt run).
+# Stock Linux using its virtio-blk disk in both I/O modes (two runs of the
+# project's Bochs, about 1.5 min on an idle machine, the sidecore one with posted
+# interrupts; also part of `make system`).
 test-linux-disk: deps images linux-guest bochs
 	tools/run-system.sh tests/system/test_linux_disk.py
 
 # Two stock Linux guests on one virtio-net switch, sidecore and trap mode (two
-# Bochs runs, about 20 min; also part of `make system`).
+# Bochs runs, about 2 min on an idle machine; also part of `make system`).
 test-linux-net: deps images linux-guest
 	tools/run-system.sh tests/system/test_linux_net.py
 
