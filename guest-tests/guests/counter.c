@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * counter: the "pair" scenario's guest. Two of these run at once, each on
- * its own core, and print "counter: N" every 100 ms of TSC time; the system
- * test checks the two streams interleave (both ran at the same time). The
- * guest itself checks it is alone on its core: while busy-waiting it never
- * loses the CPU for 10 ms or more.
+ * its own core, and print "counter: N" every 500 ms of TSC time, 10 s in all
+ * (long enough that the system test's `stats` lands while both still run,
+ * however slow a loaded host is to type it); the test checks the two streams
+ * interleave (both ran at the same time). The guest itself checks it is alone
+ * on its core: while busy-waiting it never loses the CPU for 10 ms or more.
  */
 #include "expect.h"
 #include "hypercall.h"
@@ -16,7 +17,7 @@
 const char guest_name[] = GUEST_NAME;
 
 #define STEPS      20
-#define STEP_US    100000
+#define STEP_US    500000
 #define MAX_GAP_US 10000
 
 void test_main(void)
