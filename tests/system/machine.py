@@ -55,7 +55,9 @@ STOCK_BOCHS = Path("/usr/bin/bochs")  # Debian 12's 2.7 (package bochs)
 DEFAULT_BOCHS = "own"
 
 PROMPT = "sidecore> "
-READY_RE = r"^sidecore: ready cpus=(?P<cpus>\d+) sockets=(?P<sockets>\d+) mem=(?P<mem>\S+)$"
+# The whole line, newline included: with `$` a line still arriving once matched as
+# "mem=3" (CI, test_memory_straddles_pci_hole).
+READY_RE = r"^sidecore: ready cpus=(?P<cpus>\d+) sockets=(?P<sockets>\d+) mem=(?P<mem>\S+)\r?\n"
 START_RE = r"Sidecore hypervisor starting \(boot path (?P<path>[^)]*)\)"
 # Output that means the run cannot succeed any more: fail at once instead of
 # waiting for a timeout.
