@@ -70,48 +70,55 @@ def snapshot(text, guest):
     return s
 
 
+def workload_windows(m, guests, reads, timeout, snapshot):
+    """Follows m's console until every guest in guests has printed its
+    "disk_bench begin" and "disk_bench reads=" lines, taking snapshot(stats text,
+    guest) at each: (before, after, seconds, done) keyed by guest. Raises
+    MachineError when a guest stops, falls short of reads, or timeout passes."""
+    before, after, seconds, done = {}, {}, {}, {}
+    pending = {f"[{g}] LINUX-GUEST: disk_bench begin": ("begin", g) for g in guests}
+    pending.update({f"[{g}] LINUX-GUEST: disk_bench reads=": ("end", g) for g in guests})
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        found = None
+        for text in pending:
+            i = m.log.find(text)
+            if i >= 0 and m.log.find("\n", i) > 0 and (found is None or i < found[0]):
+                found = (i, text)
+        if not found:
+            if re.search(r"^sidecore: guest \S+ stopped: (?!power-off).*$", m.log, re.M):
+                raise MachineError("a guest stopped: " + m.log[-2000:])
+            time.sleep(0.5)
+            continue
+        i, text = found
+        kind, g = pending.pop(text)
+        line = m.log[i:m.log.find("\n", i)]
+        snap = snapshot(fresh_command(m, "stats"), g)
+        (before if kind == "begin" else after)[g] = snap
+        if kind == "end":
+            seconds[g] = float(re.search(r"seconds=([0-9.]+)", line)[1])
+            done[g] = int(re.search(r"reads=(\d+)", line)[1])
+            rc = int(re.search(r"rc=(\d+)", line)[1])
+            if rc != 0 or done[g] != reads:
+                raise MachineError(f"{g}: the workload fell short: {line.strip()}")
+    if pending:
+        raise MachineError(f"timed out waiting for {sorted(pending)}")
+    return before, after, seconds, done
+
+
 def run_one(cfg, guests, reads, timeout):
     """Boots cfg in Bochs and snapshots `stats` at each guest's begin and end lines:
     (before, after, seconds, done) keyed by guest, or raises MachineError."""
-    before, after, seconds, done = {}, {}, {}, {}
     m = Machine(f"bench-io-{cfg.stem}", emulator="bochs", smp=4, memory=512,
                 image=image_for(cfg.stem, cfg), timeout=timeout, bochs="own")
     try:
         with m:
             m.expect(r"^sidecore: ready", 300, what="'sidecore: ready'")
-            pending = {f"[{g}] LINUX-GUEST: disk_bench begin": ("begin", g) for g in guests}
-            pending.update({f"[{g}] LINUX-GUEST: disk_bench reads=": ("end", g) for g in guests})
-            deadline = time.monotonic() + timeout
-            pos = 0
-            while pending and time.monotonic() < deadline:
-                found = None
-                for text in pending:
-                    i = m.log.find(text, pos)
-                    if i >= 0 and m.log.find("\n", i) > 0 and (found is None or i < found[0]):
-                        found = (i, text)
-                if not found:
-                    if re.search(r"^sidecore: guest \S+ stopped: (?!power-off).*$", m.log, re.M):
-                        raise MachineError("a guest stopped: " + m.log[-2000:])
-                    time.sleep(0.5)
-                    continue
-                i, text = found
-                kind, g = pending.pop(text)
-                line = m.log[i:m.log.find("\n", i)]
-                snap = snapshot(fresh_command(m, "stats"), g)
-                (before if kind == "begin" else after)[g] = snap
-                if kind == "end":
-                    seconds[g] = float(re.search(r"seconds=([0-9.]+)", line)[1])
-                    done[g] = int(re.search(r"reads=(\d+)", line)[1])
-                    rc = int(re.search(r"rc=(\d+)", line)[1])
-                    if rc != 0 or done[g] != reads:
-                        raise MachineError(f"{g}: the workload fell short: {line.strip()}")
-                pos = 0
-            if pending:
-                raise MachineError(f"timed out waiting for {sorted(pending)}")
+            windows = workload_windows(m, guests, reads, timeout, snapshot)
     except MachineError as e:
         raise MachineError(f"{str(e).splitlines()[0]}\nbench-io: log {m.log_path}") from None
     print(f"bench-io: {cfg.name} done, log {m.log_path}", flush=True)
-    return before, after, seconds, done
+    return windows
 
 
 def main():

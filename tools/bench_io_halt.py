@@ -20,7 +20,6 @@ import argparse
 import json
 import re
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,8 +27,9 @@ sys.path.insert(0, str(REPO / "tests" / "system"))
 sys.path.insert(0, str(REPO / "tools"))
 
 from machine import Machine, MachineError, build_dir  # noqa: E402
-from scenarios import GUEST_LINE_RE, disk_stats, fresh_command, image_for, parse_stats  # noqa: E402
+from scenarios import GUEST_LINE_RE, disk_stats, image_for, parse_stats  # noqa: E402
 from scenarios import write_linux_disk  # noqa: E402
+from bench_io import workload_windows  # noqa: E402
 
 # Column name: (the guests' `halt =`, what is added to their kernel command line).
 # haltpoll: Linux's cpuidle-haltpoll driver (kvm_para_available() holds: Sidecore
@@ -78,39 +78,11 @@ def run_once(cfg, setting, reads, timeout, bochs):
     """One Bochs run of cfg; {guest: (before, after, seconds, done)}."""
     for g in GUESTS:
         write_linux_disk(cfg.parent / f"{g}.img", DISK_MB, 1)  # sidecore.disk_pattern_mb=1
-    before, after, seconds, done = {}, {}, {}, {}
     m = Machine(f"bench-io-halt-{setting}", emulator="bochs", smp=4, memory=512,
                 image=image_for(f"bench-io-halt-{setting}", cfg), timeout=timeout, bochs=bochs)
     with m:
         m.expect(r"^sidecore: ready", 300, what="'sidecore: ready'")
-        pending = {f"[{g}] LINUX-GUEST: disk_bench begin": ("begin", g) for g in GUESTS}
-        pending.update({f"[{g}] LINUX-GUEST: disk_bench reads=": ("end", g) for g in GUESTS})
-        deadline = time.monotonic() + timeout
-        while pending and time.monotonic() < deadline:
-            found = None
-            for text in pending:
-                i = m.log.find(text)
-                if i >= 0 and m.log.find("\n", i) > 0 and (found is None or i < found[0]):
-                    found = (i, text)
-            if not found:
-                if re.search(r"^sidecore: guest \S+ stopped: (?!power-off).*$", m.log, re.M):
-                    raise MachineError("a guest stopped: " + m.log[-2000:])
-                time.sleep(0.5)
-                continue
-            i, text = found
-            kind, g = pending.pop(text)
-            line = m.log[i:m.log.find("\n", i)]
-            stats = fresh_command(m, "stats")
-            snap = snapshot(stats, g)
-            (before if kind == "begin" else after)[g] = snap
-            if kind == "end":
-                seconds[g] = float(re.search(r"seconds=([0-9.]+)", line)[1])
-                done[g] = int(re.search(r"reads=(\d+)", line)[1])
-                rc = int(re.search(r"rc=(\d+)", line)[1])
-                if rc != 0 or done[g] != reads:
-                    raise MachineError(f"{g}: the workload fell short: {line.strip()}")
-        if pending:
-            raise MachineError(f"timed out waiting for {sorted(pending)}")
+        before, after, seconds, done = workload_windows(m, GUESTS, reads, timeout, snapshot)
         forced = "forces HLT exiting" in m.log
     print(f"bench-io-halt: {setting} done (log {m.log_path})", flush=True)
     return {g: (before[g], after[g], seconds[g], done[g]) for g in GUESTS}, forced

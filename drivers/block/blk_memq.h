@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the memory backends (the RAM disk, the null backend) share: the
- * checks every request gets before it is accepted, and each queue's ring of
- * completions. Those backends finish a request at submit (or fix the time it
- * will finish), so a completion is only a cookie, a status and a due time
- * waiting on its queue's ring until poll() hands it out, in order, as blk.h
- * promises. Header-only so that every host test and fuzz target building a
- * backend gets it without naming one more source file.
+ * What the memory backends (the RAM disk, the null backend) share: how they
+ * describe their device, the checks every request gets before it is
+ * accepted, and each queue's ring of completions. Those backends finish a
+ * request at submit (or fix the time it will finish), so a completion is only
+ * a cookie, a status and a due time waiting on its queue's ring until poll()
+ * hands it out, in order, as blk.h promises. Header-only so that every host
+ * test and fuzz target building a backend gets it without naming one more
+ * source file.
  */
 #ifndef SIDECORE_BLOCK_BLK_MEMQ_H
 #define SIDECORE_BLOCK_BLK_MEMQ_H
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "drivers/block/blk.h"
+#include "kernel/lib/string.h"
 
 #define BLK_MEMQ_MAX   16  /* queues per device */
 #define BLK_MEMQ_DEPTH 256 /* completions per queue */
@@ -130,6 +132,30 @@ static inline unsigned blk_memq_poll(struct blk_queue *q, unsigned budget, uint6
         q->complete(q->complete_ctx, d.cookie, d.status);
     }
     return n;
+}
+
+/*
+ * Fills in the device both backends describe the same way: a copy of name
+ * (cut to fit name_buf), capacity in sectors, the limits, and discard and
+ * write-zeroes as features.
+ */
+static inline void blk_memq_device_init(struct blk_device *dev, char *name_buf, size_t name_size,
+                                        const char *name, uint64_t bytes, uint32_t max_transfer,
+                                        uint32_t max_discard_sectors,
+                                        const struct blk_device_ops *ops, void *priv)
+{
+    size_t n = name ? strnlen(name, name_size - 1) : 0;
+
+    memcpy(name_buf, name ? name : "", n);
+    name_buf[n] = '\0';
+    dev->name = name_buf;
+    dev->sectors = bytes >> BLK_SECTOR_SHIFT;
+    dev->block_size = BLK_SECTOR_SIZE;
+    dev->max_transfer = max_transfer;
+    dev->max_discard_sectors = max_discard_sectors;
+    dev->features = BLK_F_DISCARD | BLK_F_WRITE_ZEROES;
+    dev->ops = ops;
+    dev->backend_priv = priv;
 }
 
 #endif

@@ -70,19 +70,7 @@ bool nullblk_init(struct nullblk *nb, uint64_t bytes, uint64_t latency_ns, nullb
     memset(nb, 0, sizeof(*nb));
     nb->latency_ns = latency_ns;
     nb->now_ns = now_ns;
-    if (name) {
-        size_t n = strnlen(name, sizeof(nb->name) - 1);
-
-        memcpy(nb->name, name, n);
-        nb->name[n] = '\0';
-    }
-    nb->dev.name = nb->name;
-    nb->dev.sectors = bytes >> BLK_SECTOR_SHIFT;
-    nb->dev.block_size = BLK_SECTOR_SIZE;
-    nb->dev.max_transfer = NULLBLK_MAX_TRANSFER;
-    nb->dev.max_discard_sectors = NULLBLK_MAX_DISCARD_SECTORS;
-    nb->dev.features = BLK_F_DISCARD | BLK_F_WRITE_ZEROES;
-    nb->dev.ops = &nullblk_ops;
-    nb->dev.backend_priv = nb;
+    blk_memq_device_init(&nb->dev, nb->name, sizeof(nb->name), name, bytes, NULLBLK_MAX_TRANSFER,
+                         NULLBLK_MAX_DISCARD_SECTORS, &nullblk_ops, nb);
     return true;
 }

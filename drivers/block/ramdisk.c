@@ -86,19 +86,7 @@ bool ramdisk_init(struct ramdisk *rd, void *data, uint64_t bytes, const char *na
     memset(rd, 0, sizeof(*rd));
     rd->data = data;
     rd->bytes = bytes;
-    if (name) {
-        size_t n = strnlen(name, sizeof(rd->name) - 1);
-
-        memcpy(rd->name, name, n);
-        rd->name[n] = '\0';
-    }
-    rd->dev.name = rd->name;
-    rd->dev.sectors = bytes >> BLK_SECTOR_SHIFT;
-    rd->dev.block_size = BLK_SECTOR_SIZE;
-    rd->dev.max_transfer = RAMDISK_MAX_TRANSFER;
-    rd->dev.max_discard_sectors = RAMDISK_MAX_DISCARD_SECTORS;
-    rd->dev.features = BLK_F_DISCARD | BLK_F_WRITE_ZEROES;
-    rd->dev.ops = &ramdisk_ops;
-    rd->dev.backend_priv = rd;
+    blk_memq_device_init(&rd->dev, rd->name, sizeof(rd->name), name, bytes, RAMDISK_MAX_TRANSFER,
+                         RAMDISK_MAX_DISCARD_SECTORS, &ramdisk_ops, rd);
     return true;
 }
