@@ -141,6 +141,26 @@ def mib(size):
     return int(m[1]) * {"": 1 / 2**20, "K": 1 / 1024, "M": 1, "G": 1024}[m[2].upper()]
 
 
+def bochs_end(log_path):
+    """Bochs's own clock at the last event its log recorded: each line of
+    bochs.log (appended to the console log when the machine closes) starts
+    with the tick count, emulated instruction slots since reset. In these
+    boots the last events are the guest kernel's shutdown (HPET leaving legacy
+    mode bare, IOAPIC accesses under Sidecore), just before its power-off."""
+    try:
+        text = Path(log_path).read_text(errors="replace")
+    except OSError:
+        return {}
+    last = None
+    for m in re.finditer(r"^(\d{11,})[a-z]\[([^\]]*)\] (.*)$", text, re.M):
+        if last is None or int(m[1]) >= int(last[1]):
+            last = m
+    if not last or not int(last[1]):
+        return {}
+    return {"bochs_end_s": int(last[1]) / (BOCHS_TSC_KHZ * 1000),
+            "bochs_end_event": f"[{last[2].strip()}] {last[3].strip()}"}
+
+
 def exits(stats_text, guest, keys=("exit_",)):
     """exit_* counts (or other fields starting with keys) of the guest, summed
     over its vCPUs."""
@@ -156,6 +176,14 @@ def exits(stats_text, guest, keys=("exit_",)):
 def run_bare(name, emu, iso, cpus, memory, timeout, result):
     m = Machine(name, smp=cpus, memory=memory, image=iso, timeout=timeout, **EMULATORS[emu])
     result["log"] = str(m.log_path)
+    try:
+        run_bare_in(m, timeout, result)
+    finally:
+        if emu == "bochs":
+            result.update(bochs_end(m.log_path))
+
+
+def run_bare_in(m, timeout, result):
     with m:
         try:
             first = m.expect(FIRST_RE, timeout, what="the first LINUX-GUEST line")
@@ -181,6 +209,14 @@ def fresh_command(m, text):
 def run_sidecore(name, emu, iso, guest, cpus, timeout, result):
     m = Machine(name, smp=cpus, memory=512, image=iso, timeout=timeout, **EMULATORS[emu])
     result["log"] = str(m.log_path)
+    try:
+        run_sidecore_in(m, guest, timeout, result)
+    finally:
+        if emu == "bochs":
+            result.update(bochs_end(m.log_path))
+
+
+def run_sidecore_in(m, guest, timeout, result):
     with m:
         m.expect(r"^sidecore: ready", 300, what="'sidecore: ready'")
         result["ready_s"] = time.monotonic() - m._started_at
@@ -219,6 +255,7 @@ ROWS = [
     ("kernel log time at 'Run /init' (s)", "run_init_s", "{:.2f}"),
     ("emulated Mticks to /init (that x TSC MHz)", "mticks", "{:.0f}"),
     ("wall s to the guest's power-off", "off_s", "{:.1f}"),
+    ("emulated s, reset to Bochs's last event", "bochs_end_s", "{:.2f}"),
     ("wall s to 'sidecore: ready'", "ready_s", "{:.1f}"),
     ("guest's TSC rate (MHz, its console)", "tsc_mhz", "{:.3f}"),
     ("Sidecore's TSC rate (MHz, PIT-calibrated)", "hv_tsc_mhz", "{:.3f}"),
@@ -229,7 +266,7 @@ ROWS = [
     ("vCPU s in the hypervisor to userspace", "hv_us_boot", "{:.2f}"),
 ]
 # Rows compared as a Sidecore/bare ratio.
-RATIO_KEYS = ("first_s", "uptime", "run_init_s", "mticks", "off_s")
+RATIO_KEYS = ("first_s", "uptime", "run_init_s", "mticks", "off_s", "bochs_end_s")
 
 
 def print_table(emu, runs, rounds):
@@ -248,6 +285,9 @@ def print_table(emu, runs, rounds):
     print(f"(median [lowest-highest] of {rounds} round(s); {emu}; runs that stopped with an "
           f"error: {sum(1 for r in runs if 'error' in r)}, their figures up to it kept; "
           f"clocksource {', '.join(clocks) or 'not seen'})")
+    for r in runs:
+        if "bochs_end_event" in r:
+            print(f"  Bochs's last event, {r['side']} round {r['round']}: {r['bochs_end_event']}")
     print()
     keys = set()
     for r in side:
@@ -336,7 +376,8 @@ def main():
     for rnd in range(a.rounds):
         for s in order(sides, rnd):
             result = {"side": s, "round": rnd + 1, "emulator": a.emulator}
-            name = f"bench-boot-{a.emulator}-{s}-r{rnd + 1}"
+            tag = re.sub(r"[^A-Za-z0-9]+", "-", a.extra_cmdline).strip("-")
+            name = f"bench-boot-{a.emulator}{'-' + tag if tag else ''}-{s}-r{rnd + 1}"
             start = time.monotonic()
             if s == "bare":
                 def bare_run():
