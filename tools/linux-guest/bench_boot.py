@@ -32,8 +32,10 @@ init's `sleep 1` (few: the kernel is tickless when idle) and that sleep on the
 guest's clock. "Emulated Mticks to /init" is the kernel log's time at "Run
 /init" times the guest's TSC rate: the TSC cycles from the kernel's early TSC
 setup to /init, which in Bochs are instruction slots of emulated time whatever
-rate the guest believes. --extra-cmdline
-adds words to both sides' kernel command lines (e.g. quiet: the console's share)."""
+rate the guest believes. "Emulated s, reset to Bochs's last event" is Bochs's
+own tick count (bochs_end). --extra-cmdline adds words to both sides' kernel
+command lines (e.g. quiet: without the kernel's messages, the console's share
+shows)."""
 
 import argparse
 import re
@@ -92,9 +94,10 @@ def console_facts(text, prefix=""):
     if s1:
         facts["sleep1_s"] = float(s1[1])
     # The kernel log's clock (sched_clock: the TSC from its early setup on)
-    # at the start of /init. The uptime /init prints can be seconds less: it
-    # runs on the jiffies clocksource until the TSC's is registered, and loses
-    # the ticks that came late while the early log was replayed to the UART.
+    # at the start of /init. The uptime /init prints can be seconds less (bare
+    # in Bochs: 52.65 s against 59.58 s): timekeeping runs on the jiffies
+    # clocksource until the TSC's is registered, and counts only the ticks
+    # that arrived.
     run_init = re.search(rf"^{p}\[\s*([0-9.]+)\] Run /init as init process", text, re.M)
     if run_init:
         facts["run_init_s"] = float(run_init[1])
@@ -106,7 +109,7 @@ def console_facts(text, prefix=""):
         if prefix:
             lines = [ln[len(prefix):] for ln in lines if ln.startswith(prefix)]
         facts["console_chars"] = sum(len(ln.rstrip("\r")) + 1 for ln in lines)
-    hv = re.search(r"^TSC: ([0-9.]+) MHz", text, re.M)
+    hv = re.search(r"^(?:\[\s*[0-9.]+\] )?TSC: ([0-9.]+) MHz", text, re.M)
     if hv:
         facts["hv_tsc_mhz"] = float(hv[1])
     return facts
@@ -146,7 +149,7 @@ def bochs_end(log_path):
     bochs.log (appended to the console log when the machine closes) starts
     with the tick count, emulated instruction slots since reset. In these
     boots the last events are the guest kernel's shutdown (HPET leaving legacy
-    mode bare, IOAPIC accesses under Sidecore), just before its power-off."""
+    mode or Bochs's power-off bare, IOAPIC accesses under Sidecore)."""
     try:
         text = Path(log_path).read_text(errors="replace")
     except OSError:
