@@ -5,8 +5,10 @@
 # several rounds alternating the sides, and a table of medians and spreads of
 # wall time to userspace, the guest's own uptime there, and its exits by reason
 # under Sidecore. Arguments go to tools/linux-guest/bench_boot.py (--emulator,
-# --rounds, --json, --config, --guest, --timeout, --only bare|sidecore). Images
-# come from $BUILD (default build/); in Bochs it takes many minutes.
+# --rounds, --json, --config, --guest, --timeout, --only bare|sidecore,
+# --extra-cmdline, --bare-tsc-khz). In Bochs bare Linux gets tsc_early_khz= so
+# both guests run on one clock. Images come from $BUILD (default build/); in
+# Bochs it takes many minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build}

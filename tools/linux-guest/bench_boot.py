@@ -20,7 +20,22 @@ under Sidecore, the guest's exits by reason from `stats` (summed over its vCPUs)
 read at the first LINUX-GUEST line and after the power-off. Where the spreads
 of the two sides overlap it says "no clear difference". Every run's numbers go
 to a JSON file (--json; default BUILD/bench/bench-boot-EMULATOR-TIME.json).
-Exit status 0 when every run reached userspace."""
+Exit status 0 when every run reached userspace.
+
+Both sides on one clock (issue 17): in Bochs the TSC advances with emulated time
+at the rate of machine.py's ips (50 MHz), while CPUID says 3.5 GHz. Sidecore
+measures the rate against the PIT and tells its guest (CPUID leaf 0x15); bare
+Linux would believe CPUID, so its cmdline gets tsc_early_khz= with the same rate
+(--bare-tsc-khz). Rows read from each side's console check it: the rate the
+guest settled on, its clocksource, the local-timer interrupts across the
+init's `sleep 1` (few: the kernel is tickless when idle) and that sleep on the
+guest's clock. "Emulated Mticks to /init" is the kernel log's time at "Run
+/init" times the guest's TSC rate: the TSC cycles from the kernel's early TSC
+setup to /init, which in Bochs are instruction slots of emulated time whatever
+rate the guest believes. "Emulated s, reset to Bochs's last event" is Bochs's
+own tick count (bochs_end). --extra-cmdline adds words to both sides' kernel
+command lines (e.g. quiet: without the kernel's messages, the console's share
+shows)."""
 
 import argparse
 import re
@@ -48,6 +63,56 @@ EMULATORS = {
 # Followed by " kernel=": the console arrives in pieces, and a match must not end
 # inside the number.
 FIRST_RE = r"LINUX-GUEST: userspace uptime=(?P<up>[0-9.]+) kernel="
+
+# The TSC rate in kHz of machine.py's Bochs: its `ips=50000000` (Bochs's TSC
+# counts emulated instruction slots). Sidecore's own PIT calibration prints it
+# ("TSC: 50.000 MHz"); the table shows both so a mismatch is seen.
+BOCHS_TSC_KHZ = 50000
+
+
+def console_facts(text, prefix=""):
+    """What a side's console says about the guest's clock and output: the TSC
+    rate it settled on (MHz), its last clocksource, timer interrupts across the
+    init's `sleep 1`, that sleep on its clock, and the characters the guest
+    printed before userspace (prefix: Sidecore's "[guest] " before its lines)."""
+    facts = {}
+    p = re.escape(prefix)
+    rates = re.findall(rf"^{p}.*tsc: Detected ([0-9.]+) MHz (TSC|processor)", text, re.M)
+    if rates:
+        tsc = [r for r, kind in rates if kind == "TSC"]
+        facts["tsc_mhz"] = float(tsc[-1] if tsc else rates[-1][0])
+    refined = re.findall(rf"^{p}.*Refined TSC clocksource calibration: ([0-9.]+) MHz", text, re.M)
+    if refined:
+        facts["tsc_mhz"] = float(refined[-1])
+    cs = re.findall(rf"^{p}.*clocksource: Switched to clocksource (\S+)", text, re.M)
+    if cs:
+        facts["clocksource"] = cs[-1]
+    irqs = [int(x) for x in re.findall(rf"^{p}LINUX-GUEST: timer_irqs=(\d+)", text, re.M)]
+    if len(irqs) >= 2:
+        facts["sleep1_irqs"] = irqs[1] - irqs[0]
+    s1 = re.search(rf"^{p}LINUX-GUEST: sleep1_s=([0-9.]+)", text, re.M)
+    if s1:
+        facts["sleep1_s"] = float(s1[1])
+    # The kernel log's clock (sched_clock: the TSC from its early setup on)
+    # at the start of /init. The uptime /init prints can be seconds less (bare
+    # in Bochs: 52.65 s against 59.58 s): timekeeping runs on the jiffies
+    # clocksource until the TSC's is registered, and counts only the ticks
+    # that arrived.
+    run_init = re.search(rf"^{p}\[\s*([0-9.]+)\] Run /init as init process", text, re.M)
+    if run_init:
+        facts["run_init_s"] = float(run_init[1])
+        if "tsc_mhz" in facts:
+            facts["mticks"] = facts["run_init_s"] * facts["tsc_mhz"]
+    first = re.search(rf"^{p}{FIRST_RE}", text, re.M)
+    if first:
+        lines = text[:first.start()].splitlines()
+        if prefix:
+            lines = [ln[len(prefix):] for ln in lines if ln.startswith(prefix)]
+        facts["console_chars"] = sum(len(ln.rstrip("\r")) + 1 for ln in lines)
+    hv = re.search(r"^(?:\[\s*[0-9.]+\] )?TSC: ([0-9.]+) MHz", text, re.M)
+    if hv:
+        facts["hv_tsc_mhz"] = float(hv[1])
+    return facts
 
 
 def guest_config(cfg, guest):
@@ -79,13 +144,34 @@ def mib(size):
     return int(m[1]) * {"": 1 / 2**20, "K": 1 / 1024, "M": 1, "G": 1024}[m[2].upper()]
 
 
-def exits(stats_text, guest):
-    """exit_* counts of the guest, summed over its vCPUs."""
+def bochs_end(log_path):
+    """Bochs's own clock at the last event its log recorded: each line of
+    bochs.log (appended to the console log when the machine closes) starts
+    with the tick count, emulated instruction slots since reset. In these
+    boots the last events are the guest kernel's shutdown (HPET leaving legacy
+    mode or Bochs's power-off bare, IOAPIC accesses under Sidecore)."""
+    try:
+        text = Path(log_path).read_text(errors="replace")
+    except OSError:
+        return {}
+    last = None
+    for m in re.finditer(r"^(\d{11,})[a-z]\[([^\]]*)\] (.*)$", text, re.M):
+        if last is None or int(m[1]) >= int(last[1]):
+            last = m
+    if not last or not int(last[1]):
+        return {}
+    return {"bochs_end_s": int(last[1]) / (BOCHS_TSC_KHZ * 1000),
+            "bochs_end_event": f"[{last[2].strip()}] {last[3].strip()}"}
+
+
+def exits(stats_text, guest, keys=("exit_",)):
+    """exit_* counts (or other fields starting with keys) of the guest, summed
+    over its vCPUs."""
     total = {}
     for (g, _), fields in parse_stats(stats_text).items():
         if g == guest:
             for k, v in fields.items():
-                if k.startswith("exit_") and isinstance(v, int):
+                if k.startswith(keys) and isinstance(v, int):
                     total[k] = total.get(k, 0) + v
     return total
 
@@ -93,15 +179,26 @@ def exits(stats_text, guest):
 def run_bare(name, emu, iso, cpus, memory, timeout, result):
     m = Machine(name, smp=cpus, memory=memory, image=iso, timeout=timeout, **EMULATORS[emu])
     result["log"] = str(m.log_path)
+    try:
+        run_bare_in(m, timeout, result)
+    finally:
+        if emu == "bochs":
+            result.update(bochs_end(m.log_path))
+
+
+def run_bare_in(m, timeout, result):
     with m:
-        first = m.expect(FIRST_RE, timeout, what="the first LINUX-GUEST line")
-        result["first_s"] = time.monotonic() - m._started_at
-        result["uptime"] = float(first["up"])
-        # As long as a boot may take: on a loaded machine Bochs runs at a
-        # fraction of a core, and 120 s did not reach the power-off here.
-        m.expect(r"LINUX-GUEST: action=", timeout, what="the action line")
-        m.expect(r"reboot: Power down", timeout, what="'reboot: Power down'")
-        result["off_s"] = time.monotonic() - m._started_at
+        try:
+            first = m.expect(FIRST_RE, timeout, what="the first LINUX-GUEST line")
+            result["first_s"] = time.monotonic() - m._started_at
+            result["uptime"] = float(first["up"])
+            # As long as a boot may take: on a loaded machine Bochs runs at a
+            # fraction of a core, and 120 s did not reach the power-off here.
+            m.expect(r"LINUX-GUEST: action=", timeout, what="the action line")
+            m.expect(r"reboot: Power down", timeout, what="'reboot: Power down'")
+            result["off_s"] = time.monotonic() - m._started_at
+        finally:
+            result.update(console_facts(m.log))
 
 
 def fresh_command(m, text):
@@ -115,6 +212,14 @@ def fresh_command(m, text):
 def run_sidecore(name, emu, iso, guest, cpus, timeout, result):
     m = Machine(name, smp=cpus, memory=512, image=iso, timeout=timeout, **EMULATORS[emu])
     result["log"] = str(m.log_path)
+    try:
+        run_sidecore_in(m, guest, timeout, result)
+    finally:
+        if emu == "bochs":
+            result.update(bochs_end(m.log_path))
+
+
+def run_sidecore_in(m, guest, timeout, result):
     with m:
         m.expect(r"^sidecore: ready", 300, what="'sidecore: ready'")
         result["ready_s"] = time.monotonic() - m._started_at
@@ -127,10 +232,15 @@ def run_sidecore(name, emu, iso, guest, cpus, timeout, result):
             raise MachineError(f"before userspace: {first[0].strip()}")
         result["first_s"] = time.monotonic() - m._started_at
         result["uptime"] = float(first["up"])
-        result["exits_boot"] = exits(fresh_command(m, "stats"), guest)
+        st = fresh_command(m, "stats")
+        result["exits_boot"] = exits(st, guest)
+        result.update({f"{k}_boot": v for k, v in exits(st, guest, ("guest_us", "hv_us")).items()})
         m.expect(rf"^sidecore: guest {g} stopped: .*\n", timeout, what=f"'guest {guest} stopped'")
         result["off_s"] = time.monotonic() - m._started_at
-        result["exits_all"] = exits(fresh_command(m, "stats"), guest)
+        st = fresh_command(m, "stats")
+        result["exits_all"] = exits(st, guest)
+        result.update({f"{k}_all": v for k, v in exits(st, guest, ("guest_us", "hv_us")).items()})
+        result.update(console_facts(m.log, f"[{guest}] "))
 
 
 def attempt(name, fn, result):
@@ -145,9 +255,21 @@ def attempt(name, fn, result):
 ROWS = [
     ("wall s to the first LINUX-GUEST line", "first_s", "{:.1f}"),
     ("guest uptime at that line (its clock, s)", "uptime", "{:.2f}"),
+    ("kernel log time at 'Run /init' (s)", "run_init_s", "{:.2f}"),
+    ("emulated Mticks to /init (that x TSC MHz)", "mticks", "{:.0f}"),
     ("wall s to the guest's power-off", "off_s", "{:.1f}"),
+    ("emulated s, reset to Bochs's last event", "bochs_end_s", "{:.2f}"),
     ("wall s to 'sidecore: ready'", "ready_s", "{:.1f}"),
+    ("guest's TSC rate (MHz, its console)", "tsc_mhz", "{:.3f}"),
+    ("Sidecore's TSC rate (MHz, PIT-calibrated)", "hv_tsc_mhz", "{:.3f}"),
+    ("timer irqs across the guest's `sleep 1`", "sleep1_irqs", "{:.0f}"),
+    ("that sleep on the guest's clock (s)", "sleep1_s", "{:.2f}"),
+    ("console characters before userspace", "console_chars", "{:.0f}"),
+    ("vCPU s in the guest to userspace (stats)", "guest_us_boot", "{:.2f}"),
+    ("vCPU s in the hypervisor to userspace", "hv_us_boot", "{:.2f}"),
 ]
+# Rows compared as a Sidecore/bare ratio.
+RATIO_KEYS = ("first_s", "uptime", "run_init_s", "mticks", "off_s", "bochs_end_s")
 
 
 def print_table(emu, runs, rounds):
@@ -155,12 +277,22 @@ def print_table(emu, runs, rounds):
     side = [r for r in runs if r["side"] == "sidecore"]
     print(f"{'':42} {'bare':>22} {'Sidecore':>22}  Sidecore/bare (median; spreads)")
     for label, key, fmt in ROWS:
-        b = summary([r.get(key) for r in bare])
-        s = summary([r.get(key) for r in side])
-        v = ratio_verdict(s, b, "slower", "faster") if key != "ready_s" else ""
+        if key == "mticks" and emu != "bochs":
+            continue  # QEMU's TSC follows the host's clock: no emulated ticks
+        scale = 1e-6 if key.endswith("_us_boot") else 1
+        b = summary([r[key] * scale if key in r else None for r in bare])
+        s = summary([r[key] * scale if key in r else None for r in side])
+        if b is None and s is None:
+            continue
+        v = ratio_verdict(s, b, "slower", "faster") if key in RATIO_KEYS else ""
         print(f"{label:42} {cell(b, fmt):>22} {cell(s, fmt):>22}  {v}")
+    clocks = sorted({f"{r['side']}: {r['clocksource']}" for r in runs if "clocksource" in r})
     print(f"(median [lowest-highest] of {rounds} round(s); {emu}; runs that stopped with an "
-          f"error: {sum(1 for r in runs if 'error' in r)}, their figures up to it kept)")
+          f"error: {sum(1 for r in runs if 'error' in r)}, their figures up to it kept; "
+          f"clocksource {', '.join(clocks) or 'not seen'})")
+    for r in runs:
+        if "bochs_end_event" in r:
+            print(f"  Bochs's last event, {r['side']} round {r['round']}: {r['bochs_end_event']}")
     print()
     keys = set()
     for r in side:
@@ -193,6 +325,11 @@ def main():
     ap.add_argument("--json", type=Path, help="where every run's numbers go")
     ap.add_argument("--timeout", type=int, default=1200, help="wall seconds per boot")
     ap.add_argument("--only", choices=["bare", "sidecore"], help="run one side only")
+    ap.add_argument("--extra-cmdline", default="",
+                    help="words added to both sides' kernel command lines (e.g. quiet)")
+    ap.add_argument("--bare-tsc-khz", type=int,
+                    help="bare Linux's tsc_early_khz= (default: Bochs's "
+                         f"{BOCHS_TSC_KHZ}, none under svm; 0: none)")
     a = ap.parse_args()
     if a.rounds < 1:
         raise SystemExit("bench-boot: --rounds must be at least 1")
@@ -204,20 +341,38 @@ def main():
     memory = int(mib(gc.get("memory", "128M")))
     kernel = cfg.parent / gc["kernel"]
     initrd = cfg.parent / gc["initrd"] if gc.get("initrd") else None
-    cmdline = gc.get("cmdline", "")
+    cmdline = f"{gc.get('cmdline', '')} {a.extra_cmdline}".strip()
     if "sidecore.test=" in cmdline and not re.search(r"sidecore\.test=poweroff\b", cmdline):
         raise SystemExit(f"bench-boot: [guest {guest}] must power off (sidecore.test=poweroff)")
     if initrd is None:
         raise SystemExit(f"bench-boot: [guest {guest}] has no initrd")
     machine_cpus = 1 + cpus
     bare_cmdline = f"{cmdline} maxcpus={cpus}".strip()
+    tsc_khz = a.bare_tsc_khz if a.bare_tsc_khz is not None else \
+        (BOCHS_TSC_KHZ if a.emulator == "bochs" else 0)
+    if tsc_khz:
+        bare_cmdline += f" tsc_early_khz={tsc_khz}"
+    if a.extra_cmdline:
+        # Sidecore boots a copy of the config, beside it (it names its files
+        # relative to itself), with the extra words in the guest's cmdline.
+        text, seen = [], None
+        for line in cfg.read_text().splitlines():
+            m = re.match(r"\s*\[guest\s+([^\]]+)\]", line)
+            if m or line.lstrip().startswith("["):
+                seen = m[1].strip() if m else None
+            if seen == guest and re.match(r"\s*cmdline\s*=", line):
+                line = f"cmdline = {cmdline}"
+            text.append(line)
+        cfg = cfg.parent / f"bench-boot-extra-{cfg.name}"
+        cfg.write_text("\n".join(text) + "\n")
 
     release = (cfg.parent / "kernel-release")
     what = release.read_text().strip() if release.exists() else kernel.name
     print(f"bench-boot: {what}, guest {guest} of {cfg.name}: {cpus} vCPU(s), {memory}M, "
           f"cmdline '{cmdline}'", flush=True)
     print(f"bench-boot: {a.emulator}, {machine_cpus} emulated CPUs on both sides (bare Linux "
-          f"with maxcpus={cpus}), {a.rounds} round(s), sides alternating", flush=True)
+          f"with maxcpus={cpus}), {a.rounds} round(s), sides alternating; bare cmdline "
+          f"'{bare_cmdline}'", flush=True)
 
     sides = [s for s in ("bare", "sidecore") if a.only != {"bare": "sidecore",
                                                           "sidecore": "bare"}[s]]
@@ -226,7 +381,8 @@ def main():
     for rnd in range(a.rounds):
         for s in order(sides, rnd):
             result = {"side": s, "round": rnd + 1, "emulator": a.emulator}
-            name = f"bench-boot-{a.emulator}-{s}-r{rnd + 1}"
+            tag = re.sub(r"[^A-Za-z0-9]+", "-", a.extra_cmdline).strip("-")
+            name = f"bench-boot-{a.emulator}{'-' + tag if tag else ''}-{s}-r{rnd + 1}"
             start = time.monotonic()
             if s == "bare":
                 def bare_run():
@@ -234,7 +390,7 @@ def main():
                     if bare_iso is None:
                         out = build_dir() / "images" / "bench-bare"
                         out.mkdir(parents=True, exist_ok=True)
-                        bare_iso = out / "bare.iso"
+                        bare_iso = out / "bare.iso"  # rebuilt for each invocation
                         subprocess.run([str(REPO / "tools/linux-guest/mkbare-iso.sh"),
                                         str(bare_iso), str(kernel), str(initrd), bare_cmdline],
                                        check=True, stdout=subprocess.DEVNULL)
@@ -259,7 +415,8 @@ def main():
 
     settings = {"emulator": a.emulator, "config": str(cfg), "guest": guest, "vcpus": cpus,
                 "machine_cpus": machine_cpus, "memory_mib": memory, "cmdline": cmdline,
-                "bare_cmdline": bare_cmdline, "kernel": what, "rounds": a.rounds}
+                "bare_cmdline": bare_cmdline, "kernel": what, "rounds": a.rounds,
+                "bare_tsc_khz": tsc_khz}
     path = write_json(a.json or default_json_path(build_dir(), f"bench-boot-{a.emulator}"),
                       "bench-boot", settings, runs)
     print()
