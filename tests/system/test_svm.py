@@ -6,6 +6,8 @@ CPU keeps the console, so a scenario runs up to 3 guests, each on its own core."
 
 import os
 import re
+import shutil
+import tempfile
 import time
 
 import pytest
@@ -158,16 +160,18 @@ def test_svm_triple_fault_is_contained_and_xsetbv_works(machine):
 LINUX_BOOT_S = 400
 
 
-def start_linux(machine, scenario, stops, panics=()):
+def start_linux(machine, scenario, stops, panics=(), extra_args=()):
     """Boots BUILD/linux/SCENARIO.cfg under Sidecore in QEMU/SVM with the boot CPU
-    plus one CPU per guest core; returns test_linux's watcher."""
+    plus one CPU per guest core (extra_args: more QEMU arguments); returns
+    test_linux's watcher."""
     from test_linux import LinuxRun, linux_dir
     from scenarios import image_for
 
     cfg = linux_dir() / f"{scenario}.cfg"
     cores = sum(int(n) for n in re.findall(r"^\s*cpus\s*=\s*(\d+)", cfg.read_text(), re.M))
     m = machine(image=image_for(f"linux-{scenario}", cfg), emulator="qemu", accel="tcg",
-                smp=1 + cores, memory=1024, timeout=2 * LINUX_BOOT_S + 120, extra_args=SVM_CPU)
+                smp=1 + cores, memory=1024, timeout=2 * LINUX_BOOT_S + 120,
+                extra_args=SVM_CPU + list(extra_args))
     return LinuxRun(m, cfg, stops, panics, silence_s=LINUX_BOOT_S)
 
 
@@ -396,17 +400,31 @@ def test_svm_apic_both_modes(machine):
     assert s["exit_npf"] > 0 and s["exit_msr"] > 0, s  # the xAPIC page, the x2APIC MSRs
 
 
-@pytest.mark.skipif(os.environ.get("SIDECORE_SVM_XAPIC_LINUX") != "1",
-                    reason="Linux in xAPIC mode under SVM panicked once in CI (entry-trampoline "
-                           "stack overflow, unexplained): opt-in SIDECORE_SVM_XAPIC_LINUX=1")
 def test_svm_linux_xapic_mode_two_vcpus(machine):
     """Linux told to keep the xAPIC (nox2apic) with 2 vCPUs: it never leaves
     the xAPIC mode of reset, runs its timer, TPR, EOIs and IPIs through the
-    register page at 0xFEE00000 (MMIO exits), brings up vCPU 1 and powers off."""
+    register page at 0xFEE00000 (MMIO exits), brings up vCPU 1 and powers off.
+    Meanwhile QMP stop/cont kicks QEMU's vCPU threads every 2 ms and QEMU logs
+    every interrupt it delivers: none may reach a CPU with RFLAGS.IF clear
+    (issue 18: an interrupt injected through EVENTINJ was delivered again after
+    such a kick, and Linux overflowed its entry stack)."""
     from test_linux import power_off_checks
 
-    run = start_linux(machine, "xapic", {"linux0": r"power-off"})
-    power_off_checks(run, "linux0", 2, LINUX_BOOT_S)
+    from qemu_kicks import VcpuKicker, interrupts_with_if_clear
+
+    work = tempfile.mkdtemp(prefix="sidecore-kicks-")  # short: a socket path
+    try:
+        qmp, int_log = f"{work}/qmp.sock", f"{work}/int.log"
+        run = start_linux(machine, "xapic", {"linux0": r"power-off"},
+                          extra_args=["-qmp", f"unix:{qmp},server=on,wait=off",
+                                      "-d", "int,cpu_reset,guest_errors", "-D", int_log])
+        with VcpuKicker(qmp) as kicks:
+            power_off_checks(run, "linux0", 2, LINUX_BOOT_S)
+        assert kicks.cycles > 100, f"only {kicks.cycles} QMP stop/cont cycles"
+        bad = interrupts_with_if_clear(int_log)
+        assert not bad, f"{len(bad)} interrupts delivered with IF clear: {bad[:5]}"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     assert not re.search(r"^\[linux0\] .*x2apic enabled", run.m.log, re.M)
     stats = parse_stats(run.m.command("stats", timeout=60))
     assert stats[("linux0", 0)]["exit_npf"] > 0 and stats[("linux0", 1)]["exit_npf"] > 0, stats

@@ -163,6 +163,10 @@ struct svm_vcpu {
     uint8_t *vmcb;
     uint64_t vmcb_pa, host_pa;
     uint64_t reinject; /* EXITINTINFO of an event an exit interrupted */
+    /* The vector offered through V_IRQ and not known to be taken (-1: none;
+     * the interrupt-window request is not one). */
+    int virq;
+    bool virq_more; /* more interrupts wait behind it: come back soon */
     uint64_t exit_tsc;
     /* The guest's NMI blocking, kept here (SVM has no such field without
      * vNMI, and a host IRET may clear the CPU's own): set when an NMI is

@@ -14,6 +14,7 @@
 #include "kernel/x86/cpu.h"
 #include "vmm/exit.h"
 #include "vmm/svm/svm.h"
+#include "vmm/svm/svm_event.h"
 
 #define RFLAGS_IF (1ull << 9)
 #define VEC_UD    6
@@ -33,6 +34,12 @@
  * before the guest runs its one instruction. */
 #define NMI_POLL_NS     20000ull
 #define NMI_POLL_MAX_NS 10000000ull
+
+/* How soon to come back when more interrupts wait behind the one offered
+ * through V_IRQ (which holds one, and cannot also ask for the window): an
+ * APIC interrupt's EOI exits anyway; this covers direct injections, whose
+ * handlers may return without an exit. */
+#define VIRQ_MORE_NS 50000ull
 
 static void set_vintr(struct svm_vcpu *s, bool on)
 {
@@ -84,17 +91,38 @@ static bool deliver_nmi(struct vcpu *v, struct svm_vcpu *s)
     return true;
 }
 
-/* Injects the highest pending interrupt if the guest can take it now,
- * otherwise asks for an exit when it can. */
+/* Offers vector through V_IRQ (svm_event.c says why not EVENTINJ): the CPU
+ * takes it as soon as the guest's RFLAGS.IF and interrupt shadow allow, with
+ * no VINTR intercept in the way. */
+static void offer_virq(struct svm_vcpu *s, uint8_t vector)
+{
+    vmcb_w64(s, VMCB_INT_CTL, svm_int_ctl_offer(vmcb_r64(s, VMCB_INT_CTL), vector));
+    vmcb_w32(s, VMCB_INTERCEPT_VEC3, vmcb_r32(s, VMCB_INTERCEPT_VEC3) & ~I3_VINTR);
+}
+
+/* Offers the highest pending interrupt if the guest can take it now,
+ * otherwise asks for an exit when it can. One offered earlier and not taken
+ * yet (or cut short in delivery) is offered again first: the model already
+ * moved it to ISR. */
 static void deliver_pending(struct vcpu *v, struct svm_vcpu *s)
 {
+    bool event = false;
+
+    s->virq_more = false;
     if (s->reinject & EVT_VALID) {
         vmcb_w64(s, VMCB_EVENTINJ, s->reinject);
         s->reinject = 0;
+        event = true;
+    } else if (vmcb_r64(s, VMCB_EVENTINJ) & EVT_VALID) {
+        event = true; /* an exception the handler injected goes first */
+    }
+    if (s->virq >= 0) {
+        offer_virq(s, (uint8_t)s->virq);
+        s->virq_more = vcpu_has_pending(v);
         return;
     }
-    if (vmcb_r64(s, VMCB_EVENTINJ) & EVT_VALID)
-        return; /* an exception the handler injected goes first */
+    if (event)
+        return;
     if (deliver_nmi(v, s)) {
         set_vintr(s, vcpu_has_pending(v));
         return;
@@ -113,13 +141,15 @@ static void deliver_pending(struct vcpu *v, struct svm_vcpu *s)
         set_vintr(s, false);
         return;
     }
-    vmcb_w64(s, VMCB_EVENTINJ, EVT_VALID | EVT_TYPE_INTR | (uint32_t)vector);
+    s->virq = vector;
+    offer_virq(s, (uint8_t)vector);
+    s->virq_more = vcpu_has_pending(v);
     v->stats.injected++;
-    set_vintr(s, vcpu_has_pending(v));
 }
 
 /* Arms the host timer for the vCPU's next timer event, if any, or sooner
- * when a waiting NMI needs a look (nmi_poll). */
+ * when a waiting NMI needs a look (nmi_poll) or interrupts wait behind the
+ * one offered (virq_more). */
 static void program_timer(struct vcpu *v, struct svm_vcpu *s)
 {
     uint64_t deadline = vcpu_entry_deadline(v);
@@ -127,6 +157,11 @@ static void program_timer(struct vcpu *v, struct svm_vcpu *s)
 
     if (s->nmi_poll) {
         uint64_t soon = now + tsc_hz() * s->nmi_poll_ns / 1000000000ull;
+        if (!deadline || soon < deadline)
+            deadline = soon;
+    }
+    if (s->virq_more) {
+        uint64_t soon = now + tsc_hz() * VIRQ_MORE_NS / 1000000000ull;
         if (!deadline || soon < deadline)
             deadline = soon;
     }
@@ -280,7 +315,9 @@ void svm_run(struct vcpu *v, struct vcpu_exit *e)
         if (s->nmi_iret_wait && vmcb_r64(s, VMCB_RIP) != s->nmi_iret_rip)
             s->nmi_masked = s->nmi_iret_wait = false;
         uint64_t intinfo = vmcb_r64(s, VMCB_EXITINTINFO);
-        if (intinfo & EVT_VALID)
+        bool virq_set = vmcb_r64(s, VMCB_INT_CTL) & INT_CTL_V_IRQ;
+        s->virq = svm_virq_owed(s->virq, virq_set, intinfo);
+        if ((intinfo & EVT_VALID) && !svm_event_is_interrupt(intinfo))
             s->reinject = intinfo;
         vmcb_w64(s, VMCB_EVENTINJ, 0);
         if (decode_exit(v, s, code, e))

@@ -126,6 +126,7 @@ void svm_load_boot_state(struct vcpu *v, const struct vcpu_boot_state *b)
     vmcb_w64(s, VMCB_INT_CTL, vmcb_r64(s, VMCB_INT_CTL) & ~INT_CTL_V_IRQ);
     vmcb_w32(s, VMCB_INTERCEPT_VEC3, vmcb_r32(s, VMCB_INTERCEPT_VEC3) & ~(I3_VINTR | I3_IRET));
     s->reinject = 0;
+    s->virq = -1;
     s->nmi_masked = s->nmi_iret_wait = s->nmi_poll = false;
     memcpy(v->gprs, b->gprs, sizeof(v->gprs));
 }
