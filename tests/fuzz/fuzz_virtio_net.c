@@ -17,7 +17,7 @@
  * a checksum range outside the frame, NEEDS_RESET reported twice without a
  * reset or without a message, the RX stash out of step with its count,
  * state left over after a reset.
- * fuzz-sources: virtio/virtio_net.c virtio/virtio_net_tx.c virtio/virtio_net_rx.c virtio/virtio_net_ctrl.c virtio/virtqueue.c virtio/virtq_driver.c vmm/net/net_frame.c vmm/net/switch.c vmm/net/virtio_port.c vmm/net/nic_port.c kernel/lib/fmt.c
+ * fuzz-sources: virtio/virtio_net.c virtio/virtio_net_tx.c vmm/sidecore/net_coalesce.c virtio/virtio_net_rx.c virtio/virtio_net_ctrl.c virtio/virtqueue.c virtio/virtq_driver.c vmm/net/net_frame.c vmm/net/switch.c vmm/net/virtio_port.c vmm/net/nic_port.c kernel/lib/fmt.c
  */
 #include <stdint.h>
 #include <stdio.h>
