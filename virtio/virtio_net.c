@@ -59,15 +59,41 @@ void net_queue_leave(struct virtio_net_queue *q)
     __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
 }
 
+bool net_coalescing(const struct virtio_net *d)
+{
+    return d->p.coalesce && d->p.polled;
+}
+
+void net_queue_signal(struct virtio_net *d, struct virtio_net_queue *q,
+                      struct virtio_net_pair_stats *st)
+{
+    if (st) {
+        if (q->index & 1)
+            st->tx_interrupts++;
+        else
+            st->rx_interrupts++;
+    }
+    d->p.signal(d->p.ctx, q->index);
+}
+
+/* With coalescing the policy may hold the interrupt the driver asked for:
+ * its used_event may then lie behind later publishes, so net_coalesce
+ * remembers it and flush_held() sends it when its time comes. The control
+ * queue (st NULL) is never held. */
 void net_queue_publish(struct virtio_net *d, struct virtio_net_queue *q,
                        struct virtio_net_pair_stats *st)
 {
+    bool wanted;
+
     q->pushed = false;
-    if (virtq_publish(q->vq)) {
-        if (st)
-            st->interrupts++;
-        d->p.signal(d->p.ctx, q->index);
-    }
+    wanted = virtq_publish(q->vq);
+    if (st && net_coalescing(d))
+        wanted =
+            net_coalesce_publish(&q->co, d->p.coalesce, q->npkts, q->nbytes, wanted, d->p.now_ns());
+    q->npkts = 0;
+    q->nbytes = 0;
+    if (wanted)
+        net_queue_signal(d, q, st);
 }
 
 void net_chain_read(const struct virtq_chain *c, uint64_t off, void *dst, uint32_t len)
@@ -92,6 +118,33 @@ void net_chain_read(const struct virtq_chain *c, uint64_t off, void *dst, uint32
 
 /* --- the owner's entry points -------------------------------------------- */
 
+/* Sends the held interrupts whose time came (cap, idle, a quiet epoch).
+ * The clock is read only when some queue coalesces at all. */
+static void flush_held(struct virtio_net *d)
+{
+    uint64_t now = 0;
+    bool have_now = false;
+
+    for (unsigned i = 0; i < d->p.pairs; i++) {
+        struct virtio_net_pair *pp = &d->pair[i];
+        struct virtio_net_queue *qs[2] = {&pp->rx, &pp->tx};
+
+        for (unsigned k = 0; k < 2; k++) {
+            struct virtio_net_queue *q = qs[k];
+
+            if (!net_coalesce_active(&q->co) || !net_queue_enter(q))
+                continue;
+            if (!have_now) {
+                now = d->p.now_ns();
+                have_now = true;
+            }
+            if (net_coalesce_due(&q->co, d->p.coalesce, now))
+                net_queue_signal(d, q, &pp->stats);
+            net_queue_leave(q);
+        }
+    }
+}
+
 unsigned virtio_net_service(struct virtio_net *d, unsigned budget)
 {
     unsigned n = 0, pairs = __atomic_load_n(&d->active_pairs, __ATOMIC_ACQUIRE);
@@ -107,6 +160,8 @@ unsigned virtio_net_service(struct virtio_net *d, unsigned budget)
         n += net_tx_service(d, pi, share);
     }
     d->tx_next = pairs ? (d->tx_next + 1) % pairs : 0;
+    if (net_coalescing(d))
+        flush_held(d);
     return n;
 }
 
@@ -259,6 +314,16 @@ static void net_reset(void *dev)
 
     for (unsigned i = 0; i < d->num_queues; i++)
         queue_stop(queue_at(d, i));
+    /* The owner is out of every queue: the policies start over (a held
+     * interrupt belongs to the driver that is gone). */
+    for (unsigned i = 0; i < d->p.pairs; i++) {
+        uint64_t now = d->p.now_ns ? d->p.now_ns() : 0;
+
+        net_coalesce_reset(&d->pair[i].rx.co, now);
+        net_coalesce_reset(&d->pair[i].tx.co, now);
+        d->pair[i].rx.npkts = d->pair[i].tx.npkts = 0;
+        d->pair[i].rx.nbytes = d->pair[i].tx.nbytes = 0;
+    }
     /* Nothing in flight survives: TX chains are returned within the
      * service call that took them, and kept RX chains belong to the
      * driver that is gone. */
@@ -298,7 +363,7 @@ bool virtio_net_init(struct virtio_net *d, const struct virtio_net_params *p, ch
         fmt_snprintf(why, why_size, "%s: mtu %u (at least %u)", name, p->mtu, VIRTIO_NET_MIN_MTU);
         return false;
     }
-    if (!p->mem || !p->signal || !p->broken || !p->tx) {
+    if (!p->mem || !p->signal || !p->broken || !p->tx || (p->coalesce && !p->now_ns)) {
         fmt_snprintf(why, why_size, "%s: guest memory and callbacks are required", name);
         return false;
     }
@@ -329,6 +394,8 @@ bool virtio_net_init(struct virtio_net *d, const struct virtio_net_params *p, ch
     for (unsigned i = 0; i < p->pairs; i++) {
         d->pair[i].rx = (struct virtio_net_queue){.vq = &d->vqs[2 * i], .index = 2 * i};
         d->pair[i].tx = (struct virtio_net_queue){.vq = &d->vqs[2 * i + 1], .index = 2 * i + 1};
+        net_coalesce_init(&d->pair[i].rx.co, p->now_ns ? p->now_ns() : 0);
+        net_coalesce_init(&d->pair[i].tx.co, p->now_ns ? p->now_ns() : 0);
     }
     d->ctrl = (struct virtio_net_queue){.vq = &d->vqs[2 * p->pairs], .index = 2 * p->pairs};
     for (unsigned i = 0; i < d->num_queues; i++)

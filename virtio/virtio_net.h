@@ -50,6 +50,7 @@
 #include "virtio/virtio_pci.h"
 #include "virtio/virtqueue.h"
 #include "vmm/net/net_frame.h"
+#include "vmm/sidecore/net_coalesce.h"
 
 #define VIRTIO_ID_NET          1
 #define VIRTIO_NET_MAX_PAIRS   ((VIRTIO_PCI_MAX_QUEUES - 1) / 2)
@@ -109,7 +110,8 @@ struct virtio_net_pair_stats {
     uint64_t rx_drops;             /* frames for the guest dropped: no (big enough) RX buffers */
     uint64_t rx_filtered;          /* unicast not for this MAC, not promiscuous (pair 0 only) */
     uint64_t tx_drops;             /* frames the guest sent with a header or length refused */
-    uint64_t interrupts;           /* signals asked of the transport */
+    uint64_t rx_interrupts;        /* signals asked of the transport for the RX queue */
+    uint64_t tx_interrupts;        /* and for the TX queue */
 };
 
 struct virtio_net_queue {
@@ -118,6 +120,12 @@ struct virtio_net_queue {
     bool enabled;                    /* the driver enabled it and virtq_start() took it */
     bool pushed;                     /* used entries not published yet */
     volatile uint32_t running, busy; /* the reset handshake (virtio_net.c) */
+    /* Adaptive coalescing (params.coalesce set, RX and TX queues): the
+     * policy's state, and the packets and bytes pushed since the last
+     * publish. Owner only; reset under the handshake. */
+    struct net_coalesce co;
+    uint32_t npkts;
+    uint64_t nbytes;
 };
 
 /* An RX chain popped and kept for the next frame: its head and the
@@ -163,6 +171,12 @@ struct virtio_net_params {
     void *ctx;
     void (*tx)(void *tx_ctx, const struct net_frame *f);
     void *tx_ctx; /* the switch port (vmm/net/virtio_port.h) */
+    /* Adaptive interrupt coalescing of the RX and TX queues
+     * (vmm/sidecore/net_coalesce.h), polled mode only; NULL sends every
+     * interrupt the driver asks for. now_ns: the owner's monotonic clock
+     * (clock_uptime_ns in the hypervisor), required with coalesce. */
+    const struct net_coalesce_params *coalesce;
+    uint64_t (*now_ns)(void);
 };
 
 struct virtio_net {
@@ -196,7 +210,9 @@ bool virtio_net_init(struct virtio_net *d, const struct virtio_net_params *p, ch
 
 /* Owner. Serves the control queue and the TX queues of the active pairs
  * (round robin, at most budget chains in all); every frame goes to
- * params.tx. Returns the chains taken (0: nothing to do, or not running). */
+ * params.tx. With coalescing, also sends the held RX and TX interrupts
+ * whose time came (the switch calls this on every visit). Returns the
+ * chains taken (0: nothing to do, or not running). */
 unsigned virtio_net_service(struct virtio_net *d, unsigned budget);
 
 /* Owner. Copies f into an RX queue (chosen by a flow hash among the
@@ -209,7 +225,8 @@ unsigned virtio_net_service(struct virtio_net *d, unsigned budget);
 enum net_deliver virtio_net_rx(struct virtio_net *d, const struct net_frame *f);
 
 /* Owner. Publishes the RX entries written since the last flush and sends
- * the interrupts the driver asked for. */
+ * the interrupts the driver asked for (with coalescing: those the policy
+ * does not hold; held ones go out from virtio_net_service). */
 void virtio_net_flush(struct virtio_net *d);
 
 /* Per-queue entry points in the shape of the shared virtio layer's

@@ -27,9 +27,15 @@ static inline bool net_has(const struct virtio_net *d, unsigned bit)
 bool net_queue_enter(struct virtio_net_queue *q);
 void net_queue_leave(struct virtio_net_queue *q);
 
-/* Publishes q's pushed entries; signals when the driver wants it. */
+/* Publishes q's pushed entries; signals when the driver wants it and, for
+ * a pair's queue (st set) with coalescing, the policy does not hold it. */
 void net_queue_publish(struct virtio_net *d, struct virtio_net_queue *q,
                        struct virtio_net_pair_stats *st);
+/* Signals q now, counted in st (NULL: the control queue). */
+void net_queue_signal(struct virtio_net *d, struct virtio_net_queue *q,
+                      struct virtio_net_pair_stats *st);
+/* Adaptive coalescing is on: params.coalesce set and polled. */
+bool net_coalescing(const struct virtio_net *d);
 
 /* Copies len device-readable bytes of c starting at off into dst (the
  * caller keeps the range inside c->read_bytes). */

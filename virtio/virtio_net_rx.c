@@ -195,6 +195,8 @@ static void rx_write(struct virtio_net *d, struct virtio_net_pair *pp, const str
         pp->stash_count--;
     }
     pp->rx.pushed = true;
+    pp->rx.npkts++;
+    pp->rx.nbytes += f->len;
     pp->stats.rx_packets++;
     pp->stats.rx_bytes += f->len;
 }
@@ -230,6 +232,9 @@ enum net_deliver virtio_net_rx(struct virtio_net *d, const struct net_frame *f)
             res = NET_DELIVERED;
         } else {
             pp->stats.rx_drops++;
+            /* Out of buffers: only an interrupt makes the driver refill. */
+            if (net_coalescing(d) && net_coalesce_starved(&pp->rx.co))
+                net_queue_signal(d, &pp->rx, &pp->stats);
         }
     }
     net_queue_leave(&pp->rx);

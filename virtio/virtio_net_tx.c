@@ -96,6 +96,8 @@ static bool tx_one(struct virtio_net *d, struct virtio_net_pair *pp)
     }
     virtq_push(pp->tx.vq, c->head, 0);
     pp->tx.pushed = true;
+    pp->tx.npkts++; /* a refused frame is a completion the driver waits for too */
+    pp->tx.nbytes += len;
     return true;
 }
 

@@ -6,12 +6,14 @@
  */
 #include "vmm/guest_net.h"
 
+#include "kernel/config/hv_config.h"
 #include "kernel/console/console.h"
 #include "kernel/console/log.h"
 #include "kernel/cpu/percpu.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/pmm.h"
+#include "kernel/time/clock.h"
 #include "virtio/virtio_net.h"
 #include "vmm/guest.h"
 #include "vmm/guest_virtio.h"
@@ -44,7 +46,8 @@ struct guest_net {
     char port_name[GUEST_NAME_LEN + 16]; /* "web0/net0": one word in `stats` */
     char mac[18];
     struct guest_net_queue q[VIRTIO_PCI_MAX_QUEUES];
-    struct virtio_net net; /* about 242 KiB */
+    struct net_coalesce_params coalesce; /* from [hypervisor] coalesce_* */
+    struct virtio_net net;               /* about 242 KiB */
 };
 
 static void net_signal(void *ctx, unsigned q)
@@ -146,6 +149,14 @@ static bool net_create(struct guest *g, unsigned index, char *why, size_t why_si
     if (n->slot->uplink)
         p.mtu = NET_NIC_MAX_FRAME - NET_ETH_HLEN;
     memcpy(p.mac, spec->mac, NET_ETH_ALEN);
+    if (polled && !g->cfg.coalescing_off) { /* trap mode never coalesces */
+        const struct coalesce_params *cp = hv_config_coalesce();
+
+        net_coalesce_params_default(&n->coalesce, cp->epoch_ns, cp->time_cap_ns);
+        n->coalesce.min_rate = cp->net_min_rate;
+        p.coalesce = &n->coalesce;
+        p.now_ns = clock_uptime_ns;
+    }
     if (!virtio_net_init(&n->net, &p, why, why_size))
         return false;
     for (unsigned i = 0; i < n->net.num_queues; i++)
@@ -221,16 +232,34 @@ static void print_net_stats(struct guest *g, struct guest_net *n)
                    (unsigned long)d->ctrl_errors);
     for (unsigned i = 0; i < d->p.pairs; i++) {
         const struct virtio_net_pair_stats *s = &d->pair[i].stats;
+        const struct net_coalesce *rc = &d->pair[i].rx.co, *tc = &d->pair[i].tx.co;
         uint64_t kicks = gate_exits(vd, virtio_net_rxq(i)) + gate_exits(vd, virtio_net_txq(i));
-        console_printf("netq guest=%s net=%u queue=%u rx_packets=%lu tx_packets=%lu rx_bytes=%lu "
-                       "tx_bytes=%lu drops=%lu rx_drops=%lu tx_drops=%lu rx_filtered=%lu "
-                       "kicks=%lu interrupts=%lu\n",
-                       g->cfg.name, vd->index, i, (unsigned long)s->rx_packets,
-                       (unsigned long)s->tx_packets, (unsigned long)s->rx_bytes,
-                       (unsigned long)s->tx_bytes, (unsigned long)(s->rx_drops + s->tx_drops),
-                       (unsigned long)s->rx_drops, (unsigned long)s->tx_drops,
-                       (unsigned long)s->rx_filtered, (unsigned long)kicks,
-                       (unsigned long)s->interrupts);
+        uint64_t tx_chains = s->tx_packets + s->tx_drops;
+        bool co = d->p.coalesce && d->p.polled;
+        /* The coalescing fields (vmm/sidecore/net_coalesce.h) are 1000 and 0
+         * when coalescing is off or the guest is in trap mode. */
+        console_printf(
+            "netq guest=%s net=%u queue=%u rx_packets=%lu tx_packets=%lu rx_bytes=%lu "
+            "tx_bytes=%lu drops=%lu rx_drops=%lu tx_drops=%lu rx_filtered=%lu kicks=%lu "
+            "interrupts=%lu rx_interrupts=%lu tx_interrupts=%lu rx_coalesce_r=%u "
+            "tx_coalesce_r=%u rx_interrupts_per_packet=%lu tx_interrupts_per_packet=%lu "
+            "coalesce_held=%lu coalesce_released_cap=%lu coalesce_released_idle=%lu "
+            "coalesce_released_starved=%lu coalesce_steps_down=%lu coalesce_steps_back=%lu\n",
+            g->cfg.name, vd->index, i, (unsigned long)s->rx_packets, (unsigned long)s->tx_packets,
+            (unsigned long)s->rx_bytes, (unsigned long)s->tx_bytes,
+            (unsigned long)(s->rx_drops + s->tx_drops), (unsigned long)s->rx_drops,
+            (unsigned long)s->tx_drops, (unsigned long)s->rx_filtered, (unsigned long)kicks,
+            (unsigned long)(s->rx_interrupts + s->tx_interrupts), (unsigned long)s->rx_interrupts,
+            (unsigned long)s->tx_interrupts, co ? net_coalesce_ratio_permille(rc) : 1000u,
+            co ? net_coalesce_ratio_permille(tc) : 1000u,
+            (unsigned long)(s->rx_packets ? s->rx_interrupts * 1000 / s->rx_packets : 0),
+            (unsigned long)(tx_chains ? s->tx_interrupts * 1000 / tx_chains : 0),
+            (unsigned long)(rc->held_count + tc->held_count),
+            (unsigned long)(rc->released_cap + tc->released_cap),
+            (unsigned long)(rc->released_idle + tc->released_idle),
+            (unsigned long)(rc->released_starved + tc->released_starved),
+            (unsigned long)(rc->steps_down + tc->steps_down),
+            (unsigned long)(rc->steps_back + tc->steps_back));
     }
 }
 

@@ -46,6 +46,7 @@ static bool parse_coalesce_key(const struct ini_item *it)
         {"coalesce_epoch_ms", 10, 10000, 1000000},
         {"coalesce_cap_us", 10, 10000, 1000},
         {"kick_gap_us", 0, 10000, 1000},
+        {"coalesce_net_rate", 0, 10000000, 1},
     };
     uint64_t v;
 
@@ -63,7 +64,8 @@ static bool parse_coalesce_key(const struct ini_item *it)
         case 1: coalesce.min_rate = (uint32_t)v; break;
         case 2: coalesce.epoch_ns = v; break;
         case 3: coalesce.time_cap_ns = v; break;
-        default: kick_gap_ns = v; break;
+        case 4: kick_gap_ns = v; break;
+        default: coalesce.net_min_rate = (uint32_t)v; break;
         }
         return true;
     }

@@ -52,6 +52,8 @@ bool hv_config_sidecore_nap(void);
  *   coalesce_rate = N      R = 1 under N completions a second (0..10000000, 2000)
  *   coalesce_epoch_ms = N  R recomputed every N ms (10..10000, 200)
  *   coalesce_cap_us = N    an interrupt is held at most N us (10..10000, 200)
+ *   coalesce_net_rate = N  network queues: every interrupt under N packets a
+ *                          second (0..10000000, 10000; vmm/sidecore/net_coalesce.h)
  *   kick_gap_us = N        a vCPU without posted interrupts is kicked at most
  *                          once per N us (0..10000, 100; 0: no limit)
  */

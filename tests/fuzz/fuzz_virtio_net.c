@@ -16,8 +16,12 @@
  * the switch whose pieces leave A's memory or do not add up to its length,
  * a checksum range outside the frame, NEEDS_RESET reported twice without a
  * reset or without a message, the RX stash out of step with its count,
- * state left over after a reset.
- * fuzz-sources: virtio/virtio_net.c virtio/virtio_net_tx.c virtio/virtio_net_rx.c virtio/virtio_net_ctrl.c virtio/virtqueue.c virtio/virtq_driver.c vmm/net/net_frame.c vmm/net/switch.c vmm/net/virtio_port.c vmm/net/nic_port.c kernel/lib/fmt.c
+ * state left over after a reset. Guest B (and A when the input says so)
+ * coalesces its interrupts (vmm/sidecore/net_coalesce.h) on a clock that
+ * advances 10 us an action plus the polls' jumps, with thresholds low
+ * enough to engage: an interrupt held past the time cap after the device's
+ * service call, or held over a reset, aborts too.
+ * fuzz-sources: virtio/virtio_net.c virtio/virtio_net_tx.c vmm/sidecore/net_coalesce.c virtio/virtio_net_rx.c virtio/virtio_net_ctrl.c virtio/virtqueue.c virtio/virtq_driver.c vmm/net/net_frame.c vmm/net/switch.c vmm/net/virtio_port.c vmm/net/nic_port.c kernel/lib/fmt.c
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -51,6 +55,15 @@ struct guest {
 };
 
 static struct net_switch sw;
+
+static uint64_t fuzz_now;
+static const struct net_coalesce_params fuzz_coalesce = {
+    .min_rate = 0, .max_level = 4, .epoch_ns = 40000, .time_cap_ns = 100000};
+
+static uint64_t fuzz_clock(void)
+{
+    return fuzz_now;
+}
 
 /* A fake NIC behind the uplink: it holds the posted receive buffers,
  * delivers the frames the input makes arrive, and takes transmit batches
@@ -221,7 +234,7 @@ static void check_stash(const struct guest *g)
 }
 
 static void guest_init(struct guest *g, unsigned pairs, uint16_t mtu, uint8_t mac_last,
-                       uint64_t drop, uint16_t qsize, bool polled)
+                       uint64_t drop, uint16_t qsize, bool polled, bool coalesce)
 {
     char why[160];
     const char *why2;
@@ -243,6 +256,10 @@ static void guest_init(struct guest *g, unsigned pairs, uint16_t mtu, uint8_t ma
     p.tx_ctx = &g->vp;
     p.mac[0] = 0x02;
     p.mac[5] = mac_last;
+    if (coalesce) {
+        p.coalesce = &fuzz_coalesce;
+        p.now_ns = fuzz_clock;
+    }
     if (!virtio_net_init(&g->d, &p, why, sizeof(why)))
         abort();
     if (!net_virtio_port_attach(&g->vp, &sw, &g->d, "fuzz", &why2))
@@ -333,22 +350,46 @@ static void add_ctrl(struct guest *g, struct input *in)
     virtq_driver_add(&g->drv[virtio_net_ctrlq(g->d.p.pairs, g->features)], s, nread, nwrite);
 }
 
+/* The coalescing promises: the level within bounds, and after the
+ * device's service call (served: true) nothing held past the cap. */
+static void check_coalesce(const struct guest *g, bool served)
+{
+    for (unsigned p = 0; p < g->d.p.pairs; p++) {
+        const struct net_coalesce *cs[2] = {&g->d.pair[p].rx.co, &g->d.pair[p].tx.co};
+
+        for (unsigned k = 0; k < 2; k++) {
+            const struct net_coalesce *c = cs[k];
+
+            check(c->level <= fuzz_coalesce.max_level && c->countdown <= (1u << c->level),
+                  "coalescing level out of bounds");
+            if (served && g->d.p.coalesce && g->d.p.polled)
+                check(!c->held || fuzz_now - c->held_since_ns < fuzz_coalesce.time_cap_ns,
+                      "interrupt held past the cap");
+        }
+    }
+}
+
 static void reset(struct guest *g)
 {
     virtio_net_pci_ops.reset(&g->d);
     check(!g->d.needs_reset && g->d.active_pairs == 1, "state left after a reset");
     for (unsigned p = 0; p < g->d.p.pairs; p++)
         check(g->d.pair[p].stash_count == 0, "RX chains kept over a reset");
+    for (unsigned p = 0; p < g->d.p.pairs; p++)
+        check(!g->d.pair[p].rx.co.held && !g->d.pair[p].tx.co.held, "interrupt held over a reset");
     g->broken = 0;
     enable_queues(g);
 }
 
 static void run(struct guest *gs, struct input *in)
 {
-    uint64_t now = 0;
+    uint64_t now = 0, actions = 0;
 
     while (in->n) {
         unsigned op = (unsigned)take(in, 1) % 14;
+        bool served = false;
+
+        fuzz_now = now + ++actions * 10000;
         struct guest *g = &gs[op & 1 ? 0 : (take(in, 1) & 1)];
 
         switch (op >> 1) {
@@ -365,7 +406,9 @@ static void run(struct guest *gs, struct input *in)
         }
         case 4:
             now += take(in, 4) * 1000000ull;
+            fuzz_now = now + actions * 10000;
             net_switch_poll(&sw, now);
+            served = true;
             break;
         case 6: wire_frame(in); break;
         case 5: {
@@ -382,6 +425,7 @@ static void run(struct guest *gs, struct input *in)
             } else if (what < 192) {
                 virtio_net_service(&g->d, (unsigned)take(in, 1));
                 virtio_net_flush(&g->d);
+                served = true;
             } else {
                 for (unsigned q = 0; q < g->d.num_queues; q++) {
                     uint16_t id;
@@ -397,6 +441,8 @@ static void run(struct guest *gs, struct input *in)
         }
         check_stash(&gs[0]);
         check_stash(&gs[1]);
+        check_coalesce(&gs[0], served && (op >> 1 == 4 || g == &gs[0]));
+        check_coalesce(&gs[1], served && (op >> 1 == 4 || g == &gs[1]));
     }
 }
 
@@ -418,8 +464,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             drop |= 1ull << bits[i];
     net_switch_init(&sw, "fuzz", 1 + ((cfg >> 7) & 31));
     guest_init(&gs[0], 1 + ((cfg >> 12) & 3) % 3, (cfg & (1u << 14)) ? 1500 : 0, 1, drop,
-               (uint16_t)(1u << (1 + ((cfg >> 15) & 7) % 6)), !(cfg & (1u << 18)));
-    guest_init(&gs[1], 1, 0, 2, 0, 32, true);
+               (uint16_t)(1u << (1 + ((cfg >> 15) & 7) % 6)), !(cfg & (1u << 18)),
+               cfg & (1u << 20));
+    guest_init(&gs[1], 1, 0, 2, 0, 32, true, true);
     memset(&fnic, 0, sizeof(fnic));
     fnic.pool = malloc((NIC_RX + NIC_TX) * NET_NIC_BUF_SIZE);
     if (!fnic.pool || !net_nic_port_init(&fnic.np, &fn_ops, NULL, 0, fnic.pool, NIC_RX, NIC_TX))
@@ -438,13 +485,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (unsigned i = 0; i < 2; i++)
             fprintf(stderr,
                     "guest %u: tx=%llu rx=%llu rx_drops=%llu tx_drops=%llu ctrl=%llu/%llu "
-                    "broken=%u\n",
+                    "broken=%u held=%llu released_cap=%llu\n",
                     i, (unsigned long long)gs[i].d.pair[0].stats.tx_packets,
                     (unsigned long long)gs[i].d.pair[0].stats.rx_packets,
                     (unsigned long long)gs[i].d.pair[0].stats.rx_drops,
                     (unsigned long long)gs[i].d.pair[0].stats.tx_drops,
                     (unsigned long long)gs[i].d.ctrl_commands,
-                    (unsigned long long)gs[i].d.ctrl_errors, gs[i].broken);
+                    (unsigned long long)gs[i].d.ctrl_errors, gs[i].broken,
+                    (unsigned long long)(gs[i].d.pair[0].rx.co.held_count +
+                                         gs[i].d.pair[0].tx.co.held_count),
+                    (unsigned long long)(gs[i].d.pair[0].rx.co.released_cap +
+                                         gs[i].d.pair[0].tx.co.released_cap));
 
     for (unsigned i = 0; i < 2; i++) {
         virtio_net_pci_ops.reset(&gs[i].d);

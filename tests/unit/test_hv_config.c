@@ -279,6 +279,15 @@ static void test_coalescing(void **state)
     assert_int_equal(p->time_cap_ns, 200000ull); /* unchanged, and defaults again */
     apply("[hypervisor]\ncoalesce_cif = many\n");
     expect_one_error("sidecore.cfg:2: coalesce_cif = many: must be a number, 1 to 256");
+    /* The network queues' packet rate threshold (net_coalesce.h). */
+    assert_int_equal(p->net_min_rate, 10000);
+    apply("[hypervisor]\ncoalesce_net_rate = 500\n");
+    expect_no_logs();
+    assert_int_equal(p->net_min_rate, 500);
+    assert_int_equal(hv_config_kick_gap_ns(), 100000ull);
+    apply("[hypervisor]\ncoalesce_net_rate = 10000001\n");
+    expect_one_error(
+        "sidecore.cfg:2: coalesce_net_rate = 10000001: must be a number, 0 to 10000000");
 }
 
 static void test_iocm_keys(void **state)

@@ -10,7 +10,7 @@
  * the NIC uplink adapter against a fake NIC: frames both ways, checksums
  * completed in the one copy, batching, buffer and ring exhaustion.
  */
-/* test-sources: vmm/net/switch.c vmm/net/net_frame.c vmm/net/virtio_port.c vmm/net/nic_port.c virtio/virtio_net.c virtio/virtio_net_tx.c virtio/virtio_net_rx.c virtio/virtio_net_ctrl.c virtio/virtqueue.c virtio/virtq_driver.c kernel/lib/fmt.c */
+/* test-sources: vmm/net/switch.c vmm/net/net_frame.c vmm/net/virtio_port.c vmm/net/nic_port.c virtio/virtio_net.c virtio/virtio_net_tx.c vmm/sidecore/net_coalesce.c virtio/virtio_net_rx.c virtio/virtio_net_ctrl.c virtio/virtqueue.c virtio/virtq_driver.c kernel/lib/fmt.c */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -14,7 +14,7 @@
  * command incl. bad ones, multiqueue spreading, budgets, DRIVER_OK gating,
  * reset, polled mode and the link.
  */
-/* test-sources: virtio/virtio_net.c virtio/virtio_net_tx.c virtio/virtio_net_rx.c virtio/virtio_net_ctrl.c virtio/virtqueue.c virtio/virtq_driver.c vmm/net/net_frame.c kernel/lib/fmt.c */
+/* test-sources: virtio/virtio_net.c virtio/virtio_net_tx.c vmm/sidecore/net_coalesce.c virtio/virtio_net_rx.c virtio/virtio_net_ctrl.c virtio/virtqueue.c virtio/virtq_driver.c vmm/net/net_frame.c kernel/lib/fmt.c */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -367,7 +367,7 @@ static void test_tx_any_layout(void **state)
     assert_int_equal(t->d.pair[0].stats.tx_packets, 4);
     assert_int_equal(t->d.pair[0].stats.tx_bytes, 2000);
     assert_int_equal(t->signals[1], 4); /* one publish per service call */
-    assert_int_equal(t->d.pair[0].stats.interrupts, 4);
+    assert_int_equal(t->d.pair[0].stats.tx_interrupts, 4);
     assert_int_equal(t->broken, 0);
     /* Several chains in one call: one publish. */
     for (unsigned i = 0; i < 3; i++)
@@ -992,6 +992,144 @@ static void test_rx_stash_limits(void **state)
     tb_free(t);
 }
 
+/* --- adaptive interrupt coalescing ---------------------------------------- */
+
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void)
+{
+    return fake_now;
+}
+
+/* A device whose pair 0 coalesces (polled, or trap when polled is false),
+ * clock at 0, started. */
+static struct tb *tb_coalescing(bool polled, struct net_coalesce_params *cp)
+{
+    struct tb *t = tb_new(1, 0, 0, false);
+
+    fake_now = 0;
+    net_coalesce_params_default(cp, 200000000ull, 200000ull);
+    t->d.p.coalesce = cp;
+    t->d.p.now_ns = fake_clock;
+    t->d.p.polled = polled;
+    start(t);
+    return t;
+}
+
+/* One TX frame every gap ns for n frames, the driver re-arming its
+ * interrupt after each (as Linux's NAPI does); returns the interrupts. */
+static unsigned tx_stream(struct tb *t, unsigned n, uint64_t gap)
+{
+    uint8_t hdr[12] = {0}, frame[200];
+    unsigned before = t->signals[1];
+    uint16_t id;
+    uint32_t len;
+
+    make_frame(frame, sizeof(frame), OTHER, 1);
+    for (unsigned i = 0; i < n; i++) {
+        fake_now += gap;
+        assert_true(post_tx(t, 0, hdr, frame, sizeof(frame), 4096) >= 0);
+        assert_int_equal(virtio_net_service(&t->d, 64), 1);
+        assert_int_equal(virtq_driver_take_used(&t->drv[1], &id, &len), 1);
+        virtq_driver_set_interrupt(&t->drv[1], true);
+        t->ncap = 0;
+    }
+    return t->signals[1] - before;
+}
+
+/* A sidecore-served TX queue: every interrupt at 5,000 frames a second;
+ * at 20,000 the level steps down and interrupts are held, then released
+ * by the count, by the poller once idle, and dropped by a reset. */
+static void test_coalescing_tx(void **state)
+{
+    struct net_coalesce_params cp;
+    struct tb *t = tb_coalescing(true, &cp);
+    const struct net_coalesce *co = &t->d.pair[0].tx.co;
+
+    assert_int_equal(tx_stream(t, 1000, 200000), 1000); /* 5,000 a second */
+    assert_int_equal(co->level, 0);
+    tx_stream(t, 4000, 50000); /* 20,000 a second for an epoch */
+    assert_int_equal(co->level, 1);
+    /* One interrupt for two frames. */
+    unsigned irqs = tx_stream(t, 100, 50000);
+    assert_true(irqs >= 49 && irqs <= 51);
+    assert_true(co->held_count >= 49);
+    /* A held one, then silence: the poller sends it once idle (4 mean
+     * gaps of 50 us = 200 us, the cap). */
+    if (!co->held)
+        tx_stream(t, 1, 50000);
+    assert_true(co->held);
+    unsigned before = t->signals[1];
+    uint64_t since = co->held_since_ns;
+    fake_now = since + 199999;
+    virtio_net_service(&t->d, 64);
+    assert_int_equal(t->signals[1], before);
+    fake_now = since + 200000;
+    virtio_net_service(&t->d, 64);
+    assert_int_equal(t->signals[1], before + 1);
+    assert_false(co->held);
+    assert_int_equal(t->d.pair[0].stats.tx_interrupts, t->signals[1]);
+    /* Held at a reset: gone with the driver, level back to 0. */
+    tx_stream(t, 1, 50000);
+    assert_true(co->held);
+    virtio_net_pci_ops.reset(&t->d);
+    assert_false(co->held);
+    assert_int_equal(co->level, 0);
+    tb_free(t);
+}
+
+/* Trap mode never coalesces, whatever the rate. */
+static void test_coalescing_trap_mode(void **state)
+{
+    struct net_coalesce_params cp;
+    struct tb *t = tb_coalescing(false, &cp);
+
+    assert_int_equal(tx_stream(t, 8000, 25000), 8000); /* 40,000 a second */
+    assert_int_equal(t->d.pair[0].tx.co.level, 0);
+    assert_int_equal(t->d.pair[0].tx.co.held_count, 0);
+    tb_free(t);
+}
+
+/* An RX queue: the frames delivered count, and a driver out of buffers
+ * gets its held interrupt at once. */
+static void test_coalescing_rx_starved(void **state)
+{
+    struct net_coalesce_params cp;
+    struct tb *t = tb_coalescing(true, &cp);
+    struct net_coalesce *co = &t->d.pair[0].rx.co;
+    uint8_t frame[100];
+    struct net_seg segs[1];
+    struct net_frame f;
+    uint32_t len;
+
+    make_frame(frame, sizeof(frame), MAC, 0);
+    f = frame_of(frame, sizeof(frame), segs, 100);
+    for (unsigned i = 0; i < 3000; i++) { /* 15,000 a second for 200 ms */
+        fake_now += 66667;
+        post_rx(t, 0, 2048);
+        if (t->rx_next > 0x2f0000)
+            t->rx_next = RX_GPA;
+        assert_int_equal(virtio_net_rx(&t->d, &f), NET_DELIVERED);
+        take_rx(t, 0, &len);
+        virtq_driver_set_interrupt(&t->drv[0], true);
+    }
+    assert_int_equal(co->packets, 3000);
+    assert_int_equal(co->level, 1); /* the last frame ended the epoch */
+    assert_false(co->held);
+    fake_now += 66667;
+    post_rx(t, 0, 2048);
+    virtio_net_rx(&t->d, &f);
+    virtio_net_flush(&t->d);
+    assert_true(co->held);
+    unsigned before = t->signals[0];
+    assert_int_equal(virtio_net_rx(&t->d, &f), NET_DROPPED); /* no buffer left */
+    assert_int_equal(t->signals[0], before + 1);
+    assert_false(co->held);
+    assert_int_equal(co->released_starved, 1);
+    assert_int_equal(t->d.pair[0].stats.rx_interrupts, t->signals[0]);
+    tb_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1016,6 +1154,9 @@ int main(void)
         cmocka_unit_test(test_reset),
         cmocka_unit_test(test_polled_mode),
         cmocka_unit_test(test_queue_entry_points),
+        cmocka_unit_test(test_coalescing_tx),
+        cmocka_unit_test(test_coalescing_trap_mode),
+        cmocka_unit_test(test_coalescing_rx_starved),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,12 +6,15 @@
  */
 #include "vmm/sidecore/coalesce.h"
 
+#include "vmm/sidecore/net_coalesce.h"
+
 void coalesce_params_default(struct coalesce_params *p)
 {
     p->cif_threshold = COALESCE_CIF_THRESHOLD;
     p->min_rate = COALESCE_MIN_RATE;
     p->epoch_ns = COALESCE_EPOCH_NS;
     p->time_cap_ns = COALESCE_TIME_CAP_NS;
+    p->net_min_rate = NET_COALESCE_MIN_RATE;
 }
 
 void coalesce_init(struct coalesce_queue *c, uint64_t now_ns)

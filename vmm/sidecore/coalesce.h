@@ -48,6 +48,8 @@ struct coalesce_params {
     uint32_t min_rate;      /* R = 1 below this many completions per second */
     uint64_t epoch_ns;      /* how often R is recomputed */
     uint64_t time_cap_ns;   /* longest an interrupt is held */
+    uint32_t net_min_rate;  /* network queues (net_coalesce.h): every interrupt under
+                               this many packets per second */
 };
 
 /* The defaults above. */
