@@ -22,6 +22,7 @@ lg_saved_default_goal := $(.DEFAULT_GOAL)
 # Set by the top Makefile; the default lets the tests run this file on its own
 # (make -f tools/linux-guest/linux-guest.mk BUILD=DIR linux-guest).
 BUILD ?= build
+HOSTCC ?= gcc
 LG_SRC   := guest-tests/linux
 LG_TOOLS := tools/linux-guest
 LG_OUT   := $(BUILD)/linux
