@@ -68,6 +68,9 @@ GT_GUEST_LIST := \
 	vload-early:elf64:virtio_blk \
 	vload-late:elf64:virtio_blk \
 	vload-steady:elf64:virtio_blk \
+	vload-early-bochs:elf64:virtio_blk \
+	vload-late-bochs:elf64:virtio_blk \
+	vload-steady-bochs:elf64:virtio_blk \
 	vposted:elf64:virtio_blk \
 	vbench-qd1:elf64:virtio_blk \
 	vbench-qd8:elf64:virtio_blk \
@@ -95,6 +98,13 @@ GT_DEFS_vload-late := -DVBLK_DISK_TAG=0x47 -DVBLK_START_DELAY_US=10000000 \
 	-DVBLK_RUN_US=20000000 -DVBLK_PROGRESS_EVERY=500
 # configs/iocm-shell.cfg: verified cycles for 40 s while the shell moves queues.
 GT_DEFS_vload-steady := -DVBLK_DISK_TAG=0x47 -DVBLK_RUN_US=40000000 -DVBLK_PROGRESS_EVERY=500
+# The same three loads with times cut for Bochs (configs/iocm-bochs.cfg,
+# iocm-shell-bochs.cfg), whose emulated second costs minutes of wall time there.
+GT_DEFS_vload-early-bochs := -DVBLK_DISK_TAG=0x47 -DVBLK_RUN_US=20000000 -DVBLK_PACE_US=20000 \
+	-DVBLK_PROGRESS_EVERY=100
+GT_DEFS_vload-late-bochs := -DVBLK_DISK_TAG=0x47 -DVBLK_START_DELAY_US=5000000 \
+	-DVBLK_RUN_US=8000000 -DVBLK_PROGRESS_EVERY=100
+GT_DEFS_vload-steady-bochs := -DVBLK_DISK_TAG=0x47 -DVBLK_RUN_US=25000000 -DVBLK_PROGRESS_EVERY=100
 # Issue 13: after vblk-good's checks, completions waited for halted, while
 # exiting and while running (posted interrupts end to end), then 1 s of cycles.
 GT_DEFS_vposted := -DVBLK_DISK_TAG=0x47 -DVBLK_POSTED_PHASES -DVBLK_RUN_US=1000000

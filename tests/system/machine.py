@@ -144,11 +144,13 @@ class Machine:
     timeout   seconds the whole run may take; then the emulator is killed
     bochs     which Bochs: "stock" (Debian's 2.7), "own" (`make bochs`, 3.0) or a
               path; default $SIDECORE_BOCHS, else DEFAULT_BOCHS
+    host_cpus the host CPUs the emulator may run on (`taskset -c`, e.g. "1"); default
+              any. Fewer host CPUs than smp makes the emulated CPUs share them
     """
 
     def __init__(self, name, emulator="qemu", firmware="bios", media="iso", smp=1,
                  memory=512, reboot=False, accel="tcg", extra_args=(), timeout=300,
-                 build=None, logs=None, image=None, bochs=None, sockets=1):
+                 build=None, logs=None, image=None, bochs=None, sockets=1, host_cpus=None):
         if emulator not in ("qemu", "bochs"):
             raise ValueError(f"unknown emulator {emulator!r}")
         if firmware not in ("bios", "ovmf"):
@@ -181,6 +183,7 @@ class Machine:
         self.log_path = Path(logs or log_dir()) / f"{self.name}.log"
         self.command_line = None
         self.bochs_kind, self.bochs_binary = resolve_bochs(bochs)
+        self.host_cpus = host_cpus
 
         self._proc = None
         self._sock = None
@@ -333,6 +336,8 @@ class Machine:
             address = (socket.AF_INET, ("127.0.0.1", port))
             if self.bochs_kind == "stock":
                 env["TERM"] = "xterm"  # curses needs one; CI has none
+        if self.host_cpus is not None:
+            cmd = ["taskset", "-c", str(self.host_cpus)] + cmd
         self.command_line = cmd
         self._logf = open(self.log_path, "w", encoding="utf-8", errors="replace")
         what = self.emulator + (f" ({self.bochs_kind})" if self.emulator == "bochs" else "")
