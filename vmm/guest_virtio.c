@@ -7,11 +7,13 @@
 #include "vmm/guest_virtio.h"
 
 #include "kernel/console/console.h"
+#include "kernel/console/console_async.h"
 #include "kernel/console/log.h"
 #include "kernel/cpu/percpu.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/pmm.h"
+#include "kernel/time/clock.h"
 #include "vmm/ept.h"
 #include "vmm/guest.h"
 #include "vmm/guest_apic.h"
@@ -40,17 +42,44 @@ void guest_virtio_signal(void *ctx, unsigned q)
 
 void guest_virtio_broken(struct guest_virtio *vd, const char *why)
 {
+    /* From the queue's servicer (a sidecore), so nothing is printed here.
+     * The line used to be queued on the console ring, which drops what does
+     * not fit: with the other guests' boot output filling it, a breakage
+     * could set NEEDS_RESET and say nothing. The report is latched instead
+     * and the console CPU prints it (guest_virtio_reports). */
+    latched_report_post(&vd->broken, why);
     virtio_pci_set_needs_reset(&vd->pci);
-    if (__atomic_exchange_n(&vd->broken_reported, true, __ATOMIC_ACQ_REL))
-        return;
-    /* From the queue's servicer (a sidecore): queued, never waiting for the
-     * serial line, and rate-limited per device so a guest that breaks and
-     * resets in a loop neither floods the console nor hides another
-     * guest's message. */
-    console_async_printf_limited(&vd->broken_rl,
+    console_async_kick();
+}
+
+/* On the console CPU (vmm_poll), so the line is printed, not queued. */
+void guest_virtio_reports(void)
+{
+    char why[LATCHED_REPORT_WHY_MAX];
+    uint64_t events, suppressed;
+
+    for (unsigned i = 0; i < guest_count(); i++) {
+        struct guest *g = guest_at(i);
+        for (unsigned k = 0; g && k < g->nvirtio; k++) {
+            struct guest_virtio *vd = g->virtio[k];
+            /* A guest that breaks and resets its device in a loop gets a
+             * few lines a second; the rest wait, counted, in the report. */
+            if (!latched_report_pending(&vd->broken) ||
+                !ratelimit_allow(&vd->broken_rl, clock_uptime_ns() + 1, &suppressed) ||
+                !latched_report_take(&vd->broken, why, sizeof(why), &events))
+                continue;
+            /* One write: a queued line printed in between would split it. */
+            char line[LATCHED_REPORT_WHY_MAX + 192];
+            int n = fmt_snprintf(line, sizeof(line),
                                  "sidecore: guest %s: %s %u broken: %s; the device needs a reset "
-                                 "by the guest, everything else keeps running\n",
-                                 vd->g->cfg.name, vd->d.kind, vd->index, why);
+                                 "by the guest, everything else keeps running",
+                                 g->cfg.name, vd->d.kind, vd->index, why[0] ? why : "no reason");
+            if (events > 1 && n > 0 && (size_t)n < sizeof(line))
+                fmt_snprintf(line + n, sizeof(line) - (size_t)n,
+                             " (%lu breakages since the last line)", (unsigned long)events);
+            console_printf("%s\n", line);
+        }
+    }
 }
 
 /* ---- the notify gate ---- */
@@ -303,7 +332,6 @@ void guest_virtio_reset(struct guest_virtio *vd)
         log_warn("guest %s: %s %u: %s", vd->g->cfg.name, vd->d.kind, vd->index, problem);
     for (unsigned i = 0; i < vd->d.num_queues; i++)
         __atomic_store_n(&vd->q[i].gate.notified, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&vd->broken_reported, false, __ATOMIC_RELEASE);
     if (!transport_build(vd))
         log_error("guest %s: %s %u: no room on its PCI bus after reset", vd->g->cfg.name,
                   vd->d.kind, vd->index);

@@ -60,6 +60,11 @@ void console_async_put(const char *s, size_t n)
     } while (n);
     if (flags & (1u << 9))
         asm volatile("sti" ::: "memory");
+    console_async_kick();
+}
+
+void console_async_kick(void)
+{
     struct percpu *owner = __atomic_load_n(&console_cpu, __ATOMIC_ACQUIRE);
     if (owner && owner != this_cpu() && !__atomic_exchange_n(&wake_sent, true, __ATOMIC_ACQ_REL))
         lapic_send_ipi(owner->apic_id, VEC_IPI_KICK);

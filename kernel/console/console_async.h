@@ -27,6 +27,11 @@ bool console_async_wanted(void);
  * off); drops and counts what does not fit. Wakes the console CPU. */
 void console_async_put(const char *s, size_t n);
 
+/* Wakes the console CPU for something else it prints from its idle loop (a
+ * latched_report.h report), the way a queued message does: any CPU, never
+ * waits, at most one IPI per pass of the console CPU. */
+void console_async_kick(void);
+
 /* For console.c, under its lock: the next queued message into out (at least
  * MSG_RING_MSG_MAX bytes), its length or -1; and the messages dropped since
  * the last call. */
