@@ -4,7 +4,6 @@
 #include <stdarg.h>
 
 #include "kernel/lib/fmt.h"
-#include "vmm/guest_virtio.h"
 #include "vmm/sidecore/monitor.h"
 
 static volatile bool restart_pending[GUEST_MAX];
@@ -30,7 +29,6 @@ void guest_power_event(struct guest *g, enum guest_event ev, const char *fmt, ..
 void vmm_poll(void)
 {
     sidecore_monitor_poll(); /* the I/O-core monitor's epochs */
-    guest_virtio_reports();  /* devices that broke since the last pass */
     for (unsigned i = 0; i < guest_count(); i++) {
         struct guest *g = guest_at(i);
         if (restart_pending[g->id - 1] && g->state == GUEST_STOPPED) {

@@ -44,16 +44,21 @@ void guest_virtio_broken(struct guest_virtio *vd, const char *why)
 {
     /* From the queue's servicer (a sidecore), so nothing is printed here.
      * The line used to be queued on the console ring, which drops what does
-     * not fit: with the other guests' boot output filling it, a breakage
-     * could set NEEDS_RESET and say nothing. The report is latched instead
-     * and the console CPU prints it (guest_virtio_reports). */
+     * not fit: with other guests' output filling it, a breakage could set
+     * NEEDS_RESET and say nothing. The report is latched instead and the
+     * console prints it (next_broken_line); posted before the status is
+     * set, so it comes out before anything the guest says about it. */
     latched_report_post(&vd->broken, why);
     virtio_pci_set_needs_reset(&vd->pci);
     console_async_kick();
 }
 
-/* On the console CPU (vmm_poll), so the line is printed, not queued. */
-void guest_virtio_reports(void)
+/* The console's report source (console_set_report_source), under the
+ * console lock: the next device with breakages not yet reported, as one
+ * line. At most CONSOLE_RATELIMIT_BURST lines a second per device, so a
+ * guest breaking and resetting its device in a loop cannot flood the
+ * console; what waits is counted into the device's next line. */
+static size_t next_broken_line(char *line, size_t cap)
 {
     char why[LATCHED_REPORT_WHY_MAX];
     uint64_t events, suppressed;
@@ -62,24 +67,27 @@ void guest_virtio_reports(void)
         struct guest *g = guest_at(i);
         for (unsigned k = 0; g && k < g->nvirtio; k++) {
             struct guest_virtio *vd = g->virtio[k];
-            /* A guest that breaks and resets its device in a loop gets a
-             * few lines a second; the rest wait, counted, in the report. */
             if (!latched_report_pending(&vd->broken) ||
                 !ratelimit_allow(&vd->broken_rl, clock_uptime_ns() + 1, &suppressed) ||
                 !latched_report_take(&vd->broken, why, sizeof(why), &events))
                 continue;
-            /* One write: a queued line printed in between would split it. */
-            char line[LATCHED_REPORT_WHY_MAX + 192];
-            int n = fmt_snprintf(line, sizeof(line),
+            int n = fmt_snprintf(line, cap,
                                  "sidecore: guest %s: %s %u broken: %s; the device needs a reset "
                                  "by the guest, everything else keeps running",
                                  g->cfg.name, vd->d.kind, vd->index, why[0] ? why : "no reason");
-            if (events > 1 && n > 0 && (size_t)n < sizeof(line))
-                fmt_snprintf(line + n, sizeof(line) - (size_t)n,
-                             " (%lu breakages since the last line)", (unsigned long)events);
-            console_printf("%s\n", line);
+            if (events > 1 && n > 0 && (size_t)n < cap)
+                n += fmt_snprintf(line + n, cap - (size_t)n, " (%lu breakages since the last line)",
+                                  (unsigned long)events);
+            if (n < 0)
+                return 0;
+            if ((size_t)n >= cap - 1)
+                n = (int)cap - 2;
+            line[n++] = '\n';
+            line[n] = '\0';
+            return (size_t)n;
         }
     }
+    return 0;
 }
 
 /* ---- the notify gate ---- */
@@ -320,6 +328,7 @@ bool guest_virtio_create(struct guest_virtio *vd, struct guest *g,
         return false;
     }
     g->virtio[g->nvirtio++] = vd;
+    console_set_report_source(next_broken_line);
     return true;
 }
 

@@ -96,7 +96,7 @@ struct guest_virtio {
     /* Interrupt delivery, counted by outcome. */
     uint64_t msi, msi_posted, msi_kicked, msi_local, msi_dropped;
     /* Its breakages, posted by whoever finds the device broken and printed
-     * by the console CPU (guest_virtio_reports): never dropped like a
+     * by the console CPU (console_set_report_source): never dropped like a
      * queued line can be, and rate-limited per device without losing one. */
     struct latched_report broken;
     struct ratelimit broken_rl;
@@ -115,13 +115,10 @@ void guest_virtio_reset(struct guest_virtio *vd);
 /* For the device: queue q has interrupts to send (any CPU, no lock). */
 void guest_virtio_signal(void *vd, unsigned q);
 /* For the device, once per breakage (any CPU, never waits): it is broken
- * until the guest resets it. Sets DEVICE_NEEDS_RESET and posts why for the
- * console line guest_virtio_reports() prints. */
+ * until the guest resets it. Posts why for the console's "broken" line
+ * (printed by the console CPU, before any line the guest writes once it
+ * sees the status), then sets DEVICE_NEEDS_RESET. */
 void guest_virtio_broken(struct guest_virtio *vd, const char *why);
-/* The console CPU, from its idle loop: prints one "broken" line for each
- * device with breakages not yet reported (at most CONSOLE_RATELIMIT_BURST a
- * second per device; what waits is counted into its next line). */
-void guest_virtio_reports(void);
 
 /* On a vCPU after an exit that may have notified (trap mode): services
  * the notified queues of g's devices, bounded. */
