@@ -82,9 +82,6 @@ static void put_queued_locked(const char *s, size_t n)
  * buffer is the lock's. */
 static char drained[MSG_RING_MSG_MAX];
 
-/* Prints queued messages, at most budget of them, and once the queue is
- * empty how many were dropped since the last report. True when it stopped
- * for the budget (more may be waiting). */
 static size_t (*report_source)(char *line, size_t cap);
 static char report_line[MSG_RING_MSG_MAX];
 
@@ -104,6 +101,9 @@ static bool report_locked(void)
     return n != 0;
 }
 
+/* Prints queued messages and due reports, at most budget of them, and once
+ * the queue is empty how many were dropped since the last report. True when
+ * it stopped for the budget (more may be waiting). */
 static bool drain_locked(unsigned budget)
 {
     int n;

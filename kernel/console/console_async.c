@@ -43,6 +43,14 @@ bool console_async_wanted(void)
     return me != owner && !sync_cpu[me->index];
 }
 
+/* One IPI per batch: the first caller after the console CPU rearmed. */
+static void wake_console(void)
+{
+    struct percpu *owner = __atomic_load_n(&console_cpu, __ATOMIC_ACQUIRE);
+    if (owner && owner != this_cpu() && !__atomic_exchange_n(&wake_sent, true, __ATOMIC_ACQ_REL))
+        lapic_send_ipi(owner->apic_id, VEC_IPI_KICK);
+}
+
 void console_async_put(const char *s, size_t n)
 {
     uint64_t flags;
@@ -61,7 +69,7 @@ void console_async_put(const char *s, size_t n)
     } while (n);
     if (flags & (1u << 9))
         asm volatile("sti" ::: "memory");
-    console_async_kick();
+    wake_console();
 }
 
 void console_async_kick(void)
@@ -69,9 +77,7 @@ void console_async_kick(void)
     /* Before the wake-up, as a message is published before it: the console
      * CPU clears the flag (rearm) before it looks for reports. */
     __atomic_store_n(&kicked, true, __ATOMIC_SEQ_CST);
-    struct percpu *owner = __atomic_load_n(&console_cpu, __ATOMIC_ACQUIRE);
-    if (owner && owner != this_cpu() && !__atomic_exchange_n(&wake_sent, true, __ATOMIC_ACQ_REL))
-        lapic_send_ipi(owner->apic_id, VEC_IPI_KICK);
+    wake_console();
 }
 
 int console_async_take(char *out, size_t cap)
