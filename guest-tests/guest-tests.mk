@@ -84,7 +84,8 @@ GT_GUEST_LIST := \
 	vrate:elf64:virtio_rate \
 	vrate-short:elf64:virtio_rate \
 	vbreak:elf64:virtio_rate \
-	vnetbreak:elf64:virtio_net_break
+	vnetbreak:elf64:virtio_net_break \
+	vnetflood:elf64:virtio_net_break
 GT_DEFS_isolation-hv := -DISOLATION_TARGET_HV
 # The virtio-blk guests and the disk each reads (tag 0x47 'G', 0x42 'B').
 GT_DEFS_vblk-good := -DVBLK_DISK_TAG=0x47
@@ -122,6 +123,8 @@ GT_DEFS_vnotify-stormspin := -DVN_STORM -DVN_SPIN -DVN_DISK_TAG=0x4e
 GT_DEFS_vrate := -DVN_DISK_TAG=0x52
 GT_DEFS_vrate-short := -DVN_DISK_TAG=0x52 -DVR_RUN_US=3000000
 GT_DEFS_vbreak := -DVN_BREAKLOOP -DVN_DISK_TAG=0x4b
+# vnetbreak that floods the console queue around its breakage (test_net_break.py).
+GT_DEFS_vnetflood := -DVNB_FLOOD
 GT_EXTRA_apic := $(GT_OBJ)/64/lib/smp64.o $(GT_OBJ)/64/lib/ap64.asm.o
 $(foreach g,vnotify vnotify-pcicfg vnotify-movedbar vnotify-vacated vnotify-storm \
 	vnotify-stormspin vrate vrate-short vbreak,$(eval GT_EXTRA_$(g) := $$(GT_VDISK_OBJ)))

@@ -7,11 +7,13 @@
 #include "vmm/guest_virtio.h"
 
 #include "kernel/console/console.h"
+#include "kernel/console/console_async.h"
 #include "kernel/console/log.h"
 #include "kernel/cpu/percpu.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 #include "kernel/mm/pmm.h"
+#include "kernel/time/clock.h"
 #include "vmm/ept.h"
 #include "vmm/guest.h"
 #include "vmm/guest_apic.h"
@@ -40,17 +42,52 @@ void guest_virtio_signal(void *ctx, unsigned q)
 
 void guest_virtio_broken(struct guest_virtio *vd, const char *why)
 {
+    /* From the queue's servicer (a sidecore), so nothing is printed here.
+     * The line used to be queued on the console ring, which drops what does
+     * not fit: with other guests' output filling it, a breakage could set
+     * NEEDS_RESET and say nothing. The report is latched instead and the
+     * console prints it (next_broken_line); posted before the status is
+     * set, so it comes out before anything the guest says about it. */
+    latched_report_post(&vd->broken, why);
     virtio_pci_set_needs_reset(&vd->pci);
-    if (__atomic_exchange_n(&vd->broken_reported, true, __ATOMIC_ACQ_REL))
-        return;
-    /* From the queue's servicer (a sidecore): queued, never waiting for the
-     * serial line, and rate-limited per device so a guest that breaks and
-     * resets in a loop neither floods the console nor hides another
-     * guest's message. */
-    console_async_printf_limited(&vd->broken_rl,
+    console_async_kick();
+}
+
+/* The console's report source (console_set_report_source), under the
+ * console lock: the next device with breakages not yet reported, as one
+ * line. At most CONSOLE_RATELIMIT_BURST lines a second per device, so a
+ * guest breaking and resetting its device in a loop cannot flood the
+ * console; what waits is counted into the device's next line. */
+static size_t next_broken_line(char *line, size_t cap)
+{
+    char why[LATCHED_REPORT_WHY_MAX];
+    uint64_t events, suppressed;
+
+    for (unsigned i = 0; i < guest_count(); i++) {
+        struct guest *g = guest_at(i);
+        for (unsigned k = 0; g && k < g->nvirtio; k++) {
+            struct guest_virtio *vd = g->virtio[k];
+            if (!latched_report_pending(&vd->broken) ||
+                !ratelimit_allow(&vd->broken_rl, clock_uptime_ns() + 1, &suppressed) ||
+                !latched_report_take(&vd->broken, why, sizeof(why), &events))
+                continue;
+            int n = fmt_snprintf(line, cap,
                                  "sidecore: guest %s: %s %u broken: %s; the device needs a reset "
-                                 "by the guest, everything else keeps running\n",
-                                 vd->g->cfg.name, vd->d.kind, vd->index, why);
+                                 "by the guest, everything else keeps running",
+                                 g->cfg.name, vd->d.kind, vd->index, why[0] ? why : "no reason");
+            if (events > 1 && n > 0 && (size_t)n < cap)
+                n += fmt_snprintf(line + n, cap - (size_t)n, " (%lu breakages since the last line)",
+                                  (unsigned long)events);
+            if (n < 0)
+                return 0;
+            if ((size_t)n >= cap - 1)
+                n = (int)cap - 2;
+            line[n++] = '\n';
+            line[n] = '\0';
+            return (size_t)n;
+        }
+    }
+    return 0;
 }
 
 /* ---- the notify gate ---- */
@@ -291,6 +328,7 @@ bool guest_virtio_create(struct guest_virtio *vd, struct guest *g,
         return false;
     }
     g->virtio[g->nvirtio++] = vd;
+    console_set_report_source(next_broken_line);
     return true;
 }
 
@@ -303,7 +341,6 @@ void guest_virtio_reset(struct guest_virtio *vd)
         log_warn("guest %s: %s %u: %s", vd->g->cfg.name, vd->d.kind, vd->index, problem);
     for (unsigned i = 0; i < vd->d.num_queues; i++)
         __atomic_store_n(&vd->q[i].gate.notified, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&vd->broken_reported, false, __ATOMIC_RELEASE);
     if (!transport_build(vd))
         log_error("guest %s: %s %u: no room on its PCI bus after reset", vd->g->cfg.name,
                   vd->d.kind, vd->index);

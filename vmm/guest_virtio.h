@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/console/latched_report.h"
 #include "kernel/console/ratelimit.h"
 #include "virtio/virtio_pci.h"
 #include "vmm/guest_virtio_gate.h"
@@ -94,8 +95,11 @@ struct guest_virtio {
     volatile uint32_t any_notified; /* trap mode: some queue is notified */
     /* Interrupt delivery, counted by outcome. */
     uint64_t msi, msi_posted, msi_kicked, msi_local, msi_dropped;
-    volatile bool broken_reported;
-    struct ratelimit broken_rl; /* its "broken" console lines */
+    /* Its breakages, posted by whoever finds the device broken and printed
+     * by the console CPU (console_set_report_source): never dropped like a
+     * queued line can be, and rate-limited per device without losing one. */
+    struct latched_report broken;
+    struct ratelimit broken_rl;
 };
 
 /* Builds the device's PCI function on g's bus, maps the notify page
@@ -110,8 +114,10 @@ void guest_virtio_reset(struct guest_virtio *vd);
 
 /* For the device: queue q has interrupts to send (any CPU, no lock). */
 void guest_virtio_signal(void *vd, unsigned q);
-/* For the device: it is broken until the guest resets it. Sets
- * DEVICE_NEEDS_RESET and says why on the console once per breakage. */
+/* For the device, once per breakage (any CPU, never waits): it is broken
+ * until the guest resets it. Posts why for the console's "broken" line
+ * (printed by the console CPU, before any line the guest writes once it
+ * sees the status), then sets DEVICE_NEEDS_RESET. */
 void guest_virtio_broken(struct guest_virtio *vd, const char *why);
 
 /* On a vCPU after an exit that may have notified (trap mode): services

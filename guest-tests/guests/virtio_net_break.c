@@ -12,8 +12,15 @@
  * queue and notifies; the device must set DEVICE_NEEDS_RESET. It prints
  * RESULT and then holds the broken device (halted with interrupts off), so
  * the switch keeps a broken port for the rest of the run.
+ *
+ * Built as vnetflood (VNB_FLOOD), it waits for no traffic and floods
+ * Sidecore's console (HC_PRINT, far more lines than its 64 KiB queue holds)
+ * just before and after it breaks the ring: the queue is full when the
+ * device breaks, which once lost Sidecore's "net 0 broken" line. It then
+ * waits for the queue to drain before it prints its results.
  */
 #include "expect.h"
+#include "hypercall.h"
 #include "mmio.h"
 #include "printf.h"
 #include "runtime.h"
@@ -272,6 +279,37 @@ static bool wait_for_traffic(void)
                    "vnetbreak: a frame from another guest arrives", "id %u len %u", id, len);
 }
 
+#ifdef VNB_FLOOD
+/* Lines per burst: 4 KiB hypercalls of 64 lines; a burst of 24 is 96 KiB,
+ * half again what the console queue holds. */
+#define FLOOD_CALLS    24
+#define FLOOD_CALL     4096 /* HC_PRINT's limit */
+#define FLOOD_LINE     64
+#define FLOOD_DRAIN_US 5000000
+
+static void flood_console(unsigned burst)
+{
+    static char buf[FLOOD_CALL];
+
+    for (unsigned c = 0; c < FLOOD_CALLS; c++) {
+        for (unsigned l = 0; l < sizeof(buf) / FLOOD_LINE; l++) {
+            char *line = buf + l * FLOOD_LINE;
+            int n =
+                snprintf(line, FLOOD_LINE, "vnetflood: burst %u call %02u line %02u", burst, c, l);
+            for (int i = n; i < FLOOD_LINE - 1; i++)
+                line[i] = '.';
+            line[FLOOD_LINE - 1] = '\n';
+        }
+        hc_print(buf, sizeof(buf));
+    }
+}
+#else
+static void flood_console(unsigned burst)
+{
+    (void)burst;
+}
+#endif
+
 static bool break_ring(void)
 {
     rings[1].desc[0] =
@@ -279,10 +317,12 @@ static bool break_ring(void)
     rings[1].desc[1] = (struct vring_desc){
         .addr = (uintptr_t)tx_buf + 64, .len = 64, .flags = DESC_F_NEXT, .next = 0};
     rings[1].avail.ring[1 % VQ] = 0;
+    printf("vnetbreak: breaking the ring (looping chain on transmit queue 1)\n");
+    flood_console(1);
     asm volatile("" ::: "memory");
     rings[1].avail.idx = 2;
-    printf("vnetbreak: breaking the ring (looping chain on transmit queue 1)\n");
     notify(1);
+    flood_console(2);
     uint64_t t0 = now_us();
     uint8_t st;
     while (!((st = status()) & ST_NEEDS_RESET)) {
@@ -291,6 +331,9 @@ static bool break_ring(void)
                                 "status %#x after %u ms", st, NEEDS_RESET_TIMEOUT_US / 1000);
         asm volatile("pause");
     }
+#ifdef VNB_FLOOD
+    tsc_delay_us(FLOOD_DRAIN_US); /* what is printed now must not find the queue full */
+#endif
     printf("vnetbreak: device status %#x (DEVICE_NEEDS_RESET)\n", st);
     expect_check(rings[1].used.idx == 1, "vnetbreak: the looping chain is never used",
                  "used idx %u", rings[1].used.idx);
@@ -299,7 +342,12 @@ static bool break_ring(void)
 
 void test_main(void)
 {
-    if (find_device() && device_setup() && send_broadcast() && wait_for_traffic())
+#ifdef VNB_FLOOD
+    bool traffic = true; /* alone on its switch: breaks at once */
+#else
+    bool traffic = false;
+#endif
+    if (find_device() && device_setup() && send_broadcast() && (traffic || wait_for_traffic()))
         break_ring();
     unsigned failed = expect_failures();
     printf("RESULT %u passed, %u failed\n", expect_passes(), failed);

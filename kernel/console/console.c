@@ -82,17 +82,42 @@ static void put_queued_locked(const char *s, size_t n)
  * buffer is the lock's. */
 static char drained[MSG_RING_MSG_MAX];
 
-/* Prints queued messages, at most budget of them, and once the queue is
- * empty how many were dropped since the last report. True when it stopped
- * for the budget (more may be waiting). */
+static size_t (*report_source)(char *line, size_t cap);
+static char report_line[MSG_RING_MSG_MAX];
+
+void console_set_report_source(size_t (*next)(char *line, size_t cap))
+{
+    __atomic_store_n(&report_source, next, __ATOMIC_RELEASE);
+}
+
+/* A due report, printed; false if none. */
+static bool report_locked(void)
+{
+    size_t (*next)(char *, size_t) = __atomic_load_n(&report_source, __ATOMIC_ACQUIRE);
+    size_t n = next ? next(report_line, sizeof(report_line)) : 0;
+
+    if (n)
+        put_queued_locked(report_line, n < sizeof(report_line) ? n : sizeof(report_line));
+    return n != 0;
+}
+
+/* Prints queued messages and due reports, at most budget of them, and once
+ * the queue is empty how many were dropped since the last report. True when
+ * it stopped for the budget (more may be waiting). */
 static bool drain_locked(unsigned budget)
 {
     int n;
 
     for (; budget > 0; budget--) {
         n = console_async_take(drained, sizeof(drained));
-        if (n < 0)
+        /* After the take: a report whose event made a guest write this
+         * line is visible now, and goes first. */
+        bool reported = report_locked();
+        if (n < 0) {
+            if (reported)
+                continue;
             break;
+        }
         put_queued_locked(drained, (size_t)n);
     }
     if (budget == 0)

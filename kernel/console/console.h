@@ -44,6 +44,15 @@ void console_async_printf_limited(struct ratelimit *rl, const char *fmt, ...)
         console_async_printf_limited(&console_rl_, __VA_ARGS__);                                   \
     } while (0)
 
+/* Where the console finds lines that must not be lost (latched_report.h: a
+ * device's "broken" line): next(line, cap) writes one line (with its newline)
+ * and returns its length, or 0 when none is due. The console calls it under
+ * its lock each time it takes a queued message, after taking it, and prints
+ * the report first: a report posted before the event it describes became
+ * visible (a device's NEEDS_RESET) comes out before any line a guest wrote
+ * in reaction. Whoever posts calls console_async_kick(). */
+void console_set_report_source(size_t (*next)(char *line, size_t cap));
+
 /* The console CPU's idle loop: prints up to budget queued messages. True
  * when more are waiting (do not halt). */
 bool console_drain(unsigned budget);

@@ -25,6 +25,7 @@ static _Alignas(8) uint8_t ring_buf[CONSOLE_RING_SIZE];
 static struct msg_ring ring = {.buf = ring_buf, .size = CONSOLE_RING_SIZE};
 static struct percpu *volatile console_cpu;
 static bool wake_sent;
+static bool kicked; /* console_async_kick() since the last rearm */
 static volatile bool sync_cpu[MAX_CPUS];
 
 void console_async_start(void)
@@ -40,6 +41,14 @@ bool console_async_wanted(void)
         return false; /* the boot log: synchronous */
     struct percpu *me = this_cpu();
     return me != owner && !sync_cpu[me->index];
+}
+
+/* One IPI per batch: the first caller after the console CPU rearmed. */
+static void wake_console(void)
+{
+    struct percpu *owner = __atomic_load_n(&console_cpu, __ATOMIC_ACQUIRE);
+    if (owner && owner != this_cpu() && !__atomic_exchange_n(&wake_sent, true, __ATOMIC_ACQ_REL))
+        lapic_send_ipi(owner->apic_id, VEC_IPI_KICK);
 }
 
 void console_async_put(const char *s, size_t n)
@@ -60,9 +69,15 @@ void console_async_put(const char *s, size_t n)
     } while (n);
     if (flags & (1u << 9))
         asm volatile("sti" ::: "memory");
-    struct percpu *owner = __atomic_load_n(&console_cpu, __ATOMIC_ACQUIRE);
-    if (owner && owner != this_cpu() && !__atomic_exchange_n(&wake_sent, true, __ATOMIC_ACQ_REL))
-        lapic_send_ipi(owner->apic_id, VEC_IPI_KICK);
+    wake_console();
+}
+
+void console_async_kick(void)
+{
+    /* Before the wake-up, as a message is published before it: the console
+     * CPU clears the flag (rearm) before it looks for reports. */
+    __atomic_store_n(&kicked, true, __ATOMIC_SEQ_CST);
+    wake_console();
 }
 
 int console_async_take(char *out, size_t cap)
@@ -77,11 +92,12 @@ unsigned long console_async_take_dropped(void)
 
 bool console_async_ready(void)
 {
-    return msg_ring_ready(&ring);
+    return msg_ring_ready(&ring) || __atomic_load_n(&kicked, __ATOMIC_ACQUIRE);
 }
 
 void console_async_rearm(void)
 {
+    __atomic_store_n(&kicked, false, __ATOMIC_SEQ_CST);
     __atomic_store_n(&wake_sent, false, __ATOMIC_SEQ_CST);
 }
 

@@ -27,14 +27,20 @@ bool console_async_wanted(void);
  * off); drops and counts what does not fit. Wakes the console CPU. */
 void console_async_put(const char *s, size_t n);
 
+/* Wakes the console CPU for a report (console_set_report_source() in
+ * console.h) the way a queued message does: any CPU, never waits, at most one
+ * IPI per pass of the console CPU, and console_async_ready() is true until
+ * the console CPU's next rearm. */
+void console_async_kick(void);
+
 /* For console.c, under its lock: the next queued message into out (at least
  * MSG_RING_MSG_MAX bytes), its length or -1; and the messages dropped since
  * the last call. */
 int console_async_take(char *out, size_t cap);
 unsigned long console_async_take_dropped(void);
 
-/* True when a queued message is ready to print (the console CPU checks it
- * with interrupts off before it halts). */
+/* True when a queued message is ready to print or a report was kicked (the
+ * console CPU checks it with interrupts off before it halts). */
 bool console_async_ready(void);
 
 /* The console CPU, before it looks at the ring: a producer queueing after
