@@ -168,10 +168,11 @@ test-linux-net: deps images linux-guest
 	tools/run-system.sh tests/system/test_linux_net.py
 
 # Adaptive interrupt coalescing measured: stock Linux on a null disk, coalescing on
-# and off side by side (QEMU/SVM, 2 min; SIDECORE_VIC_BOCHS=1 adds the time-scaled
-# Bochs run, about 20 min). Also part of `make system`.
+# and off side by side (the project's Bochs at 4G instructions per emulated second,
+# about 10 min on the loaded 2-core machine; QEMU/SVM, 2 min). Also part of
+# `make system`.
 .PHONY: test-coalesce
-test-coalesce: deps images linux-guest
+test-coalesce: deps images linux-guest bochs
 	tools/run-system.sh tests/system/test_coalesce_linux.py
 
 test: deps

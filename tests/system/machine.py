@@ -53,6 +53,10 @@ STOCK_BOCHS = Path("/usr/bin/bochs")  # Debian 12's 2.7 (package bochs)
 # says: the project's (`make bochs`; posted interrupts, our errata fixes). The
 # canary in test_virtio.py asks for Debian's 2.7 itself.
 DEFAULT_BOCHS = "own"
+# Bochs' emulated instructions per emulated second (`cpu: ips=`) unless a machine's
+# `ips` option says otherwise. Bochs' default (4M) makes a guest kernel's timer tick
+# cost a large share of its instructions; 50M is closer to a real core.
+BOCHS_IPS = 50_000_000
 
 PROMPT = "sidecore> "
 # The whole line, newline included: with `$` a line still arriving once matched as
@@ -146,11 +150,15 @@ class Machine:
               path; default $SIDECORE_BOCHS, else DEFAULT_BOCHS
     host_cpus the host CPUs the emulator may run on (`taskset -c`, e.g. "1"); default
               any. Fewer host CPUs than smp makes the emulated CPUs share them
+    ips       Bochs' emulated instructions per emulated second (default BOCHS_IPS):
+              a test that compares guest time with device time may need a faster
+              emulated core; every emulated second then costs more wall time
     """
 
     def __init__(self, name, emulator="qemu", firmware="bios", media="iso", smp=1,
                  memory=512, reboot=False, accel="tcg", extra_args=(), timeout=300,
-                 build=None, logs=None, image=None, bochs=None, sockets=1, host_cpus=None):
+                 build=None, logs=None, image=None, bochs=None, sockets=1, host_cpus=None,
+                 ips=BOCHS_IPS):
         if emulator not in ("qemu", "bochs"):
             raise ValueError(f"unknown emulator {emulator!r}")
         if firmware not in ("bios", "ovmf"):
@@ -171,6 +179,9 @@ class Machine:
             raise ValueError(f"Bochs with {sockets} sockets needs a power-of-two core count "
                              f"per socket (its APIC IDs are dense), not {smp // sockets}")
         self.smp = smp
+        if not 1_000_000 <= ips < 2**32:
+            raise ValueError(f"ips={ips}: Bochs takes 1M to 4G instructions per second")
+        self.ips = ips
         self.sockets = sockets
         self.cores = smp // sockets  # per socket
         self.memory = memory
@@ -250,17 +261,18 @@ class Machine:
         """The text of a bochsrc that boots the ISO with COM1 on 127.0.0.1:port."""
         lines = [
             f"megs: {self.memory}",
-            f"romimage: file={BOCHS_BIOS}",
+            # fastboot skips the BIOS's F12 prompt (3 emulated s, whose wall time
+            # grows with the pace); the default pace keeps the BIOS as it was.
+            f"romimage: file={BOCHS_BIOS}"
+            + (", options=fastboot" if self.ips != BOCHS_IPS else ""),
             f"vgaromimage: file={BOCHS_VGABIOS}",
             # Without reboot a triple fault is a Bochs panic (fatal: Bochs exits).
-            # ips: emulated instructions per emulated second. Bochs' default (4M)
-            # makes a guest kernel's timer tick cost a large share of its
-            # instructions; 50M is closer to a real core.
+            # ips: emulated instructions per emulated second (BOCHS_IPS).
             # count=SOCKETS:CORES:THREADS. Bochs numbers APIC IDs densely (the CPU
             # index) while its CPUID gives the core field a power-of-two width, so
             # several sockets need a power-of-two core count (checked in __init__).
             f"cpu: model={BOCHS_CPU_MODEL}, count={self.sockets}:{self.cores}:1, "
-            f"ips=50000000, "
+            f"ips={self.ips}, "
             f"reset_on_triple_fault={int(self.reboot)}",
             "pci: enabled=1, chipset=i440fx",
             "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14",
