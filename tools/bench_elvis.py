@@ -174,11 +174,15 @@ def derive(r):
     the table from a JSON file, --table-from)."""
     per = r["per_guest"]
     req = sum(p["requests"] for p in per.values()) or 1
-    # Files from before busy_us was kept carry the share itself.
+    # The sidecore's busy time over the time the guests issued requests (the
+    # longest guest's own measured span), not over the whole stats window, which
+    # also holds the guests' wait before they start. Files from before busy_us
+    # was kept carry the share itself.
     busy, idle = r.get("busy_us"), r.get("idle_us")
     share = r.get("sidecore_busy")
+    span = max((p["us"] for p in per.values()), default=0)
     if busy is not None and idle is not None:
-        share = busy / (busy + idle) if r["mode"] == "sidecore" and busy + idle else None
+        share = min(1.0, busy / span) if r["mode"] == "sidecore" and span else None
     r.update({
         "rps": sum(p["requests_guest"] / (p["us"] / 1e6) for p in per.values()),
         "exits_io_per_req": sum(p["exits_io"] for p in per.values()) / req,
@@ -236,7 +240,7 @@ def table(summary, guest_counts, qds, header):
     names = {"rps": "requests/s (guest)", "exits_io_per_req": "I/O exits/request",
              "exits_per_req": "exits/request (all)", "irqs_per_req": "interrupts/request",
              "msi_per_req": "  MSIs sent/request",
-             "sidecore_busy": "sidecore busy"}
+             "sidecore_busy": "sidecore busy (run)"}
     for n in guest_counts:
         for qd in qds:
             sc, tr = summary.get((n, qd, "sidecore"), {}), summary.get((n, qd, "trap"), {})
