@@ -91,6 +91,13 @@ static void apply_cmdline(const struct handoff *h)
             smp_inject_no_sipi((uint32_t)id);
         }
     }
+    if (cmdline_get(h->cmdline, "smp.latesipi", val, sizeof(val))) {
+        uint64_t id;
+        if (str_to_u64(val, &id) && id < UINT32_MAX) {
+            log_warn("fault injection: CPU with APIC ID %lu gets its SIPI late", (unsigned long)id);
+            smp_inject_late_sipi((uint32_t)id);
+        }
+    }
     if (cmdline_get(h->cmdline, "loglevel", val, sizeof(val))) {
         if (str_to_u64(val, &level) && level <= LOG_DEBUG)
             log_set_level((enum log_level)level);

@@ -23,26 +23,40 @@ struct trampoline_params {
     uint64_t stack;
     uint64_t percpu;
     uint64_t entry;
+    uint32_t claim; /* the APIC ID it is for; TRAMPOLINE_CLAIMED once taken */
 } __attribute__((packed));
+
+/* Values of claim besides an APIC ID (trampoline.asm's claim). */
+#define TRAMPOLINE_CLAIMED 0xFFFFFFFEu
+#define TRAMPOLINE_NONE    0xFFFFFFFFu
 
 extern const char trampoline_start[], trampoline_end[], trampoline_params[];
 extern const uint64_t trampoline_gdt_offset, trampoline_long_mode_offset;
 extern char boot_pml4[];
 
 #define AP_START_TIMEOUT_US 200000
+/* An AP that has claimed the block is running our code on its own stack;
+ * only a starved emulator thread makes it this slow. */
+#define AP_CLAIMED_TIMEOUT_US 10000000
 
 static void ap_entry(struct percpu *p);
 
 static uint32_t no_sipi_apic_id = UINT32_MAX;
+static uint32_t late_sipi_apic_id = UINT32_MAX;
 
 void smp_inject_no_sipi(uint32_t apic_id)
 {
     no_sipi_apic_id = apic_id;
 }
 
+void smp_inject_late_sipi(uint32_t apic_id)
+{
+    late_sipi_apic_id = apic_id;
+}
+
 static void send_sipi(struct percpu *p, uint64_t page)
 {
-    if (p->apic_id == no_sipi_apic_id)
+    if (p->apic_id == no_sipi_apic_id || p->apic_id == late_sipi_apic_id)
         return;
     lapic_send_sipi(p->apic_id, (uint8_t)(page >> 12));
 }
@@ -97,29 +111,58 @@ void smp_start_all(void)
     tp->cr3 = (uint64_t)(uintptr_t)boot_pml4;
     tp->entry = (uint64_t)(uintptr_t)ap_entry;
 
+    tp->claim = TRAMPOLINE_NONE;
+    struct percpu *late = NULL; /* smp.latesipi's CPU, given its SIPI after the next one's */
+
     for (uint32_t i = 1; i < cpu_count(); i++) {
         struct percpu *p = cpu_by_index(i);
         if (!p || p->state != CPU_ABSENT)
             continue;
         tp->stack = p->stack_top;
         tp->percpu = (uint64_t)(uintptr_t)p;
+        __atomic_store_n(&tp->claim, p->apic_id, __ATOMIC_RELEASE);
         p->state = CPU_STARTING;
         asm volatile("mfence" ::: "memory");
 
         lapic_send_init(p->apic_id);
         tsc_delay_us(10000);
         send_sipi(p, page);
+        if (late) { /* as a SIPI kept pending past the parking INIT would come */
+            lapic_send_sipi(late->apic_id, (uint8_t)(page >> 12));
+            late = NULL;
+        }
         if (!wait_online(p, 1000)) {
             send_sipi(p, page);
             if (!wait_online(p, AP_START_TIMEOUT_US)) {
-                p->state = CPU_FAILED;
-                lapic_send_init(p->apic_id); /* park it: it must not wake up later */
-                log_error("CPU %u (APIC ID %u) did not start; going on without it", i, p->apic_id);
-                continue;
+                uint32_t expected = p->apic_id;
+
+                if (!__atomic_compare_exchange_n(&tp->claim, &expected, TRAMPOLINE_NONE, false,
+                                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+                    wait_online(p, AP_CLAIMED_TIMEOUT_US)) {
+                    log_warn("CPU %u (APIC ID %u) was slow to start", i, p->apic_id);
+                } else {
+                    p->state = CPU_FAILED;
+                    lapic_send_init(p->apic_id); /* park it: it must not wake up later */
+                    if (expected == TRAMPOLINE_CLAIMED) {
+                        /* It holds the block and may still read it: starting
+                         * another CPU with it could share a stack. */
+                        log_error("CPU %u (APIC ID %u) took the trampoline but did not come "
+                                  "online; no further CPUs are started",
+                                  i, p->apic_id);
+                        break;
+                    }
+                    log_error("CPU %u (APIC ID %u) did not start; going on without it", i,
+                              p->apic_id);
+                    if (p->apic_id == late_sipi_apic_id)
+                        late = p;
+                    continue;
+                }
             }
         }
         log_info("CPU %u online: APIC ID %u, socket %u core %u thread %u", i, p->apic_id,
                  p->topo.socket, p->topo.core, p->topo.thread);
     }
+    if (late)
+        lapic_send_sipi(late->apic_id, (uint8_t)(page >> 12));
     /* The trampoline page is kept: a CPU that failed could still fetch from it. */
 }

@@ -16,6 +16,13 @@ void smp_start_all(void);
  * path runs for real. */
 void smp_inject_no_sipi(uint32_t apic_id);
 
+/* Fault injection (smp.latesipi=APICID): the CPU gets no SIPI in time, is
+ * given up and parked, and then gets one while the next CPU is started, as
+ * an emulator that keeps a SIPI pending across INIT delivers it. It must
+ * halt in the trampoline (the block is no longer for it) and the next CPU
+ * must start on its own stack. */
+void smp_inject_late_sipi(uint32_t apic_id);
+
 /* Everything a CPU does to join the hypervisor, boot CPU included. */
 void cpu_init_local(struct percpu *p);
 

@@ -3,7 +3,15 @@
 ; below 1 MiB, fills in the parameter block at its end and sends
 ; INIT-SIPI-SIPI; the AP starts here in real mode at CS = page >> 4, IP = 0.
 ; It goes straight to long mode on the boot page tables (cr3 in the block),
-; loads a stack and calls ap_entry(percpu) in the hypervisor's text.
+; claims the block, loads a stack and calls ap_entry(percpu) in the
+; hypervisor's text.
+;
+; The claim: the block names the APIC ID of the one CPU it is for (p_claim),
+; and an AP takes it with a locked compare-and-exchange of its own initial
+; APIC ID for CLAIMED. An AP that starts late, after the boot CPU gave up on
+; it and moved on (a SIPI an emulator kept pending across the parking INIT,
+; or a slow CPU), finds another CPU's ID or nothing there and halts, instead
+; of running on the stack the block now gives another CPU.
 ;
 ; Everything is addressed relative to the page: in real mode through CS/DS,
 ; in long mode RIP-relative. The block holds the only absolute addresses,
@@ -39,6 +47,8 @@ trampoline_start:
     mov cr0, eax
     o32 jmp far [farptr - trampoline_start]
 
+TRAMPOLINE_CLAIMED equ 0xFFFFFFFE           ; smp.c's TRAMPOLINE_CLAIMED
+
 bits 64
 long_mode:
     mov ax, 0x10
@@ -48,6 +58,31 @@ long_mode:
     xor ax, ax
     mov fs, ax
     mov gs, ax
+    ; Our initial APIC ID: leaf 0xB's x2APIC ID where the leaf is valid
+    ; (sub-leaf 0 lists processors and a level type), else leaf 1's.
+    xor eax, eax
+    cpuid
+    cmp eax, 0xB
+    jb .leaf1
+    mov eax, 0xB
+    xor ecx, ecx
+    cpuid
+    test bx, bx
+    jz .leaf1
+    test ch, ch
+    jz .leaf1
+    mov esi, edx
+    jmp .claim
+.leaf1:
+    mov eax, 1
+    cpuid
+    shr ebx, 24
+    mov esi, ebx
+.claim:
+    mov eax, esi
+    mov edx, TRAMPOLINE_CLAIMED
+    lock cmpxchg [rel p_claim], edx
+    jne .hang                               ; not ours: stay out of the way
     mov rsp, [rel p_stack]
     mov rdi, [rel p_percpu]
     xor ebp, ebp
@@ -80,6 +115,7 @@ p_cr3:      dq 0
 p_stack:    dq 0
 p_percpu:   dq 0
 p_entry:    dq 0
+p_claim:    dd 0xFFFFFFFF                   ; APIC ID of the CPU it is for, or CLAIMED/NONE
 global trampoline_gdt_offset
 global trampoline_long_mode_offset
 trampoline_end:
