@@ -34,7 +34,10 @@ extern const char trampoline_start[], trampoline_end[], trampoline_params[];
 extern const uint64_t trampoline_gdt_offset, trampoline_long_mode_offset;
 extern char boot_pml4[];
 
-#define AP_START_TIMEOUT_US 200000
+/* A healthy CPU answers in microseconds; an emulator's CPU thread on a loaded
+ * host may not run for a good part of a second (and a CPU given up on is lost
+ * to the machine), so the wait before giving up is generous. */
+#define AP_START_TIMEOUT_US 1000000
 /* An AP that has claimed the block is running our code on its own stack;
  * only a starved emulator thread makes it this slow. */
 #define AP_CLAIMED_TIMEOUT_US 10000000
