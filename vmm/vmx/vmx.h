@@ -100,7 +100,7 @@ void vmx_apicv_follow_mode(struct vcpu *v);
 void vmx_apicv_mirror(struct vcpu *v);
 void vmx_apicv_sync(struct vcpu *v);
 bool vmx_apic_hw(const struct vcpu *v);
-bool vmx_apic_hw_x2apic(const struct vcpu *v);
+bool vmx_apic_hw_available(const struct vcpu *v);
 bool vmx_apic_pending(struct vcpu *v);
 /* Loads the guest state for a boot state into the current VMCS. */
 void vmx_load_boot_state(struct vcpu *v, const struct vcpu_boot_state *boot);

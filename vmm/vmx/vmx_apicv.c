@@ -172,7 +172,7 @@ bool vmx_apic_hw(const struct vcpu *v)
     return x && x->apicv;
 }
 
-bool vmx_apic_hw_x2apic(const struct vcpu *v)
+bool vmx_apic_hw_available(const struct vcpu *v)
 {
     const struct vmx_vcpu *x = v->arch;
 
