@@ -160,8 +160,9 @@ bool vmx_posted_send(struct vcpu *v, uint8_t vector)
     struct posted_slot *s = slot_of(v);
     if (!s)
         return false;
-    /* Only while the CPU virtualizes the APIC (x2APIC mode): in xAPIC mode
-     * the model takes it (vlapic_accept and a kick). */
+    /* Only while the CPU virtualizes the APIC (x2APIC mode, or xAPIC mode
+     * through the APIC-access page): otherwise the model takes it
+     * (vlapic_accept and a kick). */
     const struct vmx_vcpu *x = v->arch;
     if (!x || !__atomic_load_n(&x->apicv, __ATOMIC_ACQUIRE))
         return false;
