@@ -285,9 +285,11 @@ static void hand_back_to_model(struct vcpu *v, struct vmx_vcpu *x)
  * changes the controls; switching off hands IRR, ISR and TPR back to the
  * model when the APIC stays in xAPIC mode (its base moved), and otherwise
  * happens only towards a disabled or freshly reset APIC, whose state is
- * dropped anyway, so the page is just cleared. Interrupts posted meanwhile
- * are dropped with it: a disabled APIC refuses them, and a sender that saw
- * the switch-off falls back to the model.
+ * dropped anyway, so the page is just cleared. What was posted goes to the
+ * model (vmx_posted_sync: a disabled APIC refuses it), at the switch-off
+ * and again at the next switch-on; a sender that posts after the
+ * switch-off's collection takes its vector back to the model itself
+ * (vmx_posted_send), so none is lost with a moved base.
  */
 void vmx_apicv_follow_mode(struct vcpu *v)
 {
@@ -312,17 +314,18 @@ void vmx_apicv_follow_mode(struct vcpu *v)
     }
     if (!want) {
         /* Senders fall back to the model from here on; what they posted
-         * before is handed back with the page. */
-        __atomic_store_n(&x->apicv, false, __ATOMIC_RELEASE);
+         * before is handed back with the page. Sequentially consistent:
+         * see vmx_posted_send's reclaim. */
+        __atomic_store_n(&x->apicv, false, __ATOMIC_SEQ_CST);
         if (xapic && x->apicv_xapic)
             hand_back_to_model(v, x);
         write_apicv_controls(v, x, false, false);
-        vmx_posted_reset(v);
+        vmx_posted_sync(v); /* into the model, or dropped if it refuses */
         memset(x->vapic, 0, PAGE_SIZE);
         vmwrite(VMCS_GUEST_INTR_STATUS, 0);
         return;
     }
-    vmx_posted_reset(v);
+    vmx_posted_sync(v); /* a late sender's vector: the model's IRR, then the page */
     memset(x->vapic, 0, PAGE_SIZE);
     for (unsigned i = 0; i < 8; i++) {
         *reg(x, VAPIC_ISR + 0x10 * i) = l->isr[i];
