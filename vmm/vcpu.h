@@ -268,9 +268,10 @@ struct vcpu_ops {
      * model handled; apic_pending says whether the hardware holds an
      * interrupt the guest can take. */
     bool (*apic_hw)(const struct vcpu *v);
-    /* Whether v gets that virtualization once its guest is in x2APIC mode
-     * (xAPIC mode always uses the model): what the boot log reports. */
-    bool (*apic_hw_x2apic)(const struct vcpu *v);
+    /* Whether v gets that virtualization when its APIC is in a mode the CPU
+     * can virtualize (x2APIC, or xAPIC at the APIC-access page), whether or
+     * not it is in one now: what the boot log reports. */
+    bool (*apic_hw_available)(const struct vcpu *v);
     void (*apic_regs_changed)(struct vcpu *v);
     bool (*apic_pending)(struct vcpu *v);
 

@@ -89,10 +89,11 @@ void vcpu_loop_run(void *arg)
     }
     if (v->index == 0)
         log_info("guest %s: local APIC %s", g->cfg.name,
-                 ops->apic_hw_x2apic(v) ? "virtualized by the CPU in x2APIC mode (APIC-register "
-                                          "virtualization, virtual-interrupt delivery; emulated in "
-                                          "xAPIC mode)"
-                                        : "emulated");
+                 ops->apic_hw_available(v)
+                     ? "virtualized by the CPU (APIC-register virtualization, "
+                       "virtual-interrupt delivery; in xAPIC mode through the "
+                       "APIC-access page at 0xFEE00000)"
+                     : "emulated");
     v->state = VCPU_RUNNING;
     while (!v->stop_requested) {
         struct vcpu_exit e = {0};

@@ -451,6 +451,89 @@ static void test_race_with_entry_syncs(void **state)
     run_race(false, 30000, 6);
 }
 
+/* A poster that finds, after posting, that the owner stopped reading the
+ * descriptor takes its vector back unless a take already had it. */
+static void test_reclaim_is_exactly_once(void **state)
+{
+    struct pi_desc d;
+    uint32_t out[8];
+
+    assert_true(pi_desc_init(&d, 0xf2, 0));
+    assert_true(pi_desc_post(&d, 0x41));
+    assert_true(pi_desc_post(&d, 0x42) == false); /* ON already set */
+    assert_true(pi_desc_reclaim(&d, 0x41));
+    assert_false(raw_bit(&d, 0x41));
+    assert_true(raw_bit(&d, 0x42)); /* the other vector stays */
+    assert_false(pi_desc_reclaim(&d, 0x41));
+    assert_true(pi_desc_take(&d, out));
+    assert_int_equal(out[2], 1u << 2);       /* 0x42 only */
+    assert_false(pi_desc_reclaim(&d, 0x42)); /* the take had it */
+}
+
+/* Posters that post and at once reclaim, against a taker: every vector is
+ * delivered exactly once, by the reclaim or by a take. */
+struct reclaim_race {
+    struct pi_desc d;
+    unsigned rounds;
+    volatile bool go;
+    unsigned long reclaimed[2], taken[2];
+};
+
+static void *reclaim_poster(void *arg)
+{
+    struct reclaim_race *r = arg;
+    static unsigned next;
+    unsigned me = __atomic_fetch_add(&next, 1, __ATOMIC_SEQ_CST) % 2;
+    uint8_t vector = (uint8_t)(0x40 + 0x40 * me); /* 0x40 and 0x80: other PIR words */
+
+    while (!__atomic_load_n(&r->go, __ATOMIC_ACQUIRE))
+        ;
+    for (unsigned i = 0; i < r->rounds; i++) {
+        pi_desc_post(&r->d, vector);
+        /* A varying gap, so takes land on both sides of the reclaim. */
+        for (volatile unsigned spin = 0; spin < (i * 37u) % 4000u; spin++)
+            ;
+        if (pi_desc_reclaim(&r->d, vector))
+            __atomic_fetch_add(&r->reclaimed[me], 1, __ATOMIC_SEQ_CST);
+        /* Wait until this round's vector is gone either way. */
+        while (__atomic_load_n(&r->d.pir[vector / 64], __ATOMIC_SEQ_CST) & (1ull << (vector % 64)))
+            sched_yield();
+    }
+    return NULL;
+}
+
+static void test_reclaim_race(void **state)
+{
+    static struct reclaim_race r;
+    pthread_t t[2];
+    uint32_t out[8];
+
+    memset(&r, 0, sizeof(r));
+    r.rounds = 20000;
+    assert_true(pi_desc_init(&r.d, 0xf2, 0));
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, reclaim_poster, &r), 0);
+    __atomic_store_n(&r.go, true, __ATOMIC_RELEASE);
+    bool done = false;
+    while (!done) {
+        unsigned long rec0 = __atomic_load_n(&r.reclaimed[0], __ATOMIC_SEQ_CST);
+        unsigned long rec1 = __atomic_load_n(&r.reclaimed[1], __ATOMIC_SEQ_CST);
+        done = rec0 + r.taken[0] == r.rounds && rec1 + r.taken[1] == r.rounds;
+        if (pi_desc_take(&r.d, out)) {
+            r.taken[0] += out[2] & 1u;
+            r.taken[1] += out[4] & 1u;
+        }
+        /* Twice (a reclaim and a take of one post) would overshoot. */
+        assert_true(__atomic_load_n(&r.reclaimed[0], __ATOMIC_SEQ_CST) + r.taken[0] <= r.rounds);
+        assert_true(__atomic_load_n(&r.reclaimed[1], __ATOMIC_SEQ_CST) + r.taken[1] <= r.rounds);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    assert_false(pi_desc_take(&r.d, out));
+    print_message("reclaim race: reclaimed %lu/%lu, taken %lu/%lu\n", r.reclaimed[0],
+                  r.reclaimed[1], r.taken[0], r.taken[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +547,8 @@ int main(void)
         cmocka_unit_test(test_race_one_vector_each),
         cmocka_unit_test(test_race_bursts),
         cmocka_unit_test(test_race_with_entry_syncs),
+        cmocka_unit_test(test_reclaim_is_exactly_once),
+        cmocka_unit_test(test_reclaim_race),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

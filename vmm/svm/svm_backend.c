@@ -8,7 +8,7 @@ static bool svm_apic_hw(const struct vcpu *v)
     return false;
 }
 
-static bool svm_apic_hw_x2apic(const struct vcpu *v)
+static bool svm_apic_hw_available(const struct vcpu *v)
 {
     return false;
 }
@@ -39,7 +39,7 @@ const struct vcpu_ops svm_vcpu_ops = {
     .exit_name = svm_exit_name,
     .slot_reason = svm_slot_reason,
     .apic_hw = svm_apic_hw,
-    .apic_hw_x2apic = svm_apic_hw_x2apic,
+    .apic_hw_available = svm_apic_hw_available,
     .apic_regs_changed = svm_apic_regs_changed,
     .apic_pending = svm_apic_pending,
     .post_interrupt = NULL,

@@ -212,12 +212,15 @@
 #define EXIT_REASON_MAX           70
 #define EXIT_REASON_ENTRY_FAIL    (1u << 31)
 
-/* APIC virtualization (Sidecore uses it in x2APIC mode: APIC-register
- * virtualization and virtual-interrupt delivery). */
-#define VMCS_GUEST_INTR_STATUS 0x0810 /* RVI (7:0), SVI (15:8) */
-#define VMCS_VIRTUAL_APIC_PAGE 0x2012
-#define VMCS_EOI_EXIT_BITMAP0  0x201c /* ..3 at 0x201e, 0x2020, 0x2022 */
-#define VMCS_TPR_THRESHOLD     0x401c
-#define EXIT_REASON_APIC_EOI   45 /* virtualized EOI of a vector in the EOI-exit bitmap */
+/* APIC virtualization (APIC-register virtualization and virtual-interrupt
+ * delivery, with the APIC-access page in xAPIC mode). */
+#define VMCS_GUEST_INTR_STATUS  0x0810 /* RVI (7:0), SVI (15:8) */
+#define VMCS_VIRTUAL_APIC_PAGE  0x2012
+#define VMCS_APIC_ACCESS_ADDR   0x2014
+#define VMCS_EOI_EXIT_BITMAP0   0x201c /* ..3 at 0x201e, 0x2020, 0x2022 */
+#define VMCS_TPR_THRESHOLD      0x401c
+#define EXIT_REASON_APIC_ACCESS 44 /* fault-like: offset 11:0, access type 15:12 */
+#define EXIT_REASON_APIC_WRITE  56 /* trap-like: offset; the value is in the virtual-APIC page */
+#define EXIT_REASON_APIC_EOI    45 /* virtualized EOI of a vector in the EOI-exit bitmap */
 
 #endif

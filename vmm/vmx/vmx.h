@@ -45,6 +45,9 @@ struct vmx_guest {
     /* The MSR bitmap of vCPUs whose APIC the CPU virtualizes (x2APIC mode
      * with APIC virtualization): the virtualized x2APIC MSRs pass. */
     uint8_t *msr_bitmap_apicv;
+    /* The APIC-access page (xAPIC mode with APIC virtualization), mapped in
+     * the EPT at the reset APIC base; 0 if not set up. */
+    uint64_t apic_access;
 };
 
 /* Per-vCPU state of the backend (struct vcpu.arch). */
@@ -60,10 +63,12 @@ struct vmx_vcpu {
      * blocking (interruptibility bit 3) and exits when it ends. */
     bool vnmi;
     /* APIC virtualization in hardware (vmx_apicv.c): set up (apicv_ready)
-     * and in use now (apicv: only while the guest's APIC is in x2APIC
-     * mode; read by other CPUs posting interrupts). */
+     * and in use now (apicv: in x2APIC mode, and in xAPIC mode at the base
+     * where the APIC-access page is mapped; read by other CPUs posting
+     * interrupts). */
     bool apicv_ready;
     bool apicv;
+    bool apicv_xapic;     /* ...through the APIC-access page (xAPIC mode) */
     uint8_t *vapic;       /* the virtual-APIC page */
     uint64_t eoi_exit[4]; /* the EOI-exit bitmap as last written */
 };
@@ -99,8 +104,10 @@ void vmx_apicv_reset(struct vcpu *v);
 void vmx_apicv_follow_mode(struct vcpu *v);
 void vmx_apicv_mirror(struct vcpu *v);
 void vmx_apicv_sync(struct vcpu *v);
+void vmx_apicv_map_access_page(struct guest *g);
+bool vmx_apicv_access_exit(struct vcpu *v, uint32_t reason, uint64_t qual, struct vcpu_exit *e);
 bool vmx_apic_hw(const struct vcpu *v);
-bool vmx_apic_hw_x2apic(const struct vcpu *v);
+bool vmx_apic_hw_available(const struct vcpu *v);
 bool vmx_apic_pending(struct vcpu *v);
 /* Loads the guest state for a boot state into the current VMCS. */
 void vmx_load_boot_state(struct vcpu *v, const struct vcpu_boot_state *boot);

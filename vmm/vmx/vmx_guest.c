@@ -12,6 +12,7 @@
 #include "vmm/guest.h"
 #include "vmm/io_policy.h"
 #include "vmm/msr_policy.h"
+#include "kernel/config/hv_config.h"
 #include "vmm/vmx/vmx.h"
 
 bool vmx_guest_init(struct guest *g, char *why, size_t why_size)
@@ -29,9 +30,13 @@ bool vmx_guest_init(struct guest *g, char *why, size_t why_size)
     vg->io_bitmap_b = base + 2 * PAGE_SIZE;
     vg->eptp = ept_eptp(g->slat, false);
     vg->msr_bitmap_apicv = base + 3 * PAGE_SIZE;
+    vg->apic_access = 0;
     msr_bitmap_build(vg->msr_bitmap);
     msr_bitmap_build(vg->msr_bitmap_apicv);
     io_bitmaps_build(vg->io_bitmap_a, vg->io_bitmap_b);
     g->arch = vg;
+    /* Before any vCPU exists: they read vg->apic_access when set up. */
+    if (vmx_apicv_usable() && hv_config_apicv_allowed())
+        vmx_apicv_map_access_page(g);
     return true;
 }

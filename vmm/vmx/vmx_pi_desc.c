@@ -74,6 +74,13 @@ bool pi_desc_take(struct pi_desc *d, uint32_t out[8])
     return any;
 }
 
+bool pi_desc_reclaim(struct pi_desc *d, uint8_t vector)
+{
+    uint64_t bit = 1ull << (vector % 64);
+
+    return (__atomic_fetch_and(&d->pir[vector / 64], ~bit, SC) & bit) != 0;
+}
+
 bool pi_desc_pending(const struct pi_desc *d)
 {
     for (unsigned i = 0; i < 4; i++) {

@@ -77,6 +77,12 @@ bool pi_desc_post(struct pi_desc *d, uint8_t vector);
  * Returns whether any vector was taken. */
 bool pi_desc_take(struct pi_desc *d, uint32_t out[8]);
 
+/* Takes one vector back (a poster that learnt, after posting, that the
+ * owner no longer reads the descriptor): clears its PIR bit atomically.
+ * True if the bit was still set, so no take saw it and the caller must
+ * deliver the vector another way; false if a take already had it. */
+bool pi_desc_reclaim(struct pi_desc *d, uint8_t vector);
+
 /* Whether any request waits in PIR (a hint; it may change at once). */
 bool pi_desc_pending(const struct pi_desc *d);
 

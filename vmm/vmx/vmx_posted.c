@@ -160,15 +160,26 @@ bool vmx_posted_send(struct vcpu *v, uint8_t vector)
     struct posted_slot *s = slot_of(v);
     if (!s)
         return false;
-    /* Only while the CPU virtualizes the APIC (x2APIC mode): in xAPIC mode
-     * the model takes it (vlapic_accept and a kick). */
+    /* Only while the CPU virtualizes the APIC (x2APIC mode, or xAPIC mode
+     * through the APIC-access page): otherwise the model takes it
+     * (vlapic_accept and a kick). */
     const struct vmx_vcpu *x = v->arch;
     if (!x || !__atomic_load_n(&x->apicv, __ATOMIC_ACQUIRE))
         return false;
     /* A disabled APIC drops what arrives; vlapic_accept() says so. */
     if (!__atomic_load_n(&v->lapic.accepting, __ATOMIC_ACQUIRE))
         return false;
-    if (!pi_desc_post(s->desc, vector))
+    bool notify = pi_desc_post(s->desc, vector);
+    /* The owner may have switched APIC virtualization off since the check
+     * above (its xAPIC base moved, or it was disabled) and collected PIR
+     * for the last time before this vector was in it. Then the model takes
+     * it, exactly once: whoever clears its PIR bit, this reclaim or the
+     * owner's take, delivers it. Sequentially consistent against the
+     * owner's store of apicv = false (vmx_apicv_follow_mode), so at least
+     * one side sees the other's write. */
+    if (!__atomic_load_n(&x->apicv, __ATOMIC_SEQ_CST) && pi_desc_reclaim(s->desc, vector))
+        return false;
+    if (!notify)
         return true; /* a notification is outstanding, or SN: no IPI */
     /* A WRMSR to the x2APIC ICR is not serializing and not ordered by
      * MFENCE alone (SDM vol. 3A, "MSR Access in x2APIC Mode"): without the

@@ -278,6 +278,8 @@ static bool decode_exit(struct vcpu *v, struct vmx_vcpu *x, uint32_t reason, str
         return true;
     case EXIT_REASON_PREEMPT_TIMER: e->kind = VCPU_EXIT_TIMER; return true;
     case EXIT_REASON_XSETBV: e->kind = VCPU_EXIT_XSETBV; return true;
+    case EXIT_REASON_APIC_ACCESS:
+    case EXIT_REASON_APIC_WRITE: return vmx_apicv_access_exit(v, reason, qual, e);
     case EXIT_REASON_APIC_EOI:
         e->kind = VCPU_EXIT_APIC_EOI;
         e->eoi.vector = (uint8_t)qual;
