@@ -34,6 +34,13 @@
  *      physical interrupts only and stayed halted (our patch 0005); the
  *      preemption timer, armed by the host for this stage, is the
  *      watchdog that ends such a halt with a VM exit.
+ *   6. HLT not exiting, "cli; hlt": a physical interrupt (the guest arms
+ *      the physical local APIC's timer first) causes its external-interrupt
+ *      VM exit from the HLT state although RFLAGS.IF=0, since with
+ *      "external-interrupt exiting" IF does not block it (24.6.1, table
+ *      24-5). Linux parks CPUs that way (stop_this_cpu at power-off), and
+ *      the hypervisor's kick must still bring them out. Bochs 3.0 woke a HLT
+ *      for a physical interrupt only with IF=1 (our patch 0006).
  * It prints VMXPI lines on COM1 and ends with "VMXPI: PASS" or "VMXPI: FAIL".
  * The guest never EOIs (no virtualized EOI without APIC-access or x2APIC
  * virtualization), so each stage posts a vector of a higher priority class.
@@ -47,6 +54,7 @@
 #define VEC_IF0       0x60
 #define VEC_OTHER     0x33
 #define VEC_HLT       0x70
+#define VEC_TIMER     0x80
 /* TSC cycles the stage-5 watchdog (the VMX preemption timer) allows. */
 #define WATCHDOG_TSC (1ull << 26)
 #define LAPIC        0xfee00000ul
@@ -77,7 +85,7 @@ static volatile struct {
     uint32_t if0_hits_held, if0_on, if0_pir, if0_hits_after_sti;
     uint32_t other_hits;
     uint64_t ud_rsp_before, ud_rsp_after;
-    uint32_t hlt_held, hlt_on, hlt_hits;
+    uint32_t hlt_held, hlt_on, hlt_hits, timer_hits;
 } seen;
 
 /* ---- port I/O, serial ---- */
@@ -305,10 +313,21 @@ static void guest_main(void)
     seen.hlt_on = (uint32_t)(pid[4] & 1);
     GUEST_EXITING_ASM("sti; hlt");
     seen.hlt_hits = guest_hits[VEC_HLT];
+
+    /* 6: HLT not exiting, IF=0: the physical local APIC's timer (one-shot,
+     * divide by 1) must take the halted guest out with its exit. */
     seen.stage = 6;
-    GUEST_EXITING_ASM("vmcall"); /* HLT exiting back on, watchdog off */
+    GUEST_EXITING_ASM("vmcall"); /* the watchdog again */
+    lapic_write(0x3e0, 0xb);
+    lapic_write(0x320, VEC_TIMER);
+    lapic_write(0x380, 10000);
+    GUEST_EXITING_ASM("cli; hlt");
+    seen.timer_hits = guest_hits[VEC_TIMER];
 
     seen.stage = 7;
+    GUEST_EXITING_ASM("vmcall"); /* HLT exiting back on, watchdog off */
+
+    seen.stage = 8;
     for (;;)
         __asm__ volatile("cli; hlt");
 }
@@ -511,6 +530,7 @@ void vmxpi_main(void)
     }
 
     unsigned exits = 0, other_exits = 0, other_vector = 0, mtf_exits = 0, watchdog_exits = 0;
+    unsigned timer_exits = 0, timer_vector = 0, timer_watchdog_exits = 0;
     uint64_t mtf_rip = 0, watchdog_activity = 0;
     bool watchdog_ok = rdmsr(0x481) & (1ull << (32 + 6)); /* pin: preemption timer */
     int resume = 0;
@@ -526,8 +546,13 @@ void vmxpi_main(void)
         if ((reason & 0xffff) == 1) { /* external interrupt, acknowledged */
             say("exit: external interrupt, vector %x, guest stage %x", (uint64_t)(info & 0xff),
                 (uint64_t)seen.stage);
-            other_exits++;
-            other_vector = info & 0xff;
+            if (seen.stage == 6) { /* stage 6's timer */
+                timer_exits++;
+                timer_vector = info & 0xff;
+            } else {
+                other_exits++;
+                other_vector = info & 0xff;
+            }
             lapic_write(0xb0, 0); /* EOI the acknowledged vector */
             continue;
         }
@@ -535,21 +560,24 @@ void vmxpi_main(void)
             vmwrite(0x681e, vmread(0x681e) + vmread(0x440c));
             if (seen.stage == 4) { /* stage 4 asks for the monitor trap flag */
                 vmwrite(0x4002, vmread(0x4002) | (1u << 27));
-            } else if (seen.stage == 5) {
+            } else if (seen.stage == 5 || seen.stage == 6) {
                 /* HLT exiting off; the preemption timer as the watchdog */
                 vmwrite(0x4002, vmread(0x4002) & ~(1u << 7));
                 if (watchdog_ok) {
                     vmwrite(0x4000, vmread(0x4000) | (1u << 6));
                     vmwrite(0x482e, WATCHDOG_TSC >> (rdmsr(0x485) & 0x1f));
                 }
-            } else { /* stage 6: HLT exiting back on, watchdog off */
+            } else { /* stage 7: HLT exiting back on, watchdog off */
                 vmwrite(0x4002, vmread(0x4002) | (1u << 7));
                 vmwrite(0x4000, vmread(0x4000) & ~(1u << 6));
             }
             continue;
         }
-        if ((reason & 0xffff) == 52) { /* the watchdog: stage 5's HLT was not woken */
-            watchdog_exits++;
+        if ((reason & 0xffff) == 52) { /* the watchdog: stage 5's or 6's HLT was not woken */
+            if (seen.stage == 6)
+                timer_watchdog_exits++;
+            else
+                watchdog_exits++;
             watchdog_activity = vmread(0x4826);
             say("exit: watchdog, guest stage %x, activity state %x", (uint64_t)seen.stage,
                 watchdog_activity);
@@ -597,7 +625,13 @@ void vmxpi_main(void)
     check(watchdog_exits == 0 && seen.hlt_hits == 1,
           "HLT in guest: the pending virtual interrupt ends the halt with no exit",
           watchdog_exits ? 0x100 | watchdog_activity : seen.hlt_hits);
-    check(exits == 6, "VM exits in all: the other vector's, 3 VMCALLs, MTF, final HLT", exits);
+    check(timer_watchdog_exits == 0 && timer_exits == 1 && timer_vector == VEC_TIMER,
+          "HLT in guest with IF=0: a physical interrupt exits from the halt",
+          timer_watchdog_exits ? 0x100 | timer_exits : timer_vector);
+    check(seen.timer_hits == 0, "HLT in guest with IF=0: the interrupt not delivered to the guest",
+          seen.timer_hits);
+    check(exits == 8, "VM exits in all: the other vector's, the timer's, 4 VMCALLs, MTF, final HLT",
+          exits);
     check(guest_hits[NOTIFY_VECTOR] == 0, "notification vector never reached the guest",
           guest_hits[NOTIFY_VECTOR]);
     say(failures ? "FAIL (%x checks)" : "PASS", (uint64_t)failures);
