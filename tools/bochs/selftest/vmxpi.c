@@ -25,6 +25,22 @@
  *      built without its debugger and run with more than one CPU saved the
  *      UD2's RIP with the handler's RSP (our patch 0004), and Linux guests
  *      crashed on it.
+ *   5. HLT not exiting (Sidecore's halt = guest): a notification processed
+ *      while RFLAGS.IF=0, then "sti; hlt": the pending virtual interrupt
+ *      ends the halt and is delivered (29.2.2: virtual-interrupt delivery
+ *      wakes the processor from HLT as an external interrupt would), with
+ *      no VM exit. Linux's idle loop halts this way, with interrupts off
+ *      from its last look for work to the STI. Bochs 3.0 woke a HLT for
+ *      physical interrupts only and stayed halted (our patch 0005); the
+ *      preemption timer, armed by the host for this stage, is the
+ *      watchdog that ends such a halt with a VM exit.
+ *   6. HLT not exiting, "cli; hlt": a physical interrupt (the guest arms
+ *      the physical local APIC's timer first) causes its external-interrupt
+ *      VM exit from the HLT state although RFLAGS.IF=0, since with
+ *      "external-interrupt exiting" IF does not block it (24.6.1, table
+ *      24-5). Linux parks CPUs that way (stop_this_cpu at power-off), and
+ *      the hypervisor's kick must still bring them out. Bochs 3.0 woke a HLT
+ *      for a physical interrupt only with IF=1 (our patch 0006).
  * It prints VMXPI lines on COM1 and ends with "VMXPI: PASS" or "VMXPI: FAIL".
  * The guest never EOIs (no virtualized EOI without APIC-access or x2APIC
  * virtualization), so each stage posts a vector of a higher priority class.
@@ -37,8 +53,12 @@
 #define VEC_IF1       0x50
 #define VEC_IF0       0x60
 #define VEC_OTHER     0x33
-#define LAPIC         0xfee00000ul
-#define SPIN          200000
+#define VEC_HLT       0x70
+#define VEC_TIMER     0x80
+/* TSC cycles the stage-5 watchdog (the VMX preemption timer) allows. */
+#define WATCHDOG_TSC (1ull << 26)
+#define LAPIC        0xfee00000ul
+#define SPIN         200000
 
 extern uint64_t gdt[];
 extern char guest_stubs[];
@@ -65,6 +85,7 @@ static volatile struct {
     uint32_t if0_hits_held, if0_on, if0_pir, if0_hits_after_sti;
     uint32_t other_hits;
     uint64_t ud_rsp_before, ud_rsp_after;
+    uint32_t hlt_held, hlt_on, hlt_hits, timer_hits;
 } seen;
 
 /* ---- port I/O, serial ---- */
@@ -217,6 +238,14 @@ static void spin(volatile uint32_t *until)
         __asm__ volatile("pause");
 }
 
+/* An instruction that may exit: vmx_enter keeps none of the guest's
+ * registers across a VM exit, so every general register is declared
+ * clobbered and the compiler keeps nothing in one across it. */
+#define GUEST_EXITING_ASM(insns)                                                                   \
+    __asm__ volatile(insns::                                                                       \
+                         : "memory", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9",  \
+                           "r10", "r11", "r12", "r13", "r14", "r15")
+
 static void guest_main(void)
 {
     /* 1: IF=1, the posted vector arrives without an exit */
@@ -271,7 +300,34 @@ static void guest_main(void)
     __asm__ volatile("mov %%rsp, %0; vmcall; ud2; mov %%rsp, %1"
                      : "=m"(seen.ud_rsp_before), "=m"(seen.ud_rsp_after)::"memory");
 
+    /* 5: HLT not exiting (the host turns HLT exiting off and arms its
+     * watchdog at the VMCALL): a notification processed with IF=0, then
+     * "sti; hlt". The pending virtual interrupt must end the halt. */
     seen.stage = 5;
+    GUEST_EXITING_ASM("vmcall");
+    __asm__ volatile("cli");
+    post(VEC_HLT);
+    for (int i = 0; i < 1000; i++)
+        __asm__ volatile("pause");
+    seen.hlt_held = guest_hits[VEC_HLT];
+    seen.hlt_on = (uint32_t)(pid[4] & 1);
+    GUEST_EXITING_ASM("sti; hlt");
+    seen.hlt_hits = guest_hits[VEC_HLT];
+
+    /* 6: HLT not exiting, IF=0: the physical local APIC's timer (one-shot,
+     * divide by 1) must take the halted guest out with its exit. */
+    seen.stage = 6;
+    GUEST_EXITING_ASM("vmcall"); /* the watchdog again */
+    lapic_write(0x3e0, 0xb);
+    lapic_write(0x320, VEC_TIMER);
+    lapic_write(0x380, 10000);
+    GUEST_EXITING_ASM("cli; hlt");
+    seen.timer_hits = guest_hits[VEC_TIMER];
+
+    seen.stage = 7;
+    GUEST_EXITING_ASM("vmcall"); /* HLT exiting back on, watchdog off */
+
+    seen.stage = 8;
     for (;;)
         __asm__ volatile("cli; hlt");
 }
@@ -473,8 +529,10 @@ void vmxpi_main(void)
         return;
     }
 
-    unsigned exits = 0, other_exits = 0, other_vector = 0, mtf_exits = 0;
-    uint64_t mtf_rip = 0;
+    unsigned exits = 0, other_exits = 0, other_vector = 0, mtf_exits = 0, watchdog_exits = 0;
+    unsigned timer_exits = 0, timer_vector = 0, timer_watchdog_exits = 0;
+    uint64_t mtf_rip = 0, watchdog_activity = 0;
+    bool watchdog_ok = rdmsr(0x481) & (1ull << (32 + 6)); /* pin: preemption timer */
     int resume = 0;
     for (;;) {
         if (vmx_enter(resume)) {
@@ -488,14 +546,43 @@ void vmxpi_main(void)
         if ((reason & 0xffff) == 1) { /* external interrupt, acknowledged */
             say("exit: external interrupt, vector %x, guest stage %x", (uint64_t)(info & 0xff),
                 (uint64_t)seen.stage);
-            other_exits++;
-            other_vector = info & 0xff;
+            if (seen.stage == 6) { /* stage 6's timer */
+                timer_exits++;
+                timer_vector = info & 0xff;
+            } else {
+                other_exits++;
+                other_vector = info & 0xff;
+            }
             lapic_write(0xb0, 0); /* EOI the acknowledged vector */
             continue;
         }
-        if ((reason & 0xffff) == 18) { /* VMCALL: stage 4 asks for the monitor trap flag */
+        if ((reason & 0xffff) == 18) {
             vmwrite(0x681e, vmread(0x681e) + vmread(0x440c));
-            vmwrite(0x4002, vmread(0x4002) | (1u << 27));
+            if (seen.stage == 4) { /* stage 4 asks for the monitor trap flag */
+                vmwrite(0x4002, vmread(0x4002) | (1u << 27));
+            } else if (seen.stage == 5 || seen.stage == 6) {
+                /* HLT exiting off; the preemption timer as the watchdog */
+                vmwrite(0x4002, vmread(0x4002) & ~(1u << 7));
+                if (watchdog_ok) {
+                    vmwrite(0x4000, vmread(0x4000) | (1u << 6));
+                    vmwrite(0x482e, WATCHDOG_TSC >> (rdmsr(0x485) & 0x1f));
+                }
+            } else { /* stage 7: HLT exiting back on, watchdog off */
+                vmwrite(0x4002, vmread(0x4002) | (1u << 7));
+                vmwrite(0x4000, vmread(0x4000) & ~(1u << 6));
+            }
+            continue;
+        }
+        if ((reason & 0xffff) == 52) { /* the watchdog: stage 5's or 6's HLT was not woken */
+            if (seen.stage == 6)
+                timer_watchdog_exits++;
+            else
+                watchdog_exits++;
+            watchdog_activity = vmread(0x4826);
+            say("exit: watchdog, guest stage %x, activity state %x", (uint64_t)seen.stage,
+                watchdog_activity);
+            vmwrite(0x4000, vmread(0x4000) & ~(1u << 6));
+            vmwrite(0x4826, 0); /* active: the entry then delivers the pending interrupt */
             continue;
         }
         if ((reason & 0xffff) == 37) { /* MTF: right after the #UD was delivered */
@@ -532,7 +619,19 @@ void vmxpi_main(void)
     check(seen.ud_rsp_after == seen.ud_rsp_before,
           "RSP after the #UD handler returned is unchanged",
           seen.ud_rsp_before - seen.ud_rsp_after);
-    check(exits == 4, "VM exits in all: the other vector's, VMCALL, MTF, final HLT", exits);
+    check(watchdog_ok, "preemption timer available for the HLT watchdog", watchdog_ok);
+    check(seen.hlt_held == 0 && seen.hlt_on == 0,
+          "HLT in guest: notification processed with IF=0, vector held", seen.hlt_held);
+    check(watchdog_exits == 0 && seen.hlt_hits == 1,
+          "HLT in guest: the pending virtual interrupt ends the halt with no exit",
+          watchdog_exits ? 0x100 | watchdog_activity : seen.hlt_hits);
+    check(timer_watchdog_exits == 0 && timer_exits == 1 && timer_vector == VEC_TIMER,
+          "HLT in guest with IF=0: a physical interrupt exits from the halt",
+          timer_watchdog_exits ? 0x100 | timer_exits : timer_vector);
+    check(seen.timer_hits == 0, "HLT in guest with IF=0: the interrupt not delivered to the guest",
+          seen.timer_hits);
+    check(exits == 8, "VM exits in all: the other vector's, the timer's, 4 VMCALLs, MTF, final HLT",
+          exits);
     check(guest_hits[NOTIFY_VECTOR] == 0, "notification vector never reached the guest",
           guest_hits[NOTIFY_VECTOR]);
     say(failures ? "FAIL (%x checks)" : "PASS", (uint64_t)failures);
