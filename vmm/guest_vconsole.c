@@ -7,6 +7,7 @@
 #include "vmm/guest_vconsole.h"
 
 #include "kernel/console/console.h"
+#include "kernel/console/console_async.h"
 #include "kernel/console/log.h"
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
@@ -16,6 +17,7 @@
 #include "vmm/guest_virtio.h"
 
 #define PCI_CLASS_COMMUNICATION_OTHER 0x078000u
+#define VCONS_OUT_RING                16384u /* a power of two */
 
 struct guest_vconsole {
     struct guest_virtio vd; /* first: the layer's signal context is the device */
@@ -23,12 +25,45 @@ struct guest_vconsole {
     struct vmem mem;
     char name[GUEST_NAME_LEN + 16]; /* "guest web0 console", for messages */
     struct virtio_console dev;
+    /* Output on its way to the console CPU: the sidecore fills, vmm_poll drains. */
+    uint32_t out_head, out_tail;
+    uint64_t out_dropped; /* bytes that found the ring full (sidecore) */
+    char out_ring[VCONS_OUT_RING];
 };
 
-/* The bytes the guest wrote, already copied out of its memory. */
+/* The bytes the guest wrote, already copied out of its memory (sidecore). */
 static void vcons_out(void *ctx, const char *p, uint32_t n)
 {
-    guest_console_write(ctx, p, n);
+    struct guest_vconsole *c = ctx;
+    uint32_t head = c->out_head;
+    uint32_t room = VCONS_OUT_RING - (head - __atomic_load_n(&c->out_tail, __ATOMIC_ACQUIRE));
+    uint32_t take = n < room ? n : room;
+
+    for (uint32_t i = 0; i < take; i++)
+        c->out_ring[(head + i) % VCONS_OUT_RING] = p[i];
+    c->out_dropped += n - take;
+    __atomic_store_n(&c->out_head, head + take, __ATOMIC_RELEASE);
+    if (take)
+        console_async_kick(); /* at most one wake-up IPI until the console CPU runs */
+}
+
+void guest_vconsole_drain(struct guest *g)
+{
+    struct guest_vconsole *c = g->vconsole;
+
+    if (!c)
+        return;
+    uint32_t tail = c->out_tail;
+    uint32_t head = __atomic_load_n(&c->out_head, __ATOMIC_ACQUIRE);
+
+    while (tail != head) {
+        uint32_t at = tail % VCONS_OUT_RING;
+        uint32_t n = head - tail < VCONS_OUT_RING - at ? head - tail : VCONS_OUT_RING - at;
+
+        guest_console_write(g, &c->out_ring[at], n);
+        tail += n;
+    }
+    __atomic_store_n(&c->out_tail, tail, __ATOMIC_RELEASE);
 }
 
 static void vcons_signal(void *ctx, unsigned q)
@@ -79,7 +114,7 @@ bool guest_vconsole_create(struct guest *g, char *why, size_t why_size)
         .broken = vcons_broken,
         .ctx = c,
         .out = vcons_out,
-        .out_ctx = g,
+        .out_ctx = c,
     };
     if (!virtio_console_init(&c->dev, &p, why, why_size))
         return false;
@@ -126,11 +161,11 @@ void guest_vconsole_print_stats(struct guest *g)
     const struct virtio_console_stats *s = &c->dev.stats;
     console_printf(
         "vconsole guest=%s io=sidecore state=%s tx_bytes=%lu tx_chains=%lu "
-        "tx_truncated=%lu rx_bytes=%lu rx_chains=%lu in_dropped=%lu interrupts=%lu "
-        "kicks=%lu msi=%lu msi_posted=%lu msi_kicked=%lu\n",
+        "tx_truncated=%lu out_dropped=%lu rx_bytes=%lu rx_chains=%lu in_dropped=%lu "
+        "interrupts=%lu kicks=%lu msi=%lu msi_posted=%lu msi_kicked=%lu\n",
         g->cfg.name, c->dev.needs_reset ? "needs-reset" : "ok", (unsigned long)s->tx_bytes,
-        (unsigned long)s->tx_chains, (unsigned long)s->tx_truncated, (unsigned long)s->rx_bytes,
-        (unsigned long)s->rx_chains, (unsigned long)s->in_dropped, (unsigned long)s->interrupts,
-        (unsigned long)guest_virtio_notify_exits(vd), (unsigned long)vd->msi,
-        (unsigned long)vd->msi_posted, (unsigned long)vd->msi_kicked);
+        (unsigned long)s->tx_chains, (unsigned long)s->tx_truncated, (unsigned long)c->out_dropped,
+        (unsigned long)s->rx_bytes, (unsigned long)s->rx_chains, (unsigned long)s->in_dropped,
+        (unsigned long)s->interrupts, (unsigned long)guest_virtio_notify_exits(vd),
+        (unsigned long)vd->msi, (unsigned long)vd->msi_posted, (unsigned long)vd->msi_kicked);
 }

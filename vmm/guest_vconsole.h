@@ -26,6 +26,10 @@ bool guest_vconsole_create(struct guest *g, char *why, size_t why_size);
  * or its driver is not taking input, so c goes to the UART. */
 bool guest_vconsole_input(struct guest *g, uint8_t c);
 
+/* Moves what g's virtio console wrote into g's console buffer (the
+ * console CPU, from vmm_poll; the sidecore only fills the device's ring). */
+void guest_vconsole_drain(struct guest *g);
+
 /* The `stats` line of g's virtio console, if it has one. */
 void guest_vconsole_print_stats(struct guest *g);
 
