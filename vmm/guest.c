@@ -26,6 +26,7 @@
 #include "vmm/guest_devices.h"
 #include "vmm/guest_disk.h"
 #include "vmm/guest_net.h"
+#include "vmm/guest_vconsole.h"
 #include "vmm/guest_pci.h"
 #include "vmm/guest_load.h"
 #include "vmm/guest_power.h"
@@ -118,6 +119,9 @@ void guest_console_write(struct guest *g, const char *s, uint64_t n)
 
 void guest_console_input(struct guest *g, uint8_t c)
 {
+    /* The virtio console takes input while its driver has the receiveq. */
+    if (guest_vconsole_input(g, c))
+        return;
     if (g->in_head - g->in_tail >= sizeof(g->in_ring)) {
         g->in_dropped++;
         return;
@@ -316,7 +320,8 @@ struct guest *guest_create(const struct guest_config *cfg, const uint32_t *cpus)
     guests[nguests++] = g;
     if (!build_slat(g, why, sizeof(why)) || !vcpu_backend()->guest_init(g, why, sizeof(why)) ||
         !create_vcpus(g, why, sizeof(why)) || !guest_disks_create(g, why, sizeof(why)) ||
-        !guest_nets_create(g, why, sizeof(why)) || !guest_load(g, why, sizeof(why))) {
+        !guest_nets_create(g, why, sizeof(why)) || !guest_vconsole_create(g, why, sizeof(why)) ||
+        !guest_load(g, why, sizeof(why))) {
         g->state = GUEST_STOPPED;
         fmt_snprintf(g->stop_reason, sizeof(g->stop_reason), "%s", why);
         log_error("guest %s: %s", cfg->name, why);

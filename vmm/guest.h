@@ -84,6 +84,7 @@ struct guest {
     unsigned ndisks;
     struct guest_net *nets[GUEST_NETS_MAX]; /* vmm/guest_net.c */
     unsigned nnets;
+    struct guest_vconsole *vconsole; /* virtio_console = on (vmm/guest_vconsole.c), or NULL */
 };
 
 /* Builds a guest from its (validated) configuration on the given physical

@@ -42,6 +42,7 @@ enum key_id {
     KEY_NET,
     KEY_NET_QUEUES,
     KEY_HALT,
+    KEY_VIRTIO_CONSOLE,
     KEY_COUNT,
 };
 
@@ -61,6 +62,7 @@ static const char *const key_names[KEY_COUNT] = {
     [KEY_NET] = "net",
     [KEY_NET_QUEUES] = "net_queues",
     [KEY_HALT] = "halt",
+    [KEY_VIRTIO_CONSOLE] = "virtio_console",
 };
 
 static const enum key_id required_keys[] = {KEY_CPUS, KEY_MEMORY, KEY_KERNEL};
@@ -618,6 +620,14 @@ static void finish_guest(struct parse_state *s)
                s->cur_label[0] ? s->cur_label : "(unnamed)", g->ndisks ? "disk" : "network");
         s->cur_bad = true;
     }
+    /* The virtio console is polled by a sidecore; trap mode has none. */
+    if (g->virtio_console && !s->key_bad[KEY_VIRTIO_CONSOLE] && !s->key_bad[KEY_IO] &&
+        (g->io == GUEST_IO_TRAP || s->limits->no_sidecores)) {
+        report(s, s->key_line[KEY_VIRTIO_CONSOLE] ? s->key_line[KEY_VIRTIO_CONSOLE] : g->line,
+               "guest '%s': virtio_console = on needs io = sidecore and a sidecore",
+               s->cur_label[0] ? s->cur_label : "(unnamed)");
+        s->cur_bad = true;
+    }
     if (!s->cur_bad && !check_guest_switches(s))
         s->cur_bad = true;
     if (s->cur_bad)
@@ -1068,6 +1078,20 @@ static bool parse_halt(struct parse_state *s, const struct ini_item *it)
     return false;
 }
 
+/* virtio_console = off (the default) | on: see guest_config.h. */
+static bool parse_virtio_console(struct parse_state *s, const struct ini_item *it)
+{
+    char shown[QUOTE_MAX];
+
+    if (strcmp(it->value, "on") == 0 || strcmp(it->value, "off") == 0) {
+        s->cur.virtio_console = strcmp(it->value, "on") == 0;
+        return true;
+    }
+    quote(shown, sizeof(shown), it->value);
+    report(s, it->line, "virtio_console = %s: must be 'on' or 'off'", shown);
+    return false;
+}
+
 static bool parse_value(struct parse_state *s, enum key_id key, const struct ini_item *it)
 {
     switch (key) {
@@ -1103,6 +1127,7 @@ static bool parse_value(struct parse_state *s, enum key_id key, const struct ini
     case KEY_NET: return parse_net(s, it);
     case KEY_NET_QUEUES: return parse_net_queues(s, it);
     case KEY_HALT: return parse_halt(s, it);
+    case KEY_VIRTIO_CONSOLE: return parse_virtio_console(s, it);
     case KEY_COUNT: break;
     }
     return false;

@@ -107,6 +107,11 @@ struct guest_config {
      * completion) wakes it with no exit. The core is the guest's alone, so
      * nobody else wants it while it halts. */
     bool halt_in_guest;
+    /* virtio_console = off (the default) | on: a virtio console device
+     * (vmm/guest_vconsole.c) beside the UART, its transmitq polled by a
+     * sidecore, so output written to hvc0 costs no exit per character.
+     * Needs io = sidecore. */
+    bool virtio_console;
 };
 
 /* What the machine can give guests, for validation. */

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "kernel/lib/fmt.h"
+#include "vmm/guest_vconsole.h"
 #include "vmm/sidecore/monitor.h"
 
 static volatile bool restart_pending[GUEST_MAX];
@@ -31,6 +32,7 @@ void vmm_poll(void)
     sidecore_monitor_poll(); /* the I/O-core monitor's epochs */
     for (unsigned i = 0; i < guest_count(); i++) {
         struct guest *g = guest_at(i);
+        guest_vconsole_drain(g); /* its sidecore's output, into the console buffer */
         if (restart_pending[g->id - 1] && g->state == GUEST_STOPPED) {
             restart_pending[g->id - 1] = false;
             guest_restart(g);

@@ -18,6 +18,7 @@
 #include "vmm/guest.h"
 #include "vmm/guest_disk.h"
 #include "vmm/guest_net.h"
+#include "vmm/guest_vconsole.h"
 #include "vmm/net/switches.h"
 #include "vmm/sidecore/sidecore.h"
 
@@ -131,6 +132,7 @@ static void print_stats(void)
             print_vcpu_stats(&g->vcpus[j]);
         guest_disks_print_stats(g);
         guest_nets_print_stats(g);
+        guest_vconsole_print_stats(g);
     }
     net_switches_print_stats();
     sidecore_print_stats();

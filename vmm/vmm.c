@@ -75,13 +75,13 @@ static bool take_cpus(uint32_t count, uint32_t *out)
     return got == count;
 }
 
-/* Guests whose disk or network device an I/O sidecore serves. */
+/* Guests whose disk, network device or virtio console an I/O sidecore serves. */
 static unsigned sidecore_guests(const struct guest_config_set *set)
 {
     unsigned n = 0;
 
     for (unsigned i = 0; i < set->count; i++)
-        n += (set->guests[i].ndisks || set->guests[i].nnets) &&
+        n += (set->guests[i].ndisks || set->guests[i].nnets || set->guests[i].virtio_console) &&
              set->guests[i].io == GUEST_IO_SIDECORE;
     return n;
 }

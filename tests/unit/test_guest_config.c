@@ -1267,6 +1267,28 @@ static void test_halt(void **state)
     assert_false(r->set.guests[2].halt_in_guest); /* the hypervisor's by default */
 }
 
+static void test_virtio_console_key(void **state)
+{
+    static const char *const names[] = {"a", "b", "c"};
+    struct record *r = parse(GUEST("a") "virtio_console = on\n"              /* 1, 5 */
+                             GUEST("b") "virtio_console = off\n"             /* 6, 10 */
+                             GUEST("c")                                      /* 11: no key */
+                             GUEST("d") "virtio_console = yes\n"             /* 15, 19 */
+                             GUEST("e") "io = trap\nvirtio_console = on\n"); /* 20, 24, 25 */
+    assert_int_equal(r->count, 2);
+    expect_exact_error(r, 19, "virtio_console = yes: must be 'on' or 'off'");
+    expect_exact_error(r, 25, "guest 'e': virtio_console = on needs io = sidecore and a sidecore");
+    expect_guests(r, names, 3);
+    assert_true(r->set.guests[0].virtio_console);
+    assert_false(r->set.guests[1].virtio_console);
+    assert_false(r->set.guests[2].virtio_console); /* off by default */
+
+    /* No sidecore at all: refused too. */
+    const char *text = GUEST("f") "virtio_console = on\n";
+    r = parse_limits(text, strlen(text), 8, 4 * GIB, true);
+    expect_one_error(r, 5, "guest 'f': virtio_console = on needs io = sidecore and a sidecore");
+}
+
 static void test_no_sidecores(void **state)
 {
     static const char *const names[] = {"trapped", "nodisk"};
@@ -1597,6 +1619,7 @@ int main(void)
         cmocka_unit_test(test_io_mode),
         cmocka_unit_test(test_interrupt_coalescing),
         cmocka_unit_test(test_halt),
+        cmocka_unit_test(test_virtio_console_key),
         cmocka_unit_test(test_no_sidecores),
         cmocka_unit_test(test_new_key_suggestions),
         cmocka_unit_test(test_full_guest_with_disk),

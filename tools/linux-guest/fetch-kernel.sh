@@ -9,7 +9,7 @@
 #   OUT/kernel-config        its build config (boot/config-*)
 #   OUT/kernel-release       e.g. 6.1.0-56-amd64
 #   OUT/modules/             the modules later issues need (virtio, virtio_pci,
-#                            virtio_blk, virtio_net, nvme, pvpanic-mmio, and every
+#                            virtio_blk, virtio_net, virtio_console, nvme, pvpanic-mmio, and every
 #                            module they depend on per modules.dep), with
 #                            modules/load-order listing them dependencies first
 # Usage: tools/linux-guest/fetch-kernel.sh OUT
@@ -88,6 +88,8 @@ release=$(cd "$stage/boot" && ls vmlinuz-* | sed 's/^vmlinuz-//')
 # crc-t10dif and crc64-rocksoft (they provide the algorithms those ask for).
 wanted="virtio virtio_pci virtio_blk virtio_net crct10dif_generic crc64_rocksoft_generic nvme
     pvpanic-mmio"
+# virtio_console (drivers/char/): the virtio console scenario's /dev/hvc0.
+wanted="$wanted virtio_console"
 listing=$(dpkg-deb --fsys-tarfile "$deb" | tar -t | grep '\.ko$')
 order=()
 declare -A seen=()
