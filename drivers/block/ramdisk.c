@@ -26,8 +26,11 @@ static int ramdisk_queue_open(struct blk_queue *q)
 
 static void ramdisk_transfer(struct ramdisk *rd, const struct blk_request *req)
 {
-    uint8_t *disk = rd->data + (req->sector << BLK_SECTOR_SHIFT);
+    uint8_t *disk;
 
+    if (req->op == BLK_OP_FLUSH)
+        return; /* nothing volatile to write back; its sector is not checked */
+    disk = rd->data + (req->sector << BLK_SECTOR_SHIFT); /* blk_memq_check kept it in range */
     switch (req->op) {
     case BLK_OP_READ:
     case BLK_OP_WRITE:
@@ -47,7 +50,7 @@ static void ramdisk_transfer(struct ramdisk *rd, const struct blk_request *req)
          * guest may rely on only for write-zeroes, but it costs nothing. */
         memset(disk, 0, (size_t)req->nsectors << BLK_SECTOR_SHIFT);
         break;
-    case BLK_OP_FLUSH: break; /* nothing volatile to write back */
+    case BLK_OP_FLUSH: break;
     }
 }
 
