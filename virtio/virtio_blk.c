@@ -35,6 +35,7 @@
  * queue's state is ready).
  */
 #include "virtio/virtio_blk.h"
+#include "virtio/virtio_device.h"
 
 #include <stdarg.h>
 
@@ -69,15 +70,11 @@ static void __attribute__((format(printf, 2, 3)))
 blk_break(struct virtio_blk *d, const char *fmt, ...)
 {
     va_list ap;
-    int n;
 
-    if (__atomic_exchange_n(&d->needs_reset, true, __ATOMIC_SEQ_CST))
+    if (!virtio_device_break_first(&d->needs_reset))
         return;
-    n = fmt_snprintf(d->error, sizeof(d->error), "%s: ", d->p.name ? d->p.name : "virtio-blk");
-    if (n < 0 || (size_t)n >= sizeof(d->error))
-        n = 0;
     va_start(ap, fmt);
-    fmt_vsnprintf(d->error + n, sizeof(d->error) - (size_t)n, fmt, ap);
+    virtio_device_error(d->error, sizeof(d->error), d->p.name ? d->p.name : "virtio-blk", fmt, ap);
     va_end(ap);
     d->p.broken(d->p.ctx);
 }
@@ -560,13 +557,8 @@ unsigned virtio_blk_queue_service(void *queue, unsigned budget)
     struct virtio_blk_queue *q = queue;
     unsigned n;
 
-    /* The handshake (top of file): announce, fence, look. */
-    __atomic_store_n(&q->busy, 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (!__atomic_load_n(&q->running, __ATOMIC_ACQUIRE)) {
-        __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
+    if (!virtio_queue_enter(&q->running, &q->busy)) /* the handshake (top of file) */
         return 0;
-    }
     /* Completions first: they free slots and backend room for new work,
      * and they are reaped even when the device is broken. */
     n = q->dev->p.backend->ops->poll(&q->bq, VIRTIO_BLK_QUEUE_SIZE);
@@ -574,7 +566,7 @@ unsigned virtio_blk_queue_service(void *queue, unsigned budget)
     if (q->pushed)
         publish(q);
     flush_held(q);
-    __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
+    virtio_queue_leave(&q->busy);
     return n;
 }
 
@@ -683,10 +675,7 @@ static void blk_driver_ok(void *dev)
 /* Takes the queue from its servicer (the handshake, top of file). */
 static void queue_stop(struct virtio_blk_queue *q)
 {
-    __atomic_store_n(&q->running, 0, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    while (__atomic_load_n(&q->busy, __ATOMIC_ACQUIRE))
-        cpu_pause();
+    virtio_queue_stop(&q->running, &q->busy);
 }
 
 /* Waits until the backend has completed everything it accepted for this

@@ -12,31 +12,24 @@
  *   reset:    running = 0; fence; while (busy) pause;
  */
 #include "virtio/virtio_console.h"
+#include "virtio/virtio_device.h"
 
 #include <stdarg.h>
 
 #include "kernel/lib/fmt.h"
 #include "kernel/lib/string.h"
 
-static inline void cpu_pause(void)
-{
-    __builtin_ia32_pause();
-}
-
 /* NEEDS_RESET once, whichever queue finds trouble first. */
 static void __attribute__((format(printf, 2, 3)))
 console_break(struct virtio_console *d, const char *fmt, ...)
 {
     va_list ap;
-    int n;
 
-    if (__atomic_exchange_n(&d->needs_reset, true, __ATOMIC_SEQ_CST))
+    if (!virtio_device_break_first(&d->needs_reset))
         return;
-    n = fmt_snprintf(d->error, sizeof(d->error), "%s: ", d->p.name ? d->p.name : "virtio-console");
-    if (n < 0 || (size_t)n >= sizeof(d->error))
-        n = 0;
     va_start(ap, fmt);
-    fmt_vsnprintf(d->error + n, sizeof(d->error) - (size_t)n, fmt, ap);
+    virtio_device_error(d->error, sizeof(d->error), d->p.name ? d->p.name : "virtio-console", fmt,
+                        ap);
     va_end(ap);
     d->p.broken(d->p.ctx);
 }
@@ -165,15 +158,10 @@ unsigned virtio_console_queue_service(void *queue, unsigned budget)
     struct virtio_console_queue *q = queue;
     unsigned n;
 
-    /* The handshake (top of file): announce, fence, look. */
-    __atomic_store_n(&q->busy, 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (!__atomic_load_n(&q->running, __ATOMIC_ACQUIRE)) {
-        __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
+    if (!virtio_queue_enter(&q->running, &q->busy)) /* the handshake (virtio_device.h) */
         return 0;
-    }
     n = q->index == VIRTIO_CONSOLE_TXQ ? tx_service(q, budget) : rx_service(q, budget);
-    __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
+    virtio_queue_leave(&q->busy);
     return n;
 }
 
@@ -268,10 +256,7 @@ static void console_reset(void *dev)
     for (unsigned i = 0; i < VIRTIO_CONSOLE_QUEUES; i++) {
         struct virtio_console_queue *q = &d->q[i];
 
-        __atomic_store_n(&q->running, 0, __ATOMIC_RELAXED);
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        while (__atomic_load_n(&q->busy, __ATOMIC_ACQUIRE))
-            cpu_pause();
+        virtio_queue_stop(&q->running, &q->busy);
         q->enabled = false;
     }
     d->driver_ok = false;

@@ -15,6 +15,7 @@
  * At least one side sees the other's store, so after the loop the resetter
  * owns the queue until queue enable and DRIVER_OK set running again.
  */
+#include "virtio/virtio_device.h"
 #include "virtio/virtio_net.h"
 
 #include <stdarg.h>
@@ -31,32 +32,23 @@ static const char *dev_name(const struct virtio_net *d)
 void net_break(struct virtio_net *d, const char *fmt, ...)
 {
     va_list ap;
-    int n;
 
-    if (__atomic_exchange_n(&d->needs_reset, true, __ATOMIC_SEQ_CST))
+    if (!virtio_device_break_first(&d->needs_reset))
         return;
-    n = fmt_snprintf(d->error, sizeof(d->error), "%s: ", dev_name(d));
-    if (n < 0 || (size_t)n >= sizeof(d->error))
-        n = 0;
     va_start(ap, fmt);
-    fmt_vsnprintf(d->error + n, sizeof(d->error) - (size_t)n, fmt, ap);
+    virtio_device_error(d->error, sizeof(d->error), dev_name(d), fmt, ap);
     va_end(ap);
     d->p.broken(d->p.ctx);
 }
 
 bool net_queue_enter(struct virtio_net_queue *q)
 {
-    __atomic_store_n(&q->busy, 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&q->running, __ATOMIC_ACQUIRE))
-        return true;
-    __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
-    return false;
+    return virtio_queue_enter(&q->running, &q->busy);
 }
 
 void net_queue_leave(struct virtio_net_queue *q)
 {
-    __atomic_store_n(&q->busy, 0, __ATOMIC_RELEASE);
+    virtio_queue_leave(&q->busy);
 }
 
 bool net_coalescing(const struct virtio_net *d)
@@ -300,10 +292,7 @@ static void net_driver_ok(void *dev)
 
 static void queue_stop(struct virtio_net_queue *q)
 {
-    __atomic_store_n(&q->running, 0, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    while (__atomic_load_n(&q->busy, __ATOMIC_ACQUIRE))
-        __builtin_ia32_pause();
+    virtio_queue_stop(&q->running, &q->busy);
     q->enabled = false;
     q->pushed = false;
 }
