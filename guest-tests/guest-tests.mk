@@ -93,10 +93,10 @@ GT_DEFS_vblk-bad := -DVBLK_MODE_BAD -DVBLK_DISK_TAG=0x42
 # The I/O-core monitor's load (configs/iocm.cfg): one guest cycles lightly
 # (20 ms apart) from the start, two more join at full speed later, all on
 # copies of vblk-good's disk.
-GT_DEFS_vload-early := -DVBLK_DISK_TAG=0x47 -DVBLK_RUN_US=45000000 -DVBLK_PACE_US=20000 \
+GT_DEFS_vload-early := -DVBLK_DISK_TAG=0x47 -DVBLK_RUN_US=50000000 -DVBLK_PACE_US=20000 \
 	-DVBLK_PROGRESS_EVERY=500
 GT_DEFS_vload-late := -DVBLK_DISK_TAG=0x47 -DVBLK_START_DELAY_US=10000000 \
-	-DVBLK_RUN_US=20000000 -DVBLK_PROGRESS_EVERY=500
+	-DVBLK_RUN_US=35000000 -DVBLK_PROGRESS_EVERY=500
 # configs/iocm-shell.cfg: verified cycles for 40 s while the shell moves queues.
 GT_DEFS_vload-steady := -DVBLK_DISK_TAG=0x47 -DVBLK_RUN_US=40000000 -DVBLK_PROGRESS_EVERY=500
 # The same three loads with times cut for Bochs (configs/iocm-bochs.cfg,

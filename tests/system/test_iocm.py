@@ -91,12 +91,12 @@ def test_iocm_follows_the_load(machine, backend):
     m.expect(r"sidecore monitor: sidecore 1 \(CPU \d+, socket \d+\) active: [^\n]*\n", timeout=120)
     m.expect(r"sidecore monitor: queue load-\S+ disk0 q0: sidecore 0 -> 1 \(spread by load",
              timeout=60)
+    assert not any(stopped(g) in m.log for g in GUESTS), "the spread came after the load"
     time.sleep(2)
     cores, queues = snapshot(m)
     assert cores[0][0] == "polling" and cores[1][0] == "polling", cores
     on = {q: c for q, (c, _, _) in queues.items()}
     assert set(on.values()) == {0, 1}, on
-    assert not any(stopped(g) in m.log for g in GUESTS), "the spread was seen after the load"
     # The load stops: one sidecore is parked again.
     wait_for_all(m, [stopped(g) for g in GUESTS], timeout=240)
     m.expect(r"sidecore monitor: sidecore \d \(CPU \d+, socket \d+\) parked: [^\n]*\n", timeout=120)
