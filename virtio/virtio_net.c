@@ -305,9 +305,9 @@ static void net_reset(void *dev)
         queue_stop(queue_at(d, i));
     /* The owner is out of every queue: the policies start over (a held
      * interrupt belongs to the driver that is gone). */
-    for (unsigned i = 0; i < d->p.pairs; i++) {
-        uint64_t now = d->p.now_ns ? d->p.now_ns() : 0;
+    uint64_t now = d->p.now_ns ? d->p.now_ns() : 0;
 
+    for (unsigned i = 0; i < d->p.pairs; i++) {
         net_coalesce_reset(&d->pair[i].rx.co, now);
         net_coalesce_reset(&d->pair[i].tx.co, now);
         d->pair[i].rx.npkts = d->pair[i].tx.npkts = 0;

@@ -1113,7 +1113,7 @@ static void test_coalescing_rx_starved(void **state)
         take_rx(t, 0, &len);
         virtq_driver_set_interrupt(&t->drv[0], true);
     }
-    assert_int_equal(co->packets, 3000);
+    assert_int_equal(t->d.pair[0].stats.rx_packets, 3000);
     assert_int_equal(co->level, 1); /* the last frame ended the epoch */
     assert_false(co->held);
     fake_now += 66667;

@@ -177,7 +177,6 @@ static bool send(struct net_coalesce *c)
 {
     c->held = false;
     c->countdown = 1u << c->level;
-    c->interrupts++;
     return true;
 }
 
@@ -185,7 +184,6 @@ bool net_coalesce_publish(struct net_coalesce *c, const struct net_coalesce_para
                           unsigned packets, uint64_t bytes, bool wanted, uint64_t now_ns)
 {
     epoch_roll(c, p, now_ns);
-    c->packets += packets;
     c->epoch_packets += packets;
     c->epoch_bytes += bytes;
     if (packets)

@@ -82,9 +82,9 @@ struct net_coalesce {
     uint64_t epoch_held, epoch_waited; /* held; of them released by idle or cap */
     /* Throughput of the epoch a try or a parked level is judged against. */
     uint64_t ref_pps, ref_bps;
-    /* Counters, read by `stats` (plain loads from another CPU). */
-    uint64_t packets;    /* seen by net_coalesce_publish */
-    uint64_t interrupts; /* sent: returned true by publish, due or starved */
+    /* Counters, read by `stats` (plain loads from another CPU); the
+     * interrupts sent are the device's (rx/tx_interrupts), counted where
+     * they are signalled. */
     uint64_t held_count; /* interrupts the driver asked for that were held */
     uint64_t released_cap, released_idle, released_starved;
     uint64_t steps_down, steps_back, epochs;
